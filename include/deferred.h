@@ -1,0 +1,20 @@
+/*! \file deferred.h
+ *  \brief Umbrella header of libdeferred: Twisted's Deferred for C services.
+ *
+ *  The core (result, failure, deferred, list, reactor) is in the `deferred`
+ *  library; the thread pool in `deferred_pool`; the c-ares resolver and the
+ *  TCP connect endpoint in `deferred_dns`.
+ */
+#ifndef DEFERRED_H
+#define DEFERRED_H
+
+#include "deferred/error.h"
+#include "deferred/failure.h"
+#include "deferred/result.h"
+#include "deferred/deferred.h"
+#include "deferred/list.h"
+#include "deferred/reactor.h"
+#include "deferred/pool.h"
+#include "deferred/dns.h"
+
+#endif /* DEFERRED_H */
