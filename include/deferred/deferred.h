@@ -15,6 +15,14 @@
  *    of cancel()).
  *  - Firing with a Deferred as the value is refused with DF_EINVAL (Twisted
  *    asserts), and the refused reference is dropped.
+ *  - A Deferred whose callback is running has no result to take: a callback
+ *    of another Deferred that returns it waits for it (Twisted takes the
+ *    value the running callback was given, R5.12; in C that value is owned
+ *    by the running callback).
+ *  - A failure that arrives while a Deferred is paused is reported if the
+ *    Deferred is released that way (Twisted never reports it, R12.4).
+ *  - df_chain() (chainDeferred) runs iteratively like implicit chaining, so
+ *    long explicit chains cannot overflow the stack (Twisted recurses, R6.3).
  *  - Reference counting has no cycle collector: a Deferred that waits on one
  *    that never fires, or a list whose member never fires, stays alive until
  *    that one is fired or cancelled. Twisted's garbage collector would free
@@ -189,10 +197,13 @@ DF_EXTERN bool df_called(const df_deferred *d);
 /*! True while \p d waits on another Deferred (S26). NULL: false. */
 DF_EXTERN bool df_waiting(const df_deferred *d);
 
-/*! \brief The current result of \p d, borrowed, or NULL when \p d has not
- *  fired or waits on another Deferred. The pointer is valid until \p d's
- *  chain runs again or \p d is freed. */
-DF_EXTERN const df_result *df_peek(const df_deferred *d);
+/*! \brief Copies the current result of \p d into \p *out as a borrowed view
+ *  (out owns nothing: do not free it). The view is valid until \p d's chain
+ *  runs again or \p d is freed.
+ *  \return true when \p d has a result to show; false when \p d or \p out
+ *          is NULL, \p d has not fired, waits on another Deferred, or one
+ *          of its callbacks is running (it owns the result then). */
+DF_EXTERN bool df_peek(const df_deferred *d, df_result *out);
 
 /* ---------------------------------------------------------------- debug */
 

@@ -1,0 +1,819 @@
+/* The Deferred: a result slot, a queue of steps, and the loop that runs them.
+ *
+ * The loop is Twisted's _runCallbacks: iterative, with an explicit stack of
+ * the Deferreds whose chains are being resumed, so that a chain of a million
+ * Deferreds waiting on each other fires at constant C stack depth (S26).
+ *
+ * Memory: one allocation of 128 bytes holds a Deferred with up to four
+ * one-slot steps; longer chains spill into one growable array. The result's
+ * kind lives in two bits of the flags to keep the struct at that size.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define INLINE_SLOTS 4
+
+enum {
+  RES_KIND = 3u, /* the df_kind of the current result */
+  F_CALLED = 1u << 2,
+  F_RUNNING = 1u << 3,  /* one of its callbacks is on the C stack */
+  F_SUPPRESS = 1u << 4, /* swallow one fire: cancelled without canceller */
+  F_DEBUG = 1u << 5,    /* a struct debug_prefix precedes the Deferred */
+  F_CANCELLER_DECIDES = 1u << 6,
+  F_CANCELLER_OWNS_ARG = 1u << 7
+};
+
+/* One byte of kind per slot. A step is one slot, plus one for the errback
+ * of a pair, plus one holding the arguments' destructor. */
+enum {
+  K_CB = 1,         /* run the slot's function on a value */
+  K_EB = 2,         /* ... on a failure */
+  K_BOTH = K_CB | K_EB,
+  K_PAIR = 4,       /* the next slot holds the errback */
+  K_FREE = 8,       /* the last slot holds the arguments' destructor */
+  K_CONTINUE = 16,  /* hand the result to the Deferred waiting on this one */
+  K_CHAIN = 32,     /* fire another Deferred with the result (S28) */
+  K_MISUSE = 64,    /* a NULL function was added: fail the chain */
+  K_SPECIAL = K_CONTINUE | K_CHAIN | K_MISUSE
+};
+
+struct slot {
+  union {
+    df_callback_fn fn;
+    df_arg_free_fn arg_free;
+  } f;
+  void *arg;
+};
+
+struct spill {
+  uint32_t head, count, cap;
+  uint8_t *kinds; /* points just past slots[cap] */
+  struct slot slots[];
+};
+
+struct df_deferred {
+  uint32_t refs;
+  uint16_t flags;
+  uint8_t head;  /* next inline slot to run */
+  uint8_t count; /* inline slots in use */
+  uint32_t paused;
+  uint8_t kinds[INLINE_SLOTS];
+  void *res_ptr;
+  df_free_fn res_free;
+  df_retain_fn res_retain;
+  df_canceller_fn canceller;
+  void *canceller_arg;
+  struct spill *spill; /* once set, every step lives there */
+  struct slot slots[INLINE_SLOTS];
+};
+
+/* Debug mode puts this in front of the Deferred, in the same allocation. */
+struct debug_prefix {
+  df_debug_info info;
+};
+
+/* A decoded step. */
+struct step {
+  unsigned kind;
+  df_callback_fn cb, eb;
+  void *cb_arg, *eb_arg;
+  df_arg_free_fn arg_free;
+};
+
+static const df_result EMPTY = {DF_VALUE, NULL, NULL, NULL};
+
+/* ------------------------------------------------------------ result slot */
+
+static inline df_kind result_kind(const df_deferred *d) {
+  return (df_kind)(d->flags & RES_KIND);
+}
+
+static inline df_result get_result(const df_deferred *d) {
+  df_result r = {result_kind(d), d->res_ptr, d->res_free, d->res_retain};
+  return r;
+}
+
+static inline void set_result(df_deferred *d, df_result r) {
+  d->flags = (uint16_t)((d->flags & ~RES_KIND) | ((unsigned)r.kind & RES_KIND));
+  d->res_ptr = r.ptr;
+  d->res_free = r.free;
+  d->res_retain = r.retain;
+}
+
+static inline df_result take_result(df_deferred *d) {
+  df_result r = get_result(d);
+  set_result(d, EMPTY);
+  return r;
+}
+
+static inline bool is_waiting(const df_deferred *d) {
+  return result_kind(d) == DF_DEFERRED;
+}
+
+/* Twisted's "paused": explicitly, or waiting on another Deferred. */
+static inline bool is_paused(const df_deferred *d) {
+  return d->paused != 0 || is_waiting(d);
+}
+
+static df_debug_info *debug_info(df_deferred *d) {
+  if (!(d->flags & F_DEBUG))
+    return NULL;
+  return &((struct debug_prefix *)(void *)d - 1)->info;
+}
+
+/* ------------------------------------------------------------ step queue */
+
+static inline bool has_steps(const df_deferred *d) {
+  if (d->spill != NULL)
+    return d->spill->head < d->spill->count;
+  return d->head < d->count;
+}
+
+static inline bool pop_step(df_deferred *d, struct step *s) {
+  const uint8_t *kinds;
+  const struct slot *slots;
+  uint32_t i;
+  struct spill *sp = d->spill;
+
+  if (sp == NULL) {
+    if (d->head >= d->count)
+      return false;
+    kinds = d->kinds;
+    slots = d->slots;
+    i = d->head;
+  } else {
+    if (sp->head >= sp->count)
+      return false;
+    kinds = sp->kinds;
+    slots = sp->slots;
+    i = sp->head;
+  }
+  unsigned kind = kinds[i];
+  const struct slot *sl = &slots[i];
+  unsigned len = 1;
+
+  s->kind = kind;
+  s->cb_arg = s->eb_arg = sl->arg;
+  s->arg_free = NULL;
+  if (kind & K_PAIR) {
+    s->cb = sl[0].f.fn;
+    s->eb = sl[1].f.fn;
+    s->eb_arg = sl[1].arg;
+    len = 2;
+  } else {
+    s->cb = (kind & K_CB) ? sl->f.fn : NULL;
+    s->eb = (kind & K_EB) ? sl->f.fn : NULL;
+  }
+  if (kind & K_FREE)
+    s->arg_free = sl[len++].f.arg_free;
+
+  /* An emptied queue starts again at slot 0, so a Deferred that is fed and
+   * drained in turns never grows. */
+  if (sp == NULL) {
+    d->head = (uint8_t)(d->head + len);
+    if (d->head == d->count)
+      d->head = d->count = 0;
+  } else {
+    sp->head += len;
+    if (sp->head == sp->count)
+      sp->head = sp->count = 0;
+  }
+  return true;
+}
+
+static struct spill *spill_new(uint32_t cap) {
+  struct spill *sp =
+      df__malloc(sizeof *sp + cap * (sizeof(struct slot) + sizeof(uint8_t)));
+  if (sp == NULL)
+    return NULL;
+  sp->head = sp->count = 0;
+  sp->cap = cap;
+  sp->kinds = (uint8_t *)(void *)&sp->slots[cap];
+  return sp;
+}
+
+/* Makes room for n more slots: moves the live steps into a spill array
+ * twice the size they need. */
+static int reserve_slots(df_deferred *d, unsigned n) {
+  const uint8_t *kinds;
+  const struct slot *slots;
+  uint32_t head, live;
+
+  if (d->spill == NULL) {
+    if ((unsigned)d->count + n <= INLINE_SLOTS)
+      return 0;
+    kinds = d->kinds;
+    slots = d->slots;
+    head = d->head;
+    live = (uint32_t)(d->count - d->head);
+  } else {
+    if (d->spill->count + n <= d->spill->cap)
+      return 0;
+    kinds = d->spill->kinds;
+    slots = d->spill->slots;
+    head = d->spill->head;
+    live = d->spill->count - d->spill->head;
+  }
+  uint64_t want = 2 * ((uint64_t)live + n);
+  if (want < 16)
+    want = 16;
+  if (want > UINT32_MAX / 2)
+    return DF_ENOMEM;
+  struct spill *sp = spill_new((uint32_t)want);
+  if (sp == NULL)
+    return DF_ENOMEM;
+  memcpy(sp->slots, slots + head, live * sizeof(struct slot));
+  memcpy(sp->kinds, kinds + head, live);
+  sp->count = live;
+  df__free(d->spill);
+  d->spill = sp;
+  d->head = d->count = 0;
+  return 0;
+}
+
+static int push_step(df_deferred *d, const uint8_t *kinds,
+                     const struct slot *slots, unsigned n) {
+  if (reserve_slots(d, n) != 0)
+    return DF_ENOMEM;
+  if (d->spill == NULL) {
+    memcpy(d->kinds + d->count, kinds, n);
+    memcpy(d->slots + d->count, slots, n * sizeof *slots);
+    d->count = (uint8_t)(d->count + n);
+  } else {
+    struct spill *sp = d->spill;
+    memcpy(sp->kinds + sp->count, kinds, n);
+    memcpy(sp->slots + sp->count, slots, n * sizeof *slots);
+    sp->count += n;
+  }
+  return 0;
+}
+
+static int push_one(df_deferred *d, unsigned kind, df_callback_fn fn,
+                    void *arg) {
+  uint8_t k = (uint8_t)kind;
+  struct slot sl;
+  sl.f.fn = fn;
+  sl.arg = arg;
+  return push_step(d, &k, &sl, 1);
+}
+
+static void free_step_args(const struct step *s) {
+  if (s->arg_free == NULL)
+    return;
+  if (s->cb_arg != NULL)
+    s->arg_free(s->cb_arg);
+  if (s->eb_arg != NULL && s->eb_arg != s->cb_arg)
+    s->arg_free(s->eb_arg);
+}
+
+/* A step that will never run: release what it holds. */
+static void discard_step(const struct step *s) {
+  if (s->kind & (K_CONTINUE | K_CHAIN))
+    df_unref(s->cb_arg);
+  else
+    free_step_args(s);
+}
+
+/* ------------------------------------------------------------ run stack */
+
+/* The Deferreds whose chains this run resumes, each holding a reference.
+ * The low bit of an entry marks one interrupted in the middle of its chain
+ * by df_chain(): it resumes even if paused meanwhile, as Twisted's nested
+ * callback() would. */
+#define STACK_INLINE 16
+#define MID_RUN ((uintptr_t)1)
+
+struct run_stack {
+  uintptr_t *items;
+  size_t n, cap;
+  uintptr_t inline_items[STACK_INLINE];
+};
+
+static bool stack_reserve(struct run_stack *st) {
+  if (st->n < st->cap)
+    return true;
+  size_t cap = st->cap * 2;
+  uintptr_t *items;
+  if (st->items == st->inline_items) {
+    items = df__malloc(cap * sizeof *items);
+    if (items != NULL)
+      memcpy(items, st->items, st->n * sizeof *items);
+  } else {
+    items = df__realloc(st->items, cap * sizeof *items);
+  }
+  if (items == NULL)
+    return false;
+  st->items = items;
+  st->cap = cap;
+  return true;
+}
+
+static inline df_deferred *entry(uintptr_t item) {
+  return (df_deferred *)(item & ~MID_RUN);
+}
+
+static void run_callbacks(df_deferred *d);
+
+/* ------------------------------------------------------------ failures */
+
+static df_result misuse_failure(df_result in, const char *what) {
+  df_failure *cause = df_result_failure(in);
+  df_failure *f =
+      df_failure_new_caused(&DF_INVALID_ARGUMENT, 0, cause, "%s", what);
+  df_result_free(in);
+  return df_fail(f);
+}
+
+/* The innermost Deferred of a waiting chain that starts at d. */
+static df_deferred *innermost(df_deferred *d) {
+  while (is_waiting(d))
+    d = d->res_ptr;
+  return d;
+}
+
+/* cur's callback returned a Deferred (S26): take its result if it has one,
+ * otherwise make cur wait on it. \return false when cur now waits. */
+static bool adopt_returned(df_deferred *cur, df_result out) {
+  df_deferred *inner = out.ptr;
+
+  if (inner == NULL) {
+    set_result(cur, misuse_failure(EMPTY, "callback returned a NULL Deferred"));
+    return true;
+  }
+  if (innermost(inner) == cur) { /* S27: waiting on itself would hang */
+    df_unref(inner);
+    set_result(cur, misuse_failure(EMPTY, "callback returned the Deferred it "
+                                          "is attached to, directly or "
+                                          "through a cycle of waits"));
+    return true;
+  }
+  if (!(inner->flags & F_CALLED) || is_paused(inner) ||
+      (inner->flags & F_RUNNING)) {
+    if (push_one(inner, K_CONTINUE, NULL, cur) != 0) {
+      df_unref(inner);
+      set_result(cur, df_fail(df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
+                                             "cannot wait on a Deferred")));
+      return true;
+    }
+    df_ref(cur); /* held by the K_CONTINUE step */
+    set_result(cur, out);
+    return false;
+  }
+  set_result(cur, take_result(inner)); /* steal (R5.1) */
+  df_unref(inner);
+  return true;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+enum step_outcome { STEP_NEXT, STEP_STOP };
+
+/* K_CONTINUE: cur's result goes to the Deferred waiting on it, which then
+ * resumes on top of the stack. cur stays below it only if it has steps
+ * left (R5.5); otherwise the waiter simply takes its place. */
+static enum step_outcome hand_off(df_deferred *cur, df_deferred *waiter,
+                                  struct run_stack *st) {
+  set_result(waiter, take_result(cur));
+  df_unref(cur); /* the waiter's reference; the stack still holds one */
+  if (!has_steps(cur)) {
+    st->items[st->n - 1] = (uintptr_t)waiter; /* the step's reference */
+    df_unref(cur);                            /* the stack's reference */
+    return STEP_STOP;
+  }
+  if (stack_reserve(st)) {
+    st->items[st->n++] = (uintptr_t)waiter;
+    return STEP_STOP;
+  }
+  /* No memory for a deeper stack: resume the waiter by recursion instead,
+   * which runs the same steps in the same order. */
+  run_callbacks(waiter);
+  df_unref(waiter);
+  return STEP_NEXT;
+}
+
+/* Marks d fired with r and records where, for debug mode. */
+static void mark_fired(df_deferred *d, df_result r, const char *file,
+                       int line) {
+  d->flags |= F_CALLED;
+  set_result(d, r);
+  df_debug_info *info = debug_info(d);
+  if (DF__UNLIKELY(info != NULL) && info->fired_file == NULL) {
+    info->fired_file = file;
+    info->fired_line = line;
+  }
+}
+
+static int refuse_second_fire(df_deferred *d, df_result r, const char *file,
+                              int line) {
+  df_result_free(r);
+  if (d->flags & F_SUPPRESS) { /* S17: the late result of a cancelled op */
+    d->flags &= (uint16_t)~F_SUPPRESS;
+    return 0;
+  }
+  if (df__debugging)
+    df__report_already_called(debug_info(d), file, line);
+  return DF_EALREADY;
+}
+
+/* K_CHAIN (S28): fire other with cur's result; cur goes on with NULL. */
+static enum step_outcome chain_into(df_deferred *cur, df_deferred *other,
+                                    struct run_stack *st) {
+  df_result r = take_result(cur);
+
+  if (other->flags & F_CALLED) {
+    df_failure *cause = df_result_failure(r);
+    if (refuse_second_fire(other, df_ok(NULL, NULL), __FILE__, __LINE__) != 0)
+      set_result(cur, df_fail(df_failure_new_caused(
+                          &DF_ALREADY_CALLED, DF_EALREADY, cause,
+                          "chained Deferred was already fired")));
+    df_result_free(r);
+    df_unref(other);
+    return STEP_NEXT;
+  }
+  if (other->paused != 0 || (other->flags & F_RUNNING) || !stack_reserve(st)) {
+    mark_fired(other, r, __FILE__, __LINE__);
+    run_callbacks(other);
+    df_unref(other);
+    return STEP_NEXT;
+  }
+  mark_fired(other, r, __FILE__, __LINE__);
+  cur->flags |= F_RUNNING; /* as during Twisted's nested callback() */
+  st->items[st->n - 1] |= MID_RUN;
+  st->items[st->n++] = (uintptr_t)other; /* the step's reference */
+  return STEP_STOP;
+}
+
+static enum step_outcome run_special(df_deferred *cur, const struct step *s,
+                                     struct run_stack *st) {
+  if (s->kind & K_CONTINUE)
+    return hand_off(cur, s->cb_arg, st);
+  if (s->kind & K_CHAIN)
+    return chain_into(cur, s->cb_arg, st);
+  set_result(cur, misuse_failure(take_result(cur), s->cb_arg));
+  return STEP_NEXT;
+}
+
+/* Runs cur's steps until they run out, cur waits, or another Deferred has to
+ * run first. \return STEP_STOP when the top of the stack changed. */
+static enum step_outcome run_steps(df_deferred *cur, struct run_stack *st) {
+  struct step s;
+
+  while (pop_step(cur, &s)) {
+    if (DF__UNLIKELY(s.kind & K_SPECIAL)) {
+      if (run_special(cur, &s, st) == STEP_STOP)
+        return STEP_STOP;
+      continue;
+    }
+    bool failed = result_kind(cur) == DF_FAILURE;
+    df_callback_fn fn = failed ? s.eb : s.cb;
+    if (fn != NULL) {
+      df_result in = take_result(cur);
+      cur->flags |= F_RUNNING;
+      df_result out = fn(in, failed ? s.eb_arg : s.cb_arg);
+      cur->flags &= (uint16_t)~F_RUNNING;
+      free_step_args(&s);
+      if (DF__UNLIKELY(out.kind == DF_DEFERRED)) {
+        if (!adopt_returned(cur, out))
+          return STEP_NEXT; /* cur waits: its part of this run is over */
+        continue;
+      }
+      set_result(cur, out);
+    } else {
+      free_step_args(&s);
+    }
+  }
+  return STEP_NEXT;
+}
+
+static void run_callbacks(df_deferred *d) {
+  if (d->flags & F_RUNNING)
+    return; /* re-entrant: the run above us picks up the new steps */
+
+  struct run_stack st;
+  st.items = st.inline_items;
+  st.cap = STACK_INLINE;
+  st.items[0] = (uintptr_t)df_ref(d);
+  st.n = 1;
+
+  while (st.n > 0) {
+    uintptr_t top = st.items[st.n - 1];
+    df_deferred *cur = entry(top);
+    if (top & MID_RUN) {
+      st.items[st.n - 1] = (uintptr_t)cur;
+      cur->flags &= (uint16_t)~F_RUNNING;
+    } else if (is_paused(cur)) {
+      break; /* as Twisted: the Deferreds below wait for this one */
+    }
+    if (run_steps(cur, &st) == STEP_NEXT) {
+      st.n--;
+      df_unref(cur);
+    }
+  }
+  while (st.n > 0) {
+    df_deferred *left = entry(st.items[--st.n]);
+    left->flags &= (uint16_t)~F_RUNNING;
+    df_unref(left);
+  }
+  if (st.items != st.inline_items)
+    df__free(st.items);
+}
+
+static inline void run_if_ready(df_deferred *d) {
+  if ((d->flags & F_CALLED) && !is_paused(d))
+    run_callbacks(d);
+}
+
+/* ------------------------------------------------------------ life */
+
+df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
+                                const char *file, int line) {
+  df_deferred *d;
+
+  if (DF__LIKELY(!df__debugging)) {
+    d = df__malloc(sizeof *d);
+    if (d == NULL)
+      return NULL;
+    d->flags = 0;
+  } else {
+    struct debug_prefix *p = df__malloc(sizeof *p + sizeof *d);
+    if (p == NULL)
+      return NULL;
+    p->info.created_file = file;
+    p->info.created_line = line;
+    p->info.fired_file = NULL;
+    p->info.fired_line = 0;
+    d = (df_deferred *)(void *)(p + 1);
+    d->flags = F_DEBUG;
+  }
+  d->refs = 1;
+  d->head = d->count = 0;
+  d->paused = 0;
+  d->res_ptr = NULL;
+  d->res_free = NULL;
+  d->res_retain = NULL;
+  d->canceller = canceller;
+  d->canceller_arg = arg;
+  d->spill = NULL;
+  return d;
+}
+
+df_deferred *df_ref(df_deferred *d) {
+  if (d != NULL)
+    d->refs++;
+  return d;
+}
+
+static void destroy(df_deferred *d) {
+  if ((d->flags & F_CALLED) && result_kind(d) == DF_FAILURE)
+    df__report_unhandled(d->res_ptr, debug_info(d)); /* S09 */
+  df_result_free(take_result(d));
+
+  struct step s;
+  while (pop_step(d, &s))
+    discard_step(&s);
+  df__free(d->spill);
+  if (d->flags & F_CANCELLER_OWNS_ARG)
+    d->canceller(NULL, d->canceller_arg);
+  if (d->flags & F_DEBUG)
+    df__free((struct debug_prefix *)(void *)d - 1);
+  else
+    df__free(d);
+}
+
+void df_unref(df_deferred *d) {
+  if (d != NULL && --d->refs == 0)
+    destroy(d);
+}
+
+/* ------------------------------------------------------------ steps */
+
+static df_deferred *add_misuse(df_deferred *d, const char *what) {
+  if (push_one(d, K_MISUSE, NULL, (void *)(uintptr_t)what) != 0)
+    return NULL;
+  run_if_ready(d);
+  return d;
+}
+
+df_deferred *df_add_callbacks(df_deferred *d, df_callback_fn cb, void *cb_arg,
+                              df_callback_fn eb, void *eb_arg) {
+  int rc;
+
+  if (d == NULL || (cb == NULL && eb == NULL))
+    return NULL;
+  if (eb == NULL) {
+    rc = push_one(d, K_CB, cb, cb_arg);
+  } else if (cb == NULL) {
+    rc = push_one(d, K_EB, eb, eb_arg);
+  } else if (cb == eb && cb_arg == eb_arg) {
+    rc = push_one(d, K_BOTH, cb, cb_arg);
+  } else {
+    const uint8_t kinds[2] = {K_PAIR, K_EB};
+    struct slot slots[2];
+    slots[0].f.fn = cb;
+    slots[0].arg = cb_arg;
+    slots[1].f.fn = eb;
+    slots[1].arg = eb_arg;
+    rc = push_step(d, kinds, slots, 2);
+  }
+  if (rc != 0)
+    return NULL;
+  run_if_ready(d);
+  return d;
+}
+
+df_deferred *df_add_callbacks_full(df_deferred *d, df_callback_fn cb,
+                                   void *cb_arg, df_callback_fn eb,
+                                   void *eb_arg, df_arg_free_fn arg_free) {
+  if (arg_free == NULL)
+    return df_add_callbacks(d, cb, cb_arg, eb, eb_arg);
+
+  struct step s = {K_PAIR | K_FREE, cb, eb, cb_arg, eb_arg, arg_free};
+  if (d == NULL || (cb == NULL && eb == NULL)) {
+    free_step_args(&s);
+    return NULL;
+  }
+  uint8_t kinds[3];
+  struct slot slots[3];
+  unsigned n = 0;
+  if (cb == eb && cb_arg == eb_arg) {
+    kinds[n] = K_BOTH | K_FREE;
+    slots[n].f.fn = cb;
+    slots[n++].arg = cb_arg;
+  } else {
+    kinds[n] = K_PAIR | K_FREE;
+    slots[n].f.fn = cb;
+    slots[n++].arg = cb_arg;
+    kinds[n] = K_EB;
+    slots[n].f.fn = eb;
+    slots[n++].arg = eb_arg;
+  }
+  kinds[n] = 0;
+  slots[n].f.arg_free = arg_free;
+  slots[n++].arg = NULL;
+  if (push_step(d, kinds, slots, n) != 0) {
+    free_step_args(&s);
+    return NULL;
+  }
+  run_if_ready(d);
+  return d;
+}
+
+df_deferred *df_add_callback(df_deferred *d, df_callback_fn cb, void *arg) {
+  if (d == NULL)
+    return NULL;
+  if (cb == NULL)
+    return add_misuse(d, "df_add_callback: cb is NULL");
+  if (push_one(d, K_CB, cb, arg) != 0)
+    return NULL;
+  run_if_ready(d);
+  return d;
+}
+
+df_deferred *df_add_errback(df_deferred *d, df_callback_fn eb, void *arg) {
+  if (d == NULL)
+    return NULL;
+  if (eb == NULL)
+    return add_misuse(d, "df_add_errback: eb is NULL");
+  return df_add_callbacks(d, NULL, NULL, eb, arg);
+}
+
+df_deferred *df_add_both(df_deferred *d, df_callback_fn fn, void *arg) {
+  if (d == NULL)
+    return NULL;
+  if (fn == NULL)
+    return add_misuse(d, "df_add_both: fn is NULL");
+  return df_add_callbacks(d, fn, arg, fn, arg);
+}
+
+df_deferred *df_chain(df_deferred *d, df_deferred *other) {
+  if (d == NULL || other == NULL || d == other)
+    return NULL;
+  if (push_one(d, K_CHAIN, NULL, other) != 0)
+    return NULL;
+  df_ref(other); /* held by the K_CHAIN step */
+  run_if_ready(d);
+  return d;
+}
+
+/* ------------------------------------------------------------ firing */
+
+int df_fire_at(df_deferred *d, df_result r, const char *file, int line) {
+  if (DF__UNLIKELY(d == NULL || (unsigned)r.kind > DF_FAILURE ||
+                   (r.kind == DF_FAILURE && r.ptr == NULL))) {
+    df_result_free(r);
+    return DF_EINVAL;
+  }
+  if (DF__UNLIKELY(d->flags & F_CALLED))
+    return refuse_second_fire(d, r, file, line);
+  mark_fired(d, r, file, line);
+  run_if_ready(d);
+  return 0;
+}
+
+df_deferred *df_succeed(void *value, df_free_fn free) {
+  df_deferred *d = df_deferred_new_at(NULL, NULL, NULL, 0);
+  if (d == NULL) {
+    if (free != NULL)
+      free(value);
+    return NULL;
+  }
+  mark_fired(d, df_ok(value, free), NULL, 0);
+  return d;
+}
+
+df_deferred *df_fail_now(df_failure *f) {
+  df_result r = df_fail(f);
+  df_deferred *d = df_deferred_new_at(NULL, NULL, NULL, 0);
+  if (d == NULL) {
+    df_result_free(r);
+    return NULL;
+  }
+  mark_fired(d, r, NULL, 0);
+  return d;
+}
+
+df_deferred *df_maybe(df_maybe_fn fn, void *arg) {
+  if (fn == NULL)
+    return df_fail_now(
+        df_failure_new(&DF_INVALID_ARGUMENT, 0, "df_maybe: fn is NULL"));
+  df_result r = fn(arg);
+  if (r.kind == DF_DEFERRED) {
+    if (r.ptr != NULL)
+      return r.ptr; /* R10.4: the same Deferred, with the result's reference */
+    r = misuse_failure(EMPTY, "df_maybe: fn returned a NULL Deferred");
+  }
+  df_deferred *d = df_deferred_new_at(NULL, NULL, NULL, 0);
+  if (d == NULL) {
+    df_result_free(r);
+    return NULL;
+  }
+  mark_fired(d, r, NULL, 0);
+  return d;
+}
+
+/* ------------------------------------------------------------ control */
+
+void df__set_canceller_decides(df_deferred *d) {
+  d->flags |= F_CANCELLER_DECIDES;
+}
+
+void df__set_canceller_owns_arg(df_deferred *d) {
+  d->flags |= F_CANCELLER_OWNS_ARG;
+}
+
+void df_cancel(df_deferred *d) {
+  if (d == NULL)
+    return;
+  if (d->flags & F_CALLED) {
+    if (!is_waiting(d))
+      return; /* S18 */
+    d = innermost(d); /* S19, R7.9 */
+    if (d->flags & F_CALLED)
+      return; /* fired but paused: nothing to cancel (R7.6) */
+  }
+  df_ref(d);
+  if (d->canceller != NULL)
+    d->canceller(d, d->canceller_arg);
+  else
+    d->flags |= F_SUPPRESS;
+  if (!(d->flags & F_CALLED) && !(d->flags & F_CANCELLER_DECIDES))
+    df_fire(d, df_fail(df_failure_new(&DF_CANCELLED, 0,
+                                      "Deferred was cancelled")));
+  df_unref(d);
+}
+
+int df_pause(df_deferred *d) {
+  if (d == NULL)
+    return DF_EINVAL;
+  d->paused++;
+  return 0;
+}
+
+int df_unpause(df_deferred *d) {
+  if (d == NULL)
+    return DF_EINVAL;
+  if (d->paused == 0)
+    return DF_ENOTPAUSED;
+  if (--d->paused == 0)
+    run_if_ready(d);
+  return 0;
+}
+
+/* ------------------------------------------------------------ state */
+
+bool df_called(const df_deferred *d) {
+  return d != NULL && (d->flags & F_CALLED);
+}
+
+bool df_waiting(const df_deferred *d) { return d != NULL && is_waiting(d); }
+
+bool df_peek(const df_deferred *d, df_result *out) {
+  if (d == NULL || out == NULL || !(d->flags & F_CALLED) || is_waiting(d) ||
+      (d->flags & F_RUNNING))
+    return false;
+  *out = get_result(d);
+  out->free = NULL;
+  out->retain = NULL;
+  return true;
+}
