@@ -4,9 +4,8 @@
  * the Deferreds whose chains are being resumed, so that a chain of a million
  * Deferreds waiting on each other fires at constant C stack depth (S26).
  *
- * Memory: one allocation of 128 bytes holds a Deferred with up to four
- * one-slot steps; longer chains spill into one growable array. The result's
- * kind lives in two bits of the flags to keep the struct at that size.
+ * Memory: one allocation of 120 bytes holds a Deferred with up to four
+ * one-slot steps; longer chains spill into one growable array.
  */
 #include <string.h>
 
@@ -15,13 +14,12 @@
 #define INLINE_SLOTS 4
 
 enum {
-  RES_KIND = 3u, /* the df_kind of the current result */
-  F_CALLED = 1u << 2,
-  F_RUNNING = 1u << 3,  /* one of its callbacks is on the C stack */
-  F_SUPPRESS = 1u << 4, /* swallow one fire: cancelled without canceller */
-  F_DEBUG = 1u << 5,    /* a struct debug_prefix precedes the Deferred */
-  F_CANCELLER_DECIDES = 1u << 6,
-  F_CANCELLER_OWNS_ARG = 1u << 7
+  F_CALLED = 1u << 0,
+  F_RUNNING = 1u << 1,  /* one of its callbacks is on the C stack */
+  F_SUPPRESS = 1u << 2, /* swallow one fire: cancelled without canceller */
+  F_DEBUG = 1u << 3,    /* a struct debug_prefix precedes the Deferred */
+  F_CANCELLER_DECIDES = 1u << 4,
+  F_CANCELLER_OWNS_ARG = 1u << 5
 };
 
 /* One byte of kind per slot. A step is one slot, plus one for the errback
@@ -61,7 +59,6 @@ struct df_deferred {
   uint8_t kinds[INLINE_SLOTS];
   void *res_ptr;
   df_free_fn res_free;
-  df_retain_fn res_retain;
   df_canceller_fn canceller;
   void *canceller_arg;
   struct spill *spill; /* once set, every step lives there */
@@ -81,24 +78,22 @@ struct step {
   df_arg_free_fn arg_free;
 };
 
-static const df_result EMPTY = {DF_VALUE, NULL, NULL, NULL};
+static const df_result EMPTY = {NULL, NULL};
 
 /* ------------------------------------------------------------ result slot */
 
-static inline df_kind result_kind(const df_deferred *d) {
-  return (df_kind)(d->flags & RES_KIND);
+static inline bool is_failure(df_result r) {
+  return r.free == df_failure_release;
 }
 
 static inline df_result get_result(const df_deferred *d) {
-  df_result r = {result_kind(d), d->res_ptr, d->res_free, d->res_retain};
+  df_result r = {d->res_ptr, d->res_free};
   return r;
 }
 
 static inline void set_result(df_deferred *d, df_result r) {
-  d->flags = (uint16_t)((d->flags & ~RES_KIND) | ((unsigned)r.kind & RES_KIND));
   d->res_ptr = r.ptr;
   d->res_free = r.free;
-  d->res_retain = r.retain;
 }
 
 static inline df_result take_result(df_deferred *d) {
@@ -108,7 +103,11 @@ static inline df_result take_result(df_deferred *d) {
 }
 
 static inline bool is_waiting(const df_deferred *d) {
-  return result_kind(d) == DF_DEFERRED;
+  return d->res_free == df_deferred_release;
+}
+
+static inline bool d_is_failed(const df_deferred *d) {
+  return d->res_free == df_failure_release;
 }
 
 /* Twisted's "paused": explicitly, or waiting on another Deferred. */
@@ -182,53 +181,60 @@ static inline bool pop_step(df_deferred *d, struct step *s) {
   return true;
 }
 
-static struct spill *spill_new(uint32_t cap) {
-  struct spill *sp =
-      df__malloc(sizeof *sp + cap * (sizeof(struct slot) + sizeof(uint8_t)));
-  if (sp == NULL)
-    return NULL;
-  sp->head = sp->count = 0;
-  sp->cap = cap;
-  sp->kinds = (uint8_t *)(void *)&sp->slots[cap];
-  return sp;
-}
-
-/* Makes room for n more slots: moves the live steps into a spill array
- * twice the size they need. */
+/* Makes room for n more slots. The first spill moves the inline steps out;
+ * later ones grow the array in place while its head is at 0 (a chain being
+ * built), or copy the live steps to the front of a new array. */
 static int reserve_slots(df_deferred *d, unsigned n) {
-  const uint8_t *kinds;
-  const struct slot *slots;
+  struct spill *old = d->spill;
   uint32_t head, live;
 
-  if (d->spill == NULL) {
+  if (old == NULL) {
     if ((unsigned)d->count + n <= INLINE_SLOTS)
       return 0;
-    kinds = d->kinds;
-    slots = d->slots;
     head = d->head;
     live = (uint32_t)(d->count - d->head);
   } else {
-    if (d->spill->count + n <= d->spill->cap)
+    if (old->count + n <= old->cap)
       return 0;
-    kinds = d->spill->kinds;
-    slots = d->spill->slots;
-    head = d->spill->head;
-    live = d->spill->count - d->spill->head;
+    head = old->head;
+    live = old->count - old->head;
   }
   uint64_t want = 2 * ((uint64_t)live + n);
   if (want < 16)
     want = 16;
   if (want > UINT32_MAX / 2)
     return DF_ENOMEM;
-  struct spill *sp = spill_new((uint32_t)want);
+  uint32_t cap = (uint32_t)want;
+  size_t bytes = sizeof(struct spill) + cap * (sizeof(struct slot) + 1);
+
+  if (old != NULL && head == 0) {
+    struct spill *sp = df__realloc(old, bytes);
+    if (sp == NULL)
+      return DF_ENOMEM;
+    uint8_t *kinds = (uint8_t *)(void *)&sp->slots[cap];
+    memmove(kinds, (uint8_t *)(void *)&sp->slots[sp->cap], live);
+    sp->kinds = kinds;
+    sp->cap = cap;
+    d->spill = sp;
+    return 0;
+  }
+  struct spill *sp = df__malloc(bytes);
   if (sp == NULL)
     return DF_ENOMEM;
-  memcpy(sp->slots, slots + head, live * sizeof(struct slot));
-  memcpy(sp->kinds, kinds + head, live);
+  sp->cap = cap;
+  sp->kinds = (uint8_t *)(void *)&sp->slots[cap];
+  if (old == NULL) {
+    memcpy(sp->slots, d->slots + head, live * sizeof(struct slot));
+    memcpy(sp->kinds, d->kinds + head, live);
+    d->head = d->count = 0;
+  } else {
+    memcpy(sp->slots, old->slots + head, live * sizeof(struct slot));
+    memcpy(sp->kinds, old->kinds + head, live);
+    df__free(old);
+  }
+  sp->head = 0;
   sp->count = live;
-  df__free(d->spill);
   d->spill = sp;
-  d->head = d->count = 0;
   return 0;
 }
 
@@ -236,26 +242,51 @@ static int push_step(df_deferred *d, const uint8_t *kinds,
                      const struct slot *slots, unsigned n) {
   if (reserve_slots(d, n) != 0)
     return DF_ENOMEM;
-  if (d->spill == NULL) {
-    memcpy(d->kinds + d->count, kinds, n);
-    memcpy(d->slots + d->count, slots, n * sizeof *slots);
-    d->count = (uint8_t)(d->count + n);
-  } else {
-    struct spill *sp = d->spill;
-    memcpy(sp->kinds + sp->count, kinds, n);
-    memcpy(sp->slots + sp->count, slots, n * sizeof *slots);
-    sp->count += n;
+  struct spill *sp = d->spill;
+  for (unsigned i = 0; i < n; i++) {
+    if (sp == NULL) {
+      d->kinds[d->count] = kinds[i];
+      d->slots[d->count++] = slots[i];
+    } else {
+      sp->kinds[sp->count] = kinds[i];
+      sp->slots[sp->count++] = slots[i];
+    }
   }
   return 0;
 }
 
-static int push_one(df_deferred *d, unsigned kind, df_callback_fn fn,
-                    void *arg) {
+/* The hot path of every adder: one slot, written in place. Counts are read
+ * into locals first: the kind byte is stored through a uint8_t pointer,
+ * which may alias anything and would force them to be read again. */
+static inline int push_one(df_deferred *d, unsigned kind, df_callback_fn fn,
+                           void *arg) {
+  struct spill *sp = d->spill;
+
+  if (sp == NULL) {
+    unsigned n = d->count;
+    if (n < INLINE_SLOTS) {
+      d->slots[n].f.fn = fn;
+      d->slots[n].arg = arg;
+      d->count = (uint8_t)(n + 1);
+      d->kinds[n] = (uint8_t)kind;
+      return 0;
+    }
+  } else {
+    uint32_t n = sp->count;
+    if (n < sp->cap) {
+      uint8_t *kinds = sp->kinds;
+      sp->slots[n].f.fn = fn;
+      sp->slots[n].arg = arg;
+      sp->count = n + 1;
+      kinds[n] = (uint8_t)kind;
+      return 0;
+    }
+  }
+  struct slot one;
   uint8_t k = (uint8_t)kind;
-  struct slot sl;
-  sl.f.fn = fn;
-  sl.arg = arg;
-  return push_step(d, &k, &sl, 1);
+  one.f.fn = fn;
+  one.arg = arg;
+  return push_step(d, &k, &one, 1);
 }
 
 static void free_step_args(const struct step *s) {
@@ -367,7 +398,10 @@ static bool adopt_returned(df_deferred *cur, df_result out) {
 
 /* ------------------------------------------------------------ the loop */
 
-enum step_outcome { STEP_NEXT, STEP_STOP };
+/* What a step did to the run: cur goes on, cur now waits (its part of the
+ * run is over), or another Deferred is now on top of the stack (cur must
+ * not be touched: it may be gone). */
+enum step_outcome { STEP_NEXT, STEP_WAIT, STEP_TOP };
 
 /* K_CONTINUE: cur's result goes to the Deferred waiting on it, which then
  * resumes on top of the stack. cur stays below it only if it has steps
@@ -379,11 +413,11 @@ static enum step_outcome hand_off(df_deferred *cur, df_deferred *waiter,
   if (!has_steps(cur)) {
     st->items[st->n - 1] = (uintptr_t)waiter; /* the step's reference */
     df_unref(cur);                            /* the stack's reference */
-    return STEP_STOP;
+    return STEP_TOP;
   }
   if (stack_reserve(st)) {
     st->items[st->n++] = (uintptr_t)waiter;
-    return STEP_STOP;
+    return STEP_TOP;
   }
   /* No memory for a deeper stack: resume the waiter by recursion instead,
    * which runs the same steps in the same order. */
@@ -441,7 +475,7 @@ static enum step_outcome chain_into(df_deferred *cur, df_deferred *other,
   cur->flags |= F_RUNNING; /* as during Twisted's nested callback() */
   st->items[st->n - 1] |= MID_RUN;
   st->items[st->n++] = (uintptr_t)other; /* the step's reference */
-  return STEP_STOP;
+  return STEP_TOP;
 }
 
 static enum step_outcome run_special(df_deferred *cur, const struct step *s,
@@ -454,36 +488,117 @@ static enum step_outcome run_special(df_deferred *cur, const struct step *s,
   return STEP_NEXT;
 }
 
-/* Runs cur's steps until they run out, cur waits, or another Deferred has to
- * run first. \return STEP_STOP when the top of the stack changed. */
-static enum step_outcome run_steps(df_deferred *cur, struct run_stack *st) {
-  struct step s;
+/* Where the next step of d is: one view over the inline slots and the
+ * spill array. */
+struct cursor {
+  const uint8_t *kinds;
+  const struct slot *slots;
+  uint32_t i, n;
+};
 
-  while (pop_step(cur, &s)) {
-    if (DF__UNLIKELY(s.kind & K_SPECIAL)) {
-      if (run_special(cur, &s, st) == STEP_STOP)
-        return STEP_STOP;
-      continue;
-    }
-    bool failed = result_kind(cur) == DF_FAILURE;
-    df_callback_fn fn = failed ? s.eb : s.cb;
-    if (fn != NULL) {
-      df_result in = take_result(cur);
-      cur->flags |= F_RUNNING;
-      df_result out = fn(in, failed ? s.eb_arg : s.cb_arg);
-      cur->flags &= (uint16_t)~F_RUNNING;
-      free_step_args(&s);
-      if (DF__UNLIKELY(out.kind == DF_DEFERRED)) {
-        if (!adopt_returned(cur, out))
-          return STEP_NEXT; /* cur waits: its part of this run is over */
-        continue;
-      }
-      set_result(cur, out);
-    } else {
-      free_step_args(&s);
-    }
+static inline void cursor_load(const df_deferred *d, struct cursor *c) {
+  const struct spill *sp = d->spill;
+  if (sp == NULL) {
+    c->kinds = d->kinds;
+    c->slots = d->slots;
+    c->i = d->head;
+    c->n = d->count;
+  } else {
+    c->kinds = sp->kinds;
+    c->slots = sp->slots;
+    c->i = sp->head;
+    c->n = sp->count;
+  }
+}
+
+/* Consumes the one-slot step the cursor points at. */
+static inline void cursor_advance_one(df_deferred *d, const struct cursor *c) {
+  uint32_t next = c->i + 1;
+  if (next == c->n)
+    next = 0; /* emptied: the queue starts again at slot 0 */
+  if (d->spill == NULL) {
+    d->head = (uint8_t)next;
+    if (next == 0)
+      d->count = 0;
+  } else {
+    d->spill->head = next;
+    if (next == 0)
+      d->spill->count = 0;
+  }
+}
+
+/* The general path: pairs, destructors and the special steps. The result
+ * is in cur's slot on entry and on return. */
+static enum step_outcome run_general_step(df_deferred *cur,
+                                          struct run_stack *st) {
+  struct step s;
+  if (!pop_step(cur, &s))
+    return STEP_NEXT;
+  if (s.kind & K_SPECIAL)
+    return run_special(cur, &s, st);
+
+  bool failed = d_is_failed(cur);
+  df_callback_fn fn = failed ? s.eb : s.cb;
+  if (fn != NULL) {
+    df_result in = take_result(cur);
+    cur->flags |= F_RUNNING;
+    df_result out = fn(in, failed ? s.eb_arg : s.cb_arg);
+    cur->flags &= (uint16_t)~F_RUNNING;
+    free_step_args(&s);
+    if (out.free == df_deferred_release)
+      return adopt_returned(cur, out) ? STEP_NEXT : STEP_WAIT;
+    set_result(cur, out);
+  } else {
+    free_step_args(&s);
   }
   return STEP_NEXT;
+}
+
+enum run_outcome { RUN_DONE, RUN_TOP_CHANGED };
+
+/* Runs cur's steps until they run out, cur waits, or another Deferred has to
+ * run first. One-slot steps, the common case, run on a result held in
+ * locals; everything else goes through run_general_step() with the result
+ * back in cur's slot. */
+static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
+  df_result res = take_result(cur);
+  struct cursor c;
+
+  cur->flags |= F_RUNNING;
+  for (;;) {
+    cursor_load(cur, &c);
+    if (c.i == c.n)
+      break;
+    unsigned kind = c.kinds[c.i];
+    if (DF__LIKELY(kind <= K_BOTH)) {
+      df_callback_fn fn = c.slots[c.i].f.fn;
+      void *arg = c.slots[c.i].arg;
+      cursor_advance_one(cur, &c);
+      if (!(kind & (is_failure(res) ? K_EB : K_CB)))
+        continue;
+      res = fn(res, arg);
+      if (DF__LIKELY(res.free != df_deferred_release))
+        continue;
+      cur->flags &= (uint16_t)~F_RUNNING;
+      if (!adopt_returned(cur, res))
+        return RUN_DONE; /* cur waits: its part of this run is over */
+      res = take_result(cur);
+      cur->flags |= F_RUNNING;
+      continue;
+    }
+    cur->flags &= (uint16_t)~F_RUNNING;
+    set_result(cur, res);
+    enum step_outcome out = run_general_step(cur, st);
+    if (out == STEP_TOP)
+      return RUN_TOP_CHANGED;
+    if (out == STEP_WAIT)
+      return RUN_DONE;
+    res = take_result(cur);
+    cur->flags |= F_RUNNING;
+  }
+  cur->flags &= (uint16_t)~F_RUNNING;
+  set_result(cur, res);
+  return RUN_DONE;
 }
 
 static void run_callbacks(df_deferred *d) {
@@ -505,7 +620,7 @@ static void run_callbacks(df_deferred *d) {
     } else if (is_paused(cur)) {
       break; /* as Twisted: the Deferreds below wait for this one */
     }
-    if (run_steps(cur, &st) == STEP_NEXT) {
+    if (run_steps(cur, &st) == RUN_DONE) {
       st.n--;
       df_unref(cur);
     }
@@ -551,7 +666,6 @@ df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
   d->paused = 0;
   d->res_ptr = NULL;
   d->res_free = NULL;
-  d->res_retain = NULL;
   d->canceller = canceller;
   d->canceller_arg = arg;
   d->spill = NULL;
@@ -565,7 +679,7 @@ df_deferred *df_ref(df_deferred *d) {
 }
 
 static void destroy(df_deferred *d) {
-  if ((d->flags & F_CALLED) && result_kind(d) == DF_FAILURE)
+  if ((d->flags & F_CALLED) && d_is_failed(d))
     df__report_unhandled(d->res_ptr, debug_info(d)); /* S09 */
   df_result_free(take_result(d));
 
@@ -699,8 +813,8 @@ df_deferred *df_chain(df_deferred *d, df_deferred *other) {
 /* ------------------------------------------------------------ firing */
 
 int df_fire_at(df_deferred *d, df_result r, const char *file, int line) {
-  if (DF__UNLIKELY(d == NULL || (unsigned)r.kind > DF_FAILURE ||
-                   (r.kind == DF_FAILURE && r.ptr == NULL))) {
+  if (DF__UNLIKELY(d == NULL || r.free == df_deferred_release ||
+                   (is_failure(r) && r.ptr == NULL))) {
     df_result_free(r);
     return DF_EINVAL;
   }
@@ -738,7 +852,7 @@ df_deferred *df_maybe(df_maybe_fn fn, void *arg) {
     return df_fail_now(
         df_failure_new(&DF_INVALID_ARGUMENT, 0, "df_maybe: fn is NULL"));
   df_result r = fn(arg);
-  if (r.kind == DF_DEFERRED) {
+  if (r.free == df_deferred_release) {
     if (r.ptr != NULL)
       return r.ptr; /* R10.4: the same Deferred, with the result's reference */
     r = misuse_failure(EMPTY, "df_maybe: fn returned a NULL Deferred");
@@ -813,7 +927,5 @@ bool df_peek(const df_deferred *d, df_result *out) {
       (d->flags & F_RUNNING))
     return false;
   *out = get_result(d);
-  out->free = NULL;
-  out->retain = NULL;
   return true;
 }

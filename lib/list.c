@@ -59,21 +59,22 @@ static void fire_list(struct list_state *st, df_result r) {
  * list owns the recorded value, the chain borrows it or holds its own
  * reference (shared values and failures). */
 static df_result record(df_list_entry *e, df_result in) {
-  e->success = in.kind != DF_FAILURE;
+  e->success = !df_result_is_failure(in);
   e->result = in;
-  if (in.kind == DF_FAILURE) {
+  if (!e->success) {
     df_failure_ref(in.ptr);
     return in;
   }
-  if (in.retain != NULL) {
-    in.retain(in.ptr);
+  df_retain_fn retain = df_result_retain(in);
+  if (retain != NULL) {
+    retain(in.ptr);
     return in;
   }
   return df_ok(in.ptr, NULL);
 }
 
 static df_result consume_or_pass(const struct list_state *st, df_result in) {
-  if (in.kind == DF_FAILURE && (st->flags & DF_CONSUME_ERRORS)) {
+  if (df_result_is_failure(in) && (st->flags & DF_CONSUME_ERRORS)) {
     df_result_free(in); /* S22: the member's chain goes on with NULL */
     return df_ok(NULL, NULL);
   }
@@ -108,7 +109,7 @@ static df_result fire_on_first_failure(struct list_state *st, size_t i,
 static df_result observe(df_result in, void *arg) {
   struct observer *ob = arg;
   struct list_state *st = ob->st;
-  bool ok = in.kind != DF_FAILURE;
+  bool ok = !df_result_is_failure(in);
 
   st->finished++;
   if (st->fired)

@@ -197,9 +197,10 @@ DF_EXTERN bool df_called(const df_deferred *d);
 /*! True while \p d waits on another Deferred (S26). NULL: false. */
 DF_EXTERN bool df_waiting(const df_deferred *d);
 
-/*! \brief Copies the current result of \p d into \p *out as a borrowed view
- *  (out owns nothing: do not free it). The view is valid until \p d's chain
- *  runs again or \p d is freed.
+/*! \brief Copies the current result of \p d into \p *out as a view: \p d
+ *  still owns it, so do not free it (the release function is kept so that
+ *  df_result_kind() works on the view). The view is valid until \p d's
+ *  chain runs again or \p d is freed.
  *  \return true when \p d has a result to show; false when \p d or \p out
  *          is NULL, \p d has not fired, waits on another Deferred, or one
  *          of its callbacks is running (it owns the result then). */

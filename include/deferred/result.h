@@ -1,12 +1,19 @@
 /*! \file deferred/result.h
  *  \brief df_result: what travels down a callback chain, with its owner.
  *
- *  A result is a small struct passed by value. It is one of
- *  - a value: a pointer and the function that frees it (NULL: borrowed,
- *    never freed by the library), optionally with a retain function when the
- *    value is shared by reference count;
- *  - a failure: one reference to a df_failure;
- *  - a Deferred: returned by a callback to make its chain wait (S26).
+ *  A result is two words passed by value: a pointer and the function that
+ *  releases it. It is one of
+ *  - a value: \p free frees it, or is NULL when the value is borrowed (the
+ *    library never frees it); a value made with df_ok_shared() is reference
+ *    counted;
+ *  - a failure: one reference to a df_failure (\p free is
+ *    df_failure_release);
+ *  - a Deferred: returned by a callback to make its chain wait (S26;
+ *    \p free is df_deferred_release).
+ *  df_result_kind() tells which. The kind is carried by the release function
+ *  rather than a field of its own so that a result fits in two registers:
+ *  a callback then costs one indirect call, where a three-word struct would
+ *  be passed and returned through memory at about three times the cost.
  *
  *  Ownership rule: whoever holds a df_result owns what it points to. A
  *  callback takes ownership of its input and returns ownership of its output:
@@ -24,7 +31,7 @@ extern "C" {
 
 typedef struct df_deferred df_deferred;
 
-/*! Frees a value. */
+/*! Frees (or drops a reference to) a value. */
 typedef void (*df_free_fn)(void *value);
 /*! Adds a reference to a shared value. */
 typedef void (*df_retain_fn)(void *value);
@@ -33,28 +40,43 @@ typedef enum df_kind { DF_VALUE = 0, DF_FAILURE = 1, DF_DEFERRED = 2 } df_kind;
 
 /*! A result. Build it with the functions below rather than by hand. */
 typedef struct df_result {
-  df_kind kind;
-  void *ptr;           /*!< the value, the df_failure, or the df_deferred */
-  df_free_fn free;     /*!< values only: frees ptr; NULL when borrowed */
-  df_retain_fn retain; /*!< values only: non-NULL for shared values */
+  void *ptr;       /*!< the value, the df_failure, or the df_deferred */
+  df_free_fn free; /*!< releases ptr (NULL: borrowed value); tells the kind */
 } df_result;
 
+/*! \brief df_failure_unref() as a df_free_fn: the release function of every
+ *  failure result, which is how df_result_kind() recognises one. */
+DF_EXTERN void df_failure_release(void *failure);
+
+/*! \brief df_unref() as a df_free_fn: the release function of every Deferred
+ *  result (df_wait()). */
+DF_EXTERN void df_deferred_release(void *deferred);
+
 /*! \brief A value result. \p free == NULL makes it borrowed: the library
- *  never frees it, and the caller keeps it alive while chains use it. */
+ *  never frees it, and the caller keeps it alive while chains use it.
+ *  Restriction: \p free must not be df_failure_release or
+ *  df_deferred_release. */
 static inline df_result df_ok(void *value, df_free_fn free) {
-  df_result r = {DF_VALUE, value, free, NULL};
+  df_result r = {value, free};
   return r;
 }
 
 /*! \brief A reference-counted value: \p retain adds a reference, \p release
- *  drops one. The result owns one reference. Where two parties need the same
+ *  drops one; the result owns one reference. Where two parties need the same
  *  value (a DeferredList and its member's chain, S21-S23), each gets a
- *  reference of its own instead of one of them borrowing it. */
-static inline df_result df_ok_shared(void *value, df_retain_fn retain,
-                                     df_free_fn release) {
-  df_result r = {DF_VALUE, value, release, retain};
-  return r;
-}
+ *  reference of its own instead of one of them borrowing it.
+ *
+ *  The library remembers the pair (\p release, \p retain), keyed by
+ *  \p release: every value released by \p release counts as shared. Up to 64
+ *  distinct pairs are remembered; past that, values are recorded by a list
+ *  as plain values (moved, then borrowed by the member's chain).
+ *  NULL \p retain gives df_ok(value, release). Thread-safe. */
+DF_EXTERN df_result df_ok_shared(void *value, df_retain_fn retain,
+                                 df_free_fn release);
+
+/*! \brief The retain function registered for \p r's release function by
+ *  df_ok_shared(), or NULL when \p r is not a shared value. Thread-safe. */
+DF_EXTERN df_retain_fn df_result_retain(df_result r);
 
 /*! \brief A failure result; takes the caller's reference to \p f.
  *  NULL is turned into a DF_INVALID_ARGUMENT failure naming the argument. */
@@ -62,21 +84,34 @@ DF_EXTERN df_result df_fail(df_failure *f);
 
 /*! \brief A result that makes the chain wait on \p d (S26). Takes a reference
  *  of its own to \p d; the caller keeps theirs. Returning it from a callback
- *  pauses that callback's Deferred until \p d has a result. */
+ *  pauses that callback's Deferred until \p d has a result. NULL \p d gives
+ *  a DF_INVALID_ARGUMENT failure. */
 DF_EXTERN df_result df_wait(df_deferred *d);
 
-/*! \brief Frees what \p r owns: calls the value's free function, or drops the
- *  failure or Deferred reference. */
-DF_EXTERN void df_result_free(df_result r);
+/*! What \p r is. */
+static inline df_kind df_result_kind(df_result r) {
+  if (r.free == df_failure_release)
+    return DF_FAILURE;
+  if (r.free == df_deferred_release)
+    return DF_DEFERRED;
+  return DF_VALUE;
+}
 
 /*! True when \p r is a failure. */
 static inline int df_result_is_failure(df_result r) {
-  return r.kind == DF_FAILURE;
+  return r.free == df_failure_release;
 }
 
 /*! The failure inside \p r (borrowed), or NULL when \p r is not one. */
 static inline df_failure *df_result_failure(df_result r) {
-  return r.kind == DF_FAILURE ? (df_failure *)r.ptr : (df_failure *)0;
+  return r.free == df_failure_release ? (df_failure *)r.ptr : (df_failure *)0;
+}
+
+/*! \brief Frees what \p r owns: calls the value's free function, or drops the
+ *  failure or Deferred reference. A borrowed value is left alone. */
+static inline void df_result_free(df_result r) {
+  if (r.free != 0)
+    r.free(r.ptr);
 }
 
 #ifdef __cplusplus
