@@ -123,6 +123,25 @@ DF_EXTERN df_deferred *df_add_errback(df_deferred *d, df_callback_fn eb,
 DF_EXTERN df_deferred *df_add_both(df_deferred *d, df_callback_fn fn,
                                    void *arg);
 
+/*! \brief S07 (Failure.trap), for use inside an errback:
+ *  \code
+ *  static df_result on_error(df_result in, void *arg) {
+ *    DF_TRAP(in, &SPAM_ERROR, &EGG_ERROR); // anything else is passed on
+ *    ... handle it; in is still ours ...
+ *    df_result_free(in);
+ *    return df_ok(NULL, NULL);
+ *  }
+ *  \endcode
+ *  Returns \p in unchanged from the enclosing function (the failure goes on
+ *  to the next errback, same type and message) unless its failure is one of
+ *  the listed types or a subtype of one; then execution continues. */
+#define DF_TRAP(in, ...)                                                       \
+  do {                                                                         \
+    if (df_failure_check(df_result_failure(in), __VA_ARGS__,                   \
+                         (const df_error_type *)0) == 0)                       \
+      return (in);                                                             \
+  } while (0)
+
 /* ---------------------------------------------------------------- firing */
 
 /*! \brief Fires \p d with \p r: a value runs the callbacks, a failure the
