@@ -511,20 +511,21 @@ static inline void cursor_load(const df_deferred *d, struct cursor *c) {
   }
 }
 
-/* Consumes the one-slot step the cursor points at. */
-static inline void cursor_advance_one(df_deferred *d, const struct cursor *c) {
-  uint32_t next = c->i + 1;
-  if (next == c->n)
-    next = 0; /* emptied: the queue starts again at slot 0 */
-  if (d->spill == NULL) {
-    d->head = (uint8_t)next;
-    if (next == 0)
-      d->count = 0;
-  } else {
-    d->spill->head = next;
-    if (next == 0)
-      d->spill->count = 0;
-  }
+/* Consumes the steps before slot i. An emptied queue is reset to slot 0 by
+ * cursor_reset() when the loop sees it empty, so a Deferred that is fed
+ * and drained in turns never grows. */
+static inline void cursor_set_head(df_deferred *d, uint32_t i) {
+  if (d->spill == NULL)
+    d->head = (uint8_t)i;
+  else
+    d->spill->head = i;
+}
+
+static inline void cursor_reset(df_deferred *d) {
+  if (d->spill == NULL)
+    d->head = d->count = 0;
+  else
+    d->spill->head = d->spill->count = 0;
 }
 
 /* The general path: pairs, destructors and the special steps. The result
@@ -561,23 +562,28 @@ enum run_outcome { RUN_DONE, RUN_TOP_CHANGED };
  * locals; everything else goes through run_general_step() with the result
  * back in cur's slot. */
 static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
+  /* Loaded once: the release functions that mark failures and Deferreds. */
+  const df_free_fn failure_fn = df_failure_release;
+  const df_free_fn deferred_fn = df_deferred_release;
   df_result res = take_result(cur);
   struct cursor c;
 
   cur->flags |= F_RUNNING;
   for (;;) {
     cursor_load(cur, &c);
-    if (c.i == c.n)
+    if (c.i == c.n) {
+      cursor_reset(cur);
       break;
+    }
     unsigned kind = c.kinds[c.i];
     if (DF__LIKELY(kind <= K_BOTH)) {
       df_callback_fn fn = c.slots[c.i].f.fn;
       void *arg = c.slots[c.i].arg;
-      cursor_advance_one(cur, &c);
-      if (!(kind & (is_failure(res) ? K_EB : K_CB)))
+      cursor_set_head(cur, c.i + 1);
+      if (!(kind & (res.free == failure_fn ? K_EB : K_CB)))
         continue;
       res = fn(res, arg);
-      if (DF__LIKELY(res.free != df_deferred_release))
+      if (DF__LIKELY(res.free != deferred_fn))
         continue;
       cur->flags &= (uint16_t)~F_RUNNING;
       if (!adopt_returned(cur, res))
@@ -709,28 +715,64 @@ static df_deferred *add_misuse(df_deferred *d, const char *what) {
   return d;
 }
 
+/* The adders' slow path: spilling, growing, or running a fired chain. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static df_deferred *add_one_slow(df_deferred *d, unsigned kind,
+                                 df_callback_fn fn, void *arg) {
+  if (push_one(d, kind, fn, arg) != 0)
+    return NULL;
+  run_if_ready(d);
+  return d;
+}
+
+/* The adders' fast path: a free slot and an unfired Deferred, with no call
+ * that would need a stack frame. */
+static inline df_deferred *add_one(df_deferred *d, unsigned kind,
+                                   df_callback_fn fn, void *arg) {
+  struct spill *sp = d->spill;
+  if (DF__UNLIKELY(d->flags & F_CALLED))
+    return add_one_slow(d, kind, fn, arg);
+  if (sp == NULL) {
+    unsigned n = d->count;
+    if (DF__UNLIKELY(n >= INLINE_SLOTS))
+      return add_one_slow(d, kind, fn, arg);
+    d->slots[n].f.fn = fn;
+    d->slots[n].arg = arg;
+    d->count = (uint8_t)(n + 1);
+    d->kinds[n] = (uint8_t)kind;
+  } else {
+    uint32_t n = sp->count;
+    if (DF__UNLIKELY(n >= sp->cap))
+      return add_one_slow(d, kind, fn, arg);
+    uint8_t *kinds = sp->kinds;
+    sp->slots[n].f.fn = fn;
+    sp->slots[n].arg = arg;
+    sp->count = n + 1;
+    kinds[n] = (uint8_t)kind;
+  }
+  return d;
+}
+
 df_deferred *df_add_callbacks(df_deferred *d, df_callback_fn cb, void *cb_arg,
                               df_callback_fn eb, void *eb_arg) {
-  int rc;
-
   if (d == NULL || (cb == NULL && eb == NULL))
     return NULL;
-  if (eb == NULL) {
-    rc = push_one(d, K_CB, cb, cb_arg);
-  } else if (cb == NULL) {
-    rc = push_one(d, K_EB, eb, eb_arg);
-  } else if (cb == eb && cb_arg == eb_arg) {
-    rc = push_one(d, K_BOTH, cb, cb_arg);
-  } else {
-    const uint8_t kinds[2] = {K_PAIR, K_EB};
-    struct slot slots[2];
-    slots[0].f.fn = cb;
-    slots[0].arg = cb_arg;
-    slots[1].f.fn = eb;
-    slots[1].arg = eb_arg;
-    rc = push_step(d, kinds, slots, 2);
-  }
-  if (rc != 0)
+  if (eb == NULL)
+    return add_one(d, K_CB, cb, cb_arg);
+  if (cb == NULL)
+    return add_one(d, K_EB, eb, eb_arg);
+  if (cb == eb && cb_arg == eb_arg)
+    return add_one(d, K_BOTH, cb, cb_arg);
+
+  const uint8_t kinds[2] = {K_PAIR, K_EB};
+  struct slot slots[2];
+  slots[0].f.fn = cb;
+  slots[0].arg = cb_arg;
+  slots[1].f.fn = eb;
+  slots[1].arg = eb_arg;
+  if (push_step(d, kinds, slots, 2) != 0)
     return NULL;
   run_if_ready(d);
   return d;
@@ -774,14 +816,11 @@ df_deferred *df_add_callbacks_full(df_deferred *d, df_callback_fn cb,
 }
 
 df_deferred *df_add_callback(df_deferred *d, df_callback_fn cb, void *arg) {
-  if (d == NULL)
+  if (DF__UNLIKELY(d == NULL))
     return NULL;
-  if (cb == NULL)
+  if (DF__UNLIKELY(cb == NULL))
     return add_misuse(d, "df_add_callback: cb is NULL");
-  if (push_one(d, K_CB, cb, arg) != 0)
-    return NULL;
-  run_if_ready(d);
-  return d;
+  return add_one(d, K_CB, cb, arg);
 }
 
 df_deferred *df_add_errback(df_deferred *d, df_callback_fn eb, void *arg) {
