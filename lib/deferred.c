@@ -19,7 +19,8 @@ enum {
   F_SUPPRESS = 1u << 2, /* swallow one fire: cancelled without canceller */
   F_DEBUG = 1u << 3,    /* a struct debug_prefix precedes the Deferred */
   F_CANCELLER_DECIDES = 1u << 4,
-  F_CANCELLER_OWNS_ARG = 1u << 5
+  F_CANCELLER_OWNS_ARG = 1u << 5,
+  F_WAITED_ON = 1u << 6 /* another Deferred has waited on this one */
 };
 
 /* One byte of kind per slot. A step is one slot, plus one for the errback
@@ -199,9 +200,12 @@ static int reserve_slots(df_deferred *d, unsigned n) {
     head = old->head;
     live = old->count - old->head;
   }
-  uint64_t want = 2 * ((uint64_t)live + n);
-  if (want < 16)
-    want = 16;
+  /* Four times what is needed while small (fewer copies for the usual
+   * chain of tens of steps), then twice. */
+  uint64_t need = (uint64_t)live + n;
+  uint64_t want = need < 1024 ? 4 * need : 2 * need;
+  if (want < 32)
+    want = 32;
   if (want > UINT32_MAX / 2)
     return DF_ENOMEM;
   uint32_t cap = (uint32_t)want;
@@ -372,7 +376,11 @@ static bool adopt_returned(df_deferred *cur, df_result out) {
     set_result(cur, misuse_failure(EMPTY, "callback returned a NULL Deferred"));
     return true;
   }
-  if (innermost(inner) == cur) { /* S27: waiting on itself would hang */
+  /* S27: waiting on itself would hang. A cycle through cur needs something
+   * waiting on cur, so only then is the waiting chain walked: building a
+   * long chain stays linear. */
+  if (inner == cur ||
+      ((cur->flags & F_WAITED_ON) && innermost(inner) == cur)) {
     df_unref(inner);
     set_result(cur, misuse_failure(EMPTY, "callback returned the Deferred it "
                                           "is attached to, directly or "
@@ -388,6 +396,7 @@ static bool adopt_returned(df_deferred *cur, df_result out) {
       return true;
     }
     df_ref(cur); /* held by the K_CONTINUE step */
+    inner->flags |= F_WAITED_ON;
     set_result(cur, out);
     return false;
   }
@@ -511,16 +520,8 @@ static inline void cursor_load(const df_deferred *d, struct cursor *c) {
   }
 }
 
-/* Consumes the steps before slot i. An emptied queue is reset to slot 0 by
- * cursor_reset() when the loop sees it empty, so a Deferred that is fed
- * and drained in turns never grows. */
-static inline void cursor_set_head(df_deferred *d, uint32_t i) {
-  if (d->spill == NULL)
-    d->head = (uint8_t)i;
-  else
-    d->spill->head = i;
-}
-
+/* An emptied queue starts again at slot 0, so a Deferred that is fed and
+ * drained in turns never grows. */
 static inline void cursor_reset(df_deferred *d) {
   if (d->spill == NULL)
     d->head = d->count = 0;
@@ -559,8 +560,9 @@ enum run_outcome { RUN_DONE, RUN_TOP_CHANGED };
 
 /* Runs cur's steps until they run out, cur waits, or another Deferred has to
  * run first. One-slot steps, the common case, run on a result held in
- * locals; everything else goes through run_general_step() with the result
- * back in cur's slot. */
+ * locals and a cursor kept in registers; the head is stored before every
+ * call because an adder that grows the queue reads it. Everything else goes
+ * through run_general_step() with the result back in cur's slot. */
 static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
   /* Loaded once: the release functions that mark failures and Deferreds. */
   const df_free_fn failure_fn = df_failure_release;
@@ -570,28 +572,42 @@ static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
 
   cur->flags |= F_RUNNING;
   for (;;) {
+    struct spill *sp = cur->spill;
+    unsigned want = res.free == failure_fn ? K_EB : K_CB;
     cursor_load(cur, &c);
-    if (c.i == c.n) {
-      cursor_reset(cur);
-      break;
-    }
-    unsigned kind = c.kinds[c.i];
-    if (DF__LIKELY(kind <= K_BOTH)) {
+    while (c.i < c.n) {
+      unsigned kind = c.kinds[c.i];
+      if (DF__UNLIKELY(kind > K_BOTH))
+        goto general;
       df_callback_fn fn = c.slots[c.i].f.fn;
       void *arg = c.slots[c.i].arg;
-      cursor_set_head(cur, c.i + 1);
-      if (!(kind & (res.free == failure_fn ? K_EB : K_CB)))
+      c.i++;
+      if (sp != NULL)
+        sp->head = c.i;
+      else
+        cur->head = (uint8_t)c.i;
+      if (!(kind & want))
         continue;
       res = fn(res, arg);
-      if (DF__LIKELY(res.free != deferred_fn))
-        continue;
-      cur->flags &= (uint16_t)~F_RUNNING;
-      if (!adopt_returned(cur, res))
-        return RUN_DONE; /* cur waits: its part of this run is over */
-      res = take_result(cur);
-      cur->flags |= F_RUNNING;
-      continue;
+      want = res.free == failure_fn ? K_EB : K_CB;
+      if (DF__UNLIKELY(res.free == deferred_fn)) {
+        cur->flags &= (uint16_t)~F_RUNNING;
+        if (!adopt_returned(cur, res))
+          return RUN_DONE; /* cur waits: its part of this run is over */
+        res = take_result(cur);
+        want = res.free == failure_fn ? K_EB : K_CB;
+        cur->flags |= F_RUNNING;
+      }
+      if (DF__UNLIKELY(cur->spill != sp))
+        break; /* the callback made the queue spill or grow: reload */
+      c.n = sp != NULL ? sp->count : cur->count; /* it may have added */
     }
+    if (c.i < c.n || cur->spill != sp)
+      continue;
+    cursor_reset(cur);
+    break;
+
+  general:
     cur->flags &= (uint16_t)~F_RUNNING;
     set_result(cur, res);
     enum step_outcome out = run_general_step(cur, st);
