@@ -1,0 +1,213 @@
+/* Internal declarations of the pool: the pool and job structures, the
+ * intrusive queue, and the hooks tests use. Not installed.
+ *
+ * Who touches what:
+ * - The reactor thread owns the pool's bookkeeping (counters, the job-node
+ *   cache, the closing flag) and every Deferred.
+ * - `mutex` guards the queue, its length and the idle/signalled counts;
+ *   workers and the reactor take it. It is the only lock of the pool, so
+ *   there is no lock order to respect.
+ * - The completion list is lock-free: workers push with compare-and-swap,
+ *   the reactor takes the whole list with one exchange.
+ */
+#ifndef DF_POOL_INTERNAL_H
+#define DF_POOL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deferred/pool.h"
+
+#define DF__POOL_CONTAINER_OF(ptr, type, field)                                \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
+
+/* ---------------------------------------------------------------- queue */
+
+/* A circular doubly-linked list with a sentinel head, after libuv's
+ * queue.h. A removed node is re-linked to itself, so "self-linked" means
+ * "not queued": the canceller relies on that to tell a queued job from one a
+ * worker has taken. */
+typedef struct df__pool_link {
+  struct df__pool_link *next;
+  struct df__pool_link *prev;
+} df__pool_link;
+
+static inline void df__pool_link_init(df__pool_link *q) {
+  q->next = q;
+  q->prev = q;
+}
+
+static inline bool df__pool_link_empty(const df__pool_link *q) {
+  return q->next == q;
+}
+
+static inline void df__pool_link_push_back(df__pool_link *head,
+                                           df__pool_link *q) {
+  q->next = head;
+  q->prev = head->prev;
+  head->prev->next = q;
+  head->prev = q;
+}
+
+static inline void df__pool_link_remove(df__pool_link *q) {
+  q->prev->next = q->next;
+  q->next->prev = q->prev;
+  df__pool_link_init(q);
+}
+
+/* Moves every node of `from` to the end of `to` in O(1); `from` ends empty. */
+static inline void df__pool_link_splice(df__pool_link *to,
+                                        df__pool_link *from) {
+  if (df__pool_link_empty(from))
+    return;
+  from->next->prev = to->prev;
+  to->prev->next = from->next;
+  from->prev->next = to;
+  to->prev = from->prev;
+  df__pool_link_init(from);
+}
+
+/* ---------------------------------------------------------------- job */
+
+/* One submission. The only allocation the pool makes per job, and usually
+ * not even that: delivered nodes go to a cache the reactor reuses. */
+typedef struct df__pool_job {
+  df__pool_link link;            /* in pool->queue while queued (mutex) */
+  struct df__pool_job *next;     /* completion list, then the node cache */
+  df_pool *pool;
+  df_work_fn fn;
+  void *arg;
+  df_arg_free_fn arg_free;
+  df_deferred *d;                /* the pool's reference, fired on delivery */
+  df_result result;              /* written by the worker before it pushes */
+  bool abandoned;                /* reactor only: cancelled while running */
+} df__pool_job;
+
+/* ---------------------------------------------------------------- pool */
+
+typedef struct df__pool_worker {
+  pthread_t thread;
+} df__pool_worker;
+
+struct df_pool {
+  df_reactor *reactor;
+  df_async *async;                 /* wakes the reactor for completions */
+
+  /* Shared with the workers, under `mutex`. */
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  df__pool_link queue;             /* jobs waiting for a worker, FIFO */
+  atomic_size_t nqueued;           /* written under `mutex`; the spinning
+                                      worker reads it without the lock */
+  unsigned idle;                   /* workers waiting on `cond` */
+  unsigned signalled;              /* signals sent that no worker took yet */
+  bool stopping;                   /* workers exit once the queue is empty */
+  atomic_bool spinning;            /* a worker polls nqueued before it sleeps */
+
+  /* Lock-free: the top of a stack of completed jobs (newest first). */
+  _Atomic(df__pool_job *) done;
+  /* True while the reactor delivers and will look at `done` again before
+   * it stops: a worker that finds the stack empty then needs not wake it. */
+  atomic_bool draining;
+  atomic_uint_fast64_t wakeups;
+
+  /* Reactor thread only. */
+  size_t max_queued;
+  df__pool_worker *workers;
+  unsigned nthreads;               /* threads started and not yet joined */
+  bool closed;
+  unsigned delivering;             /* depth of delivery rounds on the stack */
+  df__pool_job *cache;             /* free job nodes */
+  size_t ncached;
+  uint64_t submitted;
+  uint64_t rejected;
+  uint64_t completed;
+  uint64_t failed;
+  uint64_t cancelled;
+  uint64_t abandoned;
+};
+
+/* The queue length: changed under `mutex` only, read without it by the
+ * spinning worker, so relaxed accesses suffice (the mutex orders the queue
+ * itself). */
+static inline size_t df__pool_nqueued(df_pool *p) {
+  return atomic_load_explicit(&p->nqueued, memory_order_relaxed);
+}
+
+static inline void df__pool_add_nqueued(df_pool *p, size_t delta) {
+  atomic_store_explicit(&p->nqueued, df__pool_nqueued(p) + delta,
+                        memory_order_relaxed);
+}
+
+static inline void df__pool_sub_nqueued(df_pool *p, size_t delta) {
+  atomic_store_explicit(&p->nqueued, df__pool_nqueued(p) - delta,
+                        memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- worker.c */
+
+/* Starts `n` workers. On failure, stops and joins the ones started and
+ * returns the negative errno of pthread_create(). */
+int df__pool_start_workers(df_pool *p, unsigned n);
+
+/* Wakes every worker to exit once the queue is empty, and joins them. */
+void df__pool_join_workers(df_pool *p);
+
+/* Queues a job (mutex held by the caller) and returns whether a worker must
+ * be signalled once the mutex is released. */
+bool df__pool_enqueue_locked(df_pool *p, df__pool_job *job);
+
+/* Signals one idle worker; called after df__pool_enqueue_locked() said so,
+ * with the mutex released. */
+void df__pool_signal_worker(df_pool *p);
+
+/* The function that creates threads; tests replace it to make thread
+ * creation fail. Same contract as pthread_create(). */
+typedef int (*df__pool_thread_create_fn)(pthread_t *thread,
+                                         const pthread_attr_t *attr,
+                                         void *(*start)(void *), void *arg);
+
+/* Replaces the thread-creation function; NULL restores pthread_create().
+ * Not thread-safe: for tests, between pools. */
+void df__pool_set_thread_create_hook(df__pool_thread_create_fn fn);
+
+/* ---------------------------------------------------------------- completion.c */
+
+/* Jobs one wake-up may deliver, snapshot after snapshot, before the reactor
+ * moves on to its other work (timers, fds): bounds a round while workers
+ * keep finishing jobs as fast as it delivers them. */
+#define DF__POOL_ROUND_JOBS 1024
+
+/* Worker side: hands a finished job to the reactor (lock-free) and wakes it
+ * when the list was empty. The job must not be touched afterwards. */
+void df__pool_push_done(df_pool *p, df__pool_job *job);
+
+/* Reactor side: the df_async callback; delivers every completed job. */
+void df__pool_on_wakeup(void *arg);
+
+/* Reactor side: takes the completion list and delivers it, oldest first. */
+void df__pool_deliver_done(df_pool *p);
+
+/* ---------------------------------------------------------------- submit.c */
+
+/* Reactor side: a job node from the cache or the allocator; NULL when
+ * memory ran out. */
+df__pool_job *df__pool_job_get(df_pool *p);
+
+/* Reactor side: gives a node back to the cache (or frees it). */
+void df__pool_job_put(df_pool *p, df__pool_job *job);
+
+/* Reactor side: frees every cached node. */
+void df__pool_job_cache_clear(df_pool *p);
+
+/* Reactor side: calls the job's arg_free, once. */
+void df__pool_job_release_arg(df__pool_job *job);
+
+/* Reactor side: fails a job that no worker took (already off the queue)
+ * with \p f (reference taken), releases its argument and its node. */
+void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f);
+
+#endif /* DF_POOL_INTERNAL_H */

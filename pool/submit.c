@@ -1,0 +1,181 @@
+/* The way in: df_defer_to_thread(), the job nodes it uses, and the
+ * canceller of the Deferreds it returns.
+ *
+ * Everything here runs on the reactor thread. A job costs at most one
+ * allocation of the pool's own, and usually none: delivered nodes go to a
+ * cache that only the reactor thread touches, so it needs no lock. */
+#include <stdlib.h>
+
+#include "pool_internal.h"
+
+/* Nodes kept for reuse; beyond this, delivered nodes are freed, so a burst
+ * does not pin its peak memory for the life of the pool. */
+#define CACHE_MAX 4096
+
+/* ---------------------------------------------------------------- nodes */
+
+df__pool_job *df__pool_job_get(df_pool *p) {
+  df__pool_job *job = p->cache;
+  if (job != NULL) {
+    p->cache = job->next;
+    p->ncached--;
+  } else {
+    job = malloc(sizeof *job);
+    if (job == NULL)
+      return NULL;
+  }
+  df__pool_link_init(&job->link);
+  job->next = NULL;
+  job->pool = p;
+  job->abandoned = false;
+  return job;
+}
+
+void df__pool_job_put(df_pool *p, df__pool_job *job) {
+  if (p->ncached >= CACHE_MAX) {
+    free(job);
+    return;
+  }
+  job->next = p->cache;
+  p->cache = job;
+  p->ncached++;
+}
+
+void df__pool_job_cache_clear(df_pool *p) {
+  while (p->cache != NULL) {
+    df__pool_job *next = p->cache->next;
+    free(p->cache);
+    p->cache = next;
+  }
+  p->ncached = 0;
+}
+
+void df__pool_job_release_arg(df__pool_job *job) {
+  df_arg_free_fn arg_free = job->arg_free;
+  job->arg_free = NULL;
+  if (arg_free != NULL)
+    arg_free(job->arg);
+}
+
+/* ---------------------------------------------------------------- cancel */
+
+/* Drops a job that no worker has taken (df_cancel() or DF_POOL_CANCEL): it
+ * never runs, its Deferred fails with \p f, its argument is released. The
+ * job must already be off the queue. */
+void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f) {
+  df_deferred *d = job->d;
+  p->cancelled++;
+  p->delivering++; /* the callbacks below must not free the pool under us */
+  df_errback(d, f);
+  df__pool_job_release_arg(job);
+  df__pool_job_put(p, job);
+  p->delivering--;
+  df_unref(d);
+}
+
+/* The canceller of every Deferred of the pool (S15). The job is either in
+ * the queue (linked) or taken by a worker (self-linked): finished jobs that
+ * wait for delivery count as taken, their results are discarded the same
+ * way. */
+static void cancel_job(df_deferred *d, void *arg) {
+  df__pool_job *job = arg;
+  df_pool *p = job->pool;
+  pthread_mutex_lock(&p->mutex);
+  bool queued = !df__pool_link_empty(&job->link);
+  if (queued) {
+    df__pool_link_remove(&job->link);
+    df__pool_sub_nqueued(p, 1);
+  }
+  pthread_mutex_unlock(&p->mutex);
+
+  if (queued) {
+    df__pool_drop_job(p, job,
+                      df_failure_new(&DF_CANCELLED, 0,
+                                     "pool job cancelled before it ran"));
+    return;
+  }
+  /* S20: the work cannot be interrupted. Fail now; delivery frees the late
+   * result and releases the argument, which the work may still be using. */
+  job->abandoned = true;
+  p->abandoned++;
+  p->delivering++;
+  df_errback(d, df_failure_new(&DF_CANCELLED, 0,
+                               "pool job cancelled while running; its result "
+                               "will be discarded"));
+  p->delivering--;
+}
+
+/* ---------------------------------------------------------------- submit */
+
+/* A job refused at once: a Deferred failed with \p f, the argument
+ * released. Counted when \p p is known and this is its thread. */
+static df_deferred *refuse(df_pool *p, void *arg, df_arg_free_fn arg_free,
+                           df_failure *f) {
+  if (p != NULL)
+    p->rejected++;
+  df_deferred *d = df_fail_now(f);
+  /* Last: the destructor is user code and may free the pool. */
+  if (arg_free != NULL)
+    arg_free(arg);
+  return d;
+}
+
+df_deferred *df_defer_to_thread_full(df_pool *p, df_work_fn fn, void *arg,
+                                     df_arg_free_fn arg_free) {
+  if (p == NULL)
+    return refuse(NULL, arg, arg_free,
+                  df_failure_new(&DF_INVALID_ARGUMENT, 0,
+                                 "df_defer_to_thread: pool is NULL"));
+  if (!df_reactor_in_thread(p->reactor))
+    return refuse(NULL, arg, arg_free,
+                  df_failure_new(&DF_INVALID_ARGUMENT, 0,
+                                 "df_defer_to_thread: called off the "
+                                 "reactor thread"));
+  if (fn == NULL)
+    return refuse(p, arg, arg_free,
+                  df_failure_new(&DF_INVALID_ARGUMENT, 0,
+                                 "df_defer_to_thread: fn is NULL"));
+  if (p->closed)
+    return refuse(p, arg, arg_free,
+                  df_failure_new(&DF_POOL_CLOSED, 0,
+                                 "df_defer_to_thread: the pool is closed"));
+
+  df__pool_job *job = df__pool_job_get(p);
+  df_deferred *d = job != NULL ? df_deferred_new(cancel_job, job) : NULL;
+  if (d == NULL) {
+    if (job != NULL)
+      df__pool_job_put(p, job);
+    return refuse(p, arg, arg_free,
+                  df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
+                                 "df_defer_to_thread: out of memory"));
+  }
+  job->fn = fn;
+  job->arg = arg;
+  job->arg_free = arg_free;
+  job->d = d;
+
+  pthread_mutex_lock(&p->mutex);
+  if (df__pool_nqueued(p) >= p->max_queued) {
+    pthread_mutex_unlock(&p->mutex);
+    df__pool_job_put(p, job);
+    p->rejected++;
+    df_errback(d, df_failure_new(&DF_POOL_FULL, 0,
+                                 "df_defer_to_thread: the queue is full "
+                                 "(%zu jobs waiting)",
+                                 p->max_queued));
+    if (arg_free != NULL)
+      arg_free(arg);
+    return d;
+  }
+  df_ref(d); /* the job's reference, dropped once the pool fired d */
+  bool wake = df__pool_enqueue_locked(p, job);
+  pthread_mutex_unlock(&p->mutex);
+  if (wake)
+    df__pool_signal_worker(p);
+  p->submitted++;
+  return d;
+}
+
+df_deferred *df_defer_to_thread(df_pool *p, df_work_fn fn, void *arg) {
+  return df_defer_to_thread_full(p, fn, arg, NULL);
+}

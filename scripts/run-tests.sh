@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every suite: plain (warnings are
+# errors), under AddressSanitizer+UBSan, the threaded suites under
+# ThreadSanitizer, the core suites under valgrind; then builds a consumer
+# against the installed package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+df_install_deps
+
+build=${DF_BUILD_DIR:-build}
+jobs=$(nproc 2>/dev/null || echo 2)
+configure() { # dir, extra cmake arguments...
+  local dir=$1
+  shift
+  cmake -S . -B "$build/$dir" -DDF_WERROR=ON "$@" >/dev/null
+  cmake --build "$build/$dir" -j "$jobs"
+}
+run_ctest() { # dir, extra ctest arguments...
+  local dir=$1
+  shift
+  echo "== ctest $dir $*"
+  ctest --test-dir "$build/$dir" --output-on-failure -j "$jobs" "$@"
+}
+
+configure plain -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDF_VALGRIND=ON
+run_ctest plain -LE memcheck
+run_ctest plain -L memcheck
+
+configure asan -DCMAKE_BUILD_TYPE=Debug -DDF_SANITIZER=address
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  run_ctest asan
+
+configure tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDF_SANITIZER=thread
+TSAN_OPTIONS=halt_on_error=1 run_ctest tsan -L threaded
+
+echo "== install and consumer"
+rm -rf "$build/stage" "$build/consumer"
+cmake --install "$build/plain" --prefix "$PWD/$build/stage" >/dev/null
+cmake -S tests/consumer -B "$build/consumer" -DCMAKE_PREFIX_PATH="$PWD/$build/stage" >/dev/null
+cmake --build "$build/consumer" -j "$jobs"
+"$build/consumer/consumer_cmake"
+PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" \
+  cc -std=c11 -Wall -Wextra -Werror tests/consumer/main.c -o "$build/consumer/consumer_pc" \
+  $(PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" pkg-config --cflags --libs deferred) \
+  -Wl,-rpath,"$PWD/$build/stage/lib"
+"$build/consumer/consumer_pc"
+echo "all test phases passed"

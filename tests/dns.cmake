@@ -1,0 +1,24 @@
+# DNS and connect suites: a real dnsmasq on 127.0.0.1 (started by each
+# suite), misbehaving DNS servers and loopback TCP targets.
+if(TARGET deferred_dns_static)
+  add_library(df_dns_test_support STATIC
+    support/dnsmasq.c
+    support/dns_servers.c
+    support/dns_fixture.c
+    support/loopback.c
+    support/http_server.c
+    ${PROJECT_SOURCE_DIR}/examples/http_get.c)
+  target_include_directories(df_dns_test_support PUBLIC
+    ${CMAKE_CURRENT_SOURCE_DIR}/support ${PROJECT_SOURCE_DIR}/examples)
+  target_link_libraries(df_dns_test_support PUBLIC df_test_support deferred_dns_static)
+  df_warnings(df_dns_test_support)
+
+  file(GLOB DF_DNS_SUITES CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/test_dns*.c
+       ${CMAKE_CURRENT_SOURCE_DIR}/test_connect*.c)
+  foreach(source ${DF_DNS_SUITES})
+    get_filename_component(suite ${source} NAME_WE)
+    df_add_suite(${suite} SOURCES ${source} LIBS df_dns_test_support
+                 LABELS dns TIMEOUT 120)
+  endforeach()
+endif()

@@ -1,0 +1,39 @@
+# The pool suites (pool/). All labelled "threaded" (TSan runs them); all but
+# the example's also "core", so valgrind runs them too. They link the static
+# pool, which brings the static core, so that one core is linked.
+if(TARGET deferred_pool_static)
+  add_library(df_pool_test_support STATIC test_pool_support.c)
+  target_link_libraries(df_pool_test_support PUBLIC df_test_support deferred_pool_static)
+  df_warnings(df_pool_test_support)
+
+  foreach(suite
+      test_pool
+      test_pool_cancel
+      test_pool_close
+      test_pool_wakeup
+      test_pool_stress)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${suite}.c)
+      df_add_suite(${suite} SOURCES ${suite}.c LIBS df_pool_test_support
+                   LABELS threaded core TIMEOUT 180)
+      # White-box tests reach the pool's internal header (hooks, lists).
+      target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
+    endif()
+  endforeach()
+
+  # The article's adbapi example, built here from its source so that its
+  # test does not depend on DF_BUILD_EXAMPLES; the suite runs it as a child
+  # and checks what it prints.
+  find_package(SQLite3 QUIET)
+  if(SQLite3_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_pool_adbapi.c)
+    add_executable(test_pool_adbapi_program
+                   ${PROJECT_SOURCE_DIR}/examples/adbapi_html.c)
+    target_link_libraries(test_pool_adbapi_program PRIVATE deferred_pool_static
+                          SQLite::SQLite3)
+    df_warnings(test_pool_adbapi_program)
+    df_add_suite(test_pool_adbapi SOURCES test_pool_adbapi.c
+                 LIBS df_test_support LABELS threaded TIMEOUT 60)
+    target_compile_definitions(test_pool_adbapi PRIVATE
+      ADBAPI_PROGRAM="$<TARGET_FILE:test_pool_adbapi_program>")
+    add_dependencies(test_pool_adbapi test_pool_adbapi_program)
+  endif()
+endif()

@@ -1,0 +1,274 @@
+/* The article's startConnecting / cancelClicked (S20): cancel a connection
+ * attempt at each stage. During the DNS stage the attempt fails with
+ * Cancelled at once, no socket is ever opened, and the lookup's late answer
+ * is discarded; during the connect stage every socket is closed; after the
+ * connection was made, cancel changes nothing. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns_fixture.h"
+#include "dns_servers.h"
+#include "dnsmasq.h"
+#include "loopback.h"
+#include "runner.h"
+
+static df_test_dnsmasq dns;
+static bool have_ipv6;
+
+/* The article's little program: a pending connection and a Cancel button. */
+typedef struct app {
+  df_reactor *reactor;
+  df_resolver *resolver;
+  df_deferred *connecting; /* our reference */
+  df_test_outcome outcome;
+} app;
+
+static void startConnecting(app *a, const char *host, int port,
+                            const df_connect_options *opts) {
+  a->connecting =
+      df_connect_tcp(a->reactor, a->resolver, host, (unsigned)port, opts);
+  df_test_capture(df_ref(a->connecting), &a->outcome);
+}
+
+static void cancelClicked(app *a) { df_cancel(a->connecting); }
+
+static void app_init(app *a, const char *servers, int timeout_ms) {
+  memset(a, 0, sizeof *a);
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&a->reactor, NULL), 0);
+  df_resolver_options o = {0};
+  o.servers = servers;
+  o.timeout_ms = timeout_ms;
+  o.tries = 1;
+  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&a->resolver, a->reactor, &o), 0);
+}
+
+static void app_free(app *a) {
+  df_unref(a->connecting);
+  df_test_outcome_clear(&a->outcome);
+  CU_ASSERT_EQUAL(df_test_teardown(a->reactor, a->resolver), 0);
+}
+
+static void assert_cancelled(const app *a) {
+  CU_ASSERT_EQUAL(a->outcome.fired, 1);
+  CU_ASSERT_FALSE(a->outcome.ok);
+  CU_ASSERT_PTR_EQUAL(a->outcome.type, &DF_CANCELLED);
+}
+
+static df_resolver_stats stats_of(const df_resolver *res) {
+  df_resolver_stats st;
+  memset(&st, 0, sizeof st);
+  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
+  return st;
+}
+
+/* Runs rounds until the process has \p n more descriptors than \p base. */
+static bool run_until_fds(df_reactor *r, int base, int n) {
+  for (int i = 0; i < 500; i++) {
+    if (df_test_fd_count() >= base + n) {
+      return true;
+    }
+    df_reactor_run_once(r, 2);
+  }
+  return false;
+}
+
+static void test_s20_cancel_during_dns_stage(void) {
+  int port = 0;
+  char servers[32];
+  int silent = df_test_silent_server(&port, servers);
+  CU_ASSERT_FATAL(silent >= 0);
+  int target = df_test_listener(AF_INET, 0, 8, &port);
+  CU_ASSERT_FATAL(target >= 0);
+  app a;
+  app_init(&a, servers, 250);
+  startConnecting(&a, DF_TEST_NAME_BOTH, port, NULL);
+  df_reactor_run_once(a.reactor, 0);
+  CU_ASSERT_EQUAL(a.outcome.fired, 0);
+  CU_ASSERT_EQUAL(stats_of(a.resolver).in_flight, 1);
+  int during = df_test_fd_count();
+
+  cancelClicked(&a);
+  assert_cancelled(&a); /* at once, while the lookup runs on */
+  cancelClicked(&a);    /* S14 */
+  CU_ASSERT_EQUAL(stats_of(a.resolver).pending, 1);
+
+  CU_ASSERT(df_test_drain_resolver(a.reactor, a.resolver, 10));
+  CU_ASSERT_EQUAL(stats_of(a.resolver).discarded, 1);
+  CU_ASSERT_EQUAL(a.outcome.fired, 1);
+  CU_ASSERT(df_test_fd_count() <= during); /* no connect socket, ever */
+  app_free(&a);
+  close(target);
+  close(silent);
+}
+
+/* The lookup answers after the cancel: the answer is dropped, and no
+ * connection is attempted with it. */
+static void test_s20_late_answer_after_cancel_starts_no_connect(void) {
+  int port = 0;
+  int target = df_test_listener(AF_INET, 0, 8, &port);
+  CU_ASSERT_FATAL(target >= 0);
+  app a;
+  memset(&a, 0, sizeof a);
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&a.reactor, NULL), 0);
+  df_test_responder *slow = df_test_responder_new(a.reactor, 0.2, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+  df_resolver_options o = {0};
+  o.servers = df_test_responder_servers(slow);
+  o.timeout_ms = 2000;
+  o.tries = 1;
+  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&a.resolver, a.reactor, &o), 0);
+  df_connect_options copts = {0};
+  copts.family = AF_INET;
+  startConnecting(&a, DF_TEST_NAME_BOTH, port, &copts);
+  df_reactor_run_once(a.reactor, 0);
+  cancelClicked(&a);
+  assert_cancelled(&a);
+
+  CU_ASSERT(df_test_drain_resolver(a.reactor, a.resolver, 10));
+  CU_ASSERT_EQUAL(df_test_responder_replies(slow), 1);
+  CU_ASSERT_EQUAL(stats_of(a.resolver).discarded, 1);
+  /* Nobody connected to the listener. */
+  int nb = fcntl(target, F_GETFL);
+  fcntl(target, F_SETFL, nb | O_NONBLOCK);
+  CU_ASSERT_EQUAL(accept(target, NULL, NULL), -1);
+  CU_ASSERT_EQUAL(errno, EAGAIN);
+  df_resolver_free(a.resolver);
+  a.resolver = NULL;
+  df_test_responder_free(slow);
+  app_free(&a);
+  close(target);
+}
+
+static void test_s20_cancel_during_connect_closes_the_socket(void) {
+  int port = 0;
+  int filler = -1;
+  int hang = df_test_hanging_listener(AF_INET, 0, &port, &filler);
+  CU_ASSERT_FATAL(hang >= 0);
+  app a;
+  app_init(&a, dns.servers, 1000);
+  int before = df_test_fd_count();
+  df_connect_options opts = {0};
+  opts.family = AF_INET;
+  startConnecting(&a, DF_TEST_NAME_BOTH, port, &opts);
+  /* The lookup is answered and the connect socket opened. */
+  CU_ASSERT(run_until_fds(a.reactor, before + 1, 1));
+  int connecting = df_test_fd_count();
+  CU_ASSERT_EQUAL(a.outcome.fired, 0);
+
+  cancelClicked(&a);
+  assert_cancelled(&a);
+  CU_ASSERT_EQUAL(df_test_fd_count(), connecting - 1);
+  cancelClicked(&a);
+  df_reactor_run_once(a.reactor, 0);
+  CU_ASSERT_EQUAL(a.outcome.fired, 1);
+  app_free(&a);
+  close(hang);
+  close(filler);
+}
+
+/* Two hanging attempts (::1 then 127.0.0.1), both closed by one cancel. */
+static void test_s20_cancel_closes_every_attempt(void) {
+  if (!have_ipv6) {
+    CU_PASS("no IPv6 loopback here");
+    return;
+  }
+  int port = df_test_free_dual_port();
+  CU_ASSERT_FATAL(port != 0);
+  int filler6 = -1;
+  int filler4 = -1;
+  int hang6 = df_test_hanging_listener(AF_INET6, port, NULL, &filler6);
+  int hang4 = df_test_hanging_listener(AF_INET, port, NULL, &filler4);
+  CU_ASSERT_FATAL(hang6 >= 0 && hang4 >= 0);
+  int before = df_test_fd_count();
+  app a;
+  app_init(&a, dns.servers, 1000);
+  int ready = df_test_fd_count();
+  df_connect_options opts = {0};
+  opts.attempt_delay = 0.02;
+  startConnecting(&a, DF_TEST_NAME_DUAL, port, &opts);
+  /* The resolver's socket and both attempts. */
+  CU_ASSERT(run_until_fds(a.reactor, ready, 3));
+  CU_ASSERT_EQUAL(a.outcome.fired, 0);
+
+  cancelClicked(&a);
+  assert_cancelled(&a);
+  CU_ASSERT_EQUAL(df_test_fd_count(), ready + 1); /* the resolver's only */
+  app_free(&a);
+  CU_ASSERT_EQUAL(df_test_fd_count(), before);
+  close(hang6);
+  close(filler6);
+  close(hang4);
+  close(filler4);
+}
+
+static void test_s18_cancel_after_connected_changes_nothing(void) {
+  int port = 0;
+  int target = df_test_listener(AF_INET, 0, 8, &port);
+  CU_ASSERT_FATAL(target >= 0);
+  app a;
+  app_init(&a, dns.servers, 1000);
+  df_connect_options opts = {0};
+  opts.family = AF_INET;
+  startConnecting(&a, DF_TEST_NAME_BOTH, port, &opts);
+  CU_ASSERT(df_test_run_until(a.reactor, &a.outcome.fired, 10));
+  cancelClicked(&a);
+  CU_ASSERT_EQUAL(a.outcome.fired, 1);
+  CU_ASSERT(a.outcome.ok);
+  const df_connection *c = a.outcome.ok ? a.outcome.value.ptr : NULL;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char byte = 'x';
+  CU_ASSERT_EQUAL(send(c->fd, &byte, 1, MSG_NOSIGNAL), 1); /* still usable */
+  app_free(&a);
+  close(target);
+}
+
+static void test_s29_timeout_during_dns_stage(void) {
+  int port = 0;
+  char servers[32];
+  int silent = df_test_silent_server(&port, servers);
+  CU_ASSERT_FATAL(silent >= 0);
+  app a;
+  app_init(&a, servers, 2000);
+  df_connect_options opts = {0};
+  opts.timeout = 0.1;
+  startConnecting(&a, DF_TEST_NAME_BOTH, 80, &opts);
+  CU_ASSERT(df_test_run_until(a.reactor, &a.outcome.fired, 10));
+  CU_ASSERT_PTR_EQUAL(a.outcome.type, &DF_TIMEOUT);
+  CU_ASSERT_EQUAL(a.outcome.code, 100);
+  /* The lookup still runs; freeing the resolver ends it. */
+  CU_ASSERT_EQUAL(stats_of(a.resolver).pending, 1);
+  app_free(&a);
+  close(silent);
+}
+
+static int suite_init(void) {
+  have_ipv6 = df_test_have_ipv6();
+  return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1;
+}
+
+static int suite_cleanup(void) {
+  df_test_dnsmasq_stop(&dns);
+  return 0;
+}
+
+static CU_TestInfo tests[] = {
+    {"test_s20_cancel_during_dns_stage", test_s20_cancel_during_dns_stage},
+    {"test_s20_late_answer_after_cancel_starts_no_connect",
+     test_s20_late_answer_after_cancel_starts_no_connect},
+    {"test_s20_cancel_during_connect_closes_the_socket",
+     test_s20_cancel_during_connect_closes_the_socket},
+    {"test_s20_cancel_closes_every_attempt", test_s20_cancel_closes_every_attempt},
+    {"test_s18_cancel_after_connected_changes_nothing",
+     test_s18_cancel_after_connected_changes_nothing},
+    {"test_s29_timeout_during_dns_stage", test_s29_timeout_during_dns_stage},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) {
+  return df_test_run("connect_cancel", tests, suite_init, suite_cleanup);
+}

@@ -1,0 +1,174 @@
+/* The article's HTTP client (S15, S20), against a real HTTP server on
+ * loopback: a completed request, and cancelled ones whose canceller aborts
+ * the connection at each stage. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <string.h>
+#include <unistd.h>
+
+#include "dns_fixture.h"
+#include "dnsmasq.h"
+#include "http_get.h"
+#include "http_server.h"
+#include "loopback.h"
+#include "runner.h"
+
+static df_test_dnsmasq dns;
+
+typedef struct world {
+  df_reactor *r;
+  df_resolver *res;
+  df_test_http_server *server;
+  int port;
+} world;
+
+static world world_new(void) {
+  world w;
+  memset(&w, 0, sizeof w);
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&w.r, NULL), 0);
+  df_resolver_options o = {0};
+  o.servers = dns.servers;
+  o.timeout_ms = 1000;
+  o.tries = 2;
+  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&w.res, w.r, &o), 0);
+  w.server = df_test_http_server_new(w.r, &w.port);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(w.server);
+  return w;
+}
+
+static void world_free(world *w) {
+  df_test_http_server_free(w->server);
+  CU_ASSERT_EQUAL(df_test_teardown(w->r, w->res), 0);
+}
+
+static void test_s15_http_get_completes(void) {
+  world w = world_new();
+  df_test_outcome o = {0};
+  df_test_capture(
+      example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/", 0), &o);
+  CU_ASSERT(df_test_run_until(w.r, &o.fired, 10));
+  CU_ASSERT_EQUAL(o.fired, 1);
+  const example_http_response *resp = o.ok ? o.value.ptr : NULL;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(resp);
+  CU_ASSERT_EQUAL(resp->status, 200);
+  CU_ASSERT_STRING_EQUAL(resp->body, DF_TEST_HTTP_BODY);
+  CU_ASSERT_EQUAL(resp->body_len, strlen(DF_TEST_HTTP_BODY));
+  CU_ASSERT_EQUAL(df_test_http_answered(w.server), 1);
+  df_test_outcome_clear(&o);
+  world_free(&w);
+}
+
+static void test_s15_http_get_by_name_completes(void) {
+  world w = world_new();
+  df_test_outcome o = {0};
+  /* example.test has ::1 first, where nothing listens: the refusal starts
+   * the IPv4 attempt, which reaches the server. */
+  df_test_capture(example_http_get(w.r, w.res, DF_TEST_NAME_BOTH,
+                                   (unsigned)w.port, "/index.html", 0),
+                  &o);
+  CU_ASSERT(df_test_run_until(w.r, &o.fired, 10));
+  const example_http_response *resp = o.ok ? o.value.ptr : NULL;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(resp);
+  CU_ASSERT_EQUAL(resp->status, 200);
+  df_test_outcome_clear(&o);
+  world_free(&w);
+}
+
+/* The request is sent and the server never answers: cancel aborts the
+ * connection, which the server sees go away. */
+static void test_s15_cancel_aborts_the_connection(void) {
+  world w = world_new();
+  int before = df_test_fd_count();
+  df_test_outcome o = {0};
+  df_deferred *d =
+      example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/hang", 0);
+  df_test_capture(df_ref(d), &o);
+  for (int i = 0; i < 1000 && df_test_http_requests(w.server) == 0; i++) {
+    df_reactor_run_once(w.r, 5);
+  }
+  CU_ASSERT_EQUAL(df_test_http_requests(w.server), 1);
+  CU_ASSERT_EQUAL(o.fired, 0);
+
+  df_cancel(d);
+  df_unref(d);
+  CU_ASSERT_EQUAL(o.fired, 1);
+  CU_ASSERT_PTR_EQUAL(o.type, &DF_CANCELLED);
+  for (int i = 0; i < 1000 && df_test_http_aborted(w.server) == 0; i++) {
+    df_reactor_run_once(w.r, 5);
+  }
+  CU_ASSERT_EQUAL(df_test_http_aborted(w.server), 1);
+  CU_ASSERT_EQUAL(df_test_http_answered(w.server), 0);
+  CU_ASSERT_EQUAL(df_test_fd_count(), before);
+  df_test_outcome_clear(&o);
+  world_free(&w);
+}
+
+/* Cancelled before the name is resolved: Cancelled at once, and the server
+ * never hears of it. */
+static void test_s20_cancel_before_the_connection_exists(void) {
+  world w = world_new();
+  df_test_outcome o = {0};
+  df_deferred *d = example_http_get(w.r, w.res, DF_TEST_NAME_BOTH,
+                                    (unsigned)w.port, "/", 0);
+  df_test_capture(df_ref(d), &o);
+  df_cancel(d);
+  df_unref(d);
+  CU_ASSERT_EQUAL(o.fired, 1);
+  CU_ASSERT_PTR_EQUAL(o.type, &DF_CANCELLED);
+  CU_ASSERT(df_test_drain_resolver(w.r, w.res, 10));
+  df_reactor_run_once(w.r, 10);
+  CU_ASSERT_EQUAL(df_test_http_accepted(w.server), 0);
+  df_test_outcome_clear(&o);
+  world_free(&w);
+}
+
+/* A completed request and a cancelled one side by side on one reactor. */
+static void test_s15_one_completed_one_cancelled(void) {
+  world w = world_new();
+  df_test_outcome done = {0};
+  df_test_outcome cancelled = {0};
+  df_test_capture(example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port,
+                                   "/", 0),
+                  &done);
+  df_deferred *d =
+      example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/hang", 5);
+  df_test_capture(df_ref(d), &cancelled);
+  CU_ASSERT(df_test_run_until(w.r, &done.fired, 10));
+  for (int i = 0; i < 1000 && df_test_http_requests(w.server) < 2; i++) {
+    df_reactor_run_once(w.r, 5);
+  }
+  df_cancel(d);
+  df_unref(d);
+  CU_ASSERT(done.ok);
+  CU_ASSERT_PTR_EQUAL(cancelled.type, &DF_CANCELLED);
+  for (int i = 0; i < 1000 && df_test_http_aborted(w.server) == 0; i++) {
+    df_reactor_run_once(w.r, 5);
+  }
+  CU_ASSERT_EQUAL(df_test_http_answered(w.server), 1);
+  CU_ASSERT_EQUAL(df_test_http_aborted(w.server), 1);
+  df_test_outcome_clear(&done);
+  df_test_outcome_clear(&cancelled);
+  world_free(&w);
+}
+
+static int suite_init(void) { return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1; }
+
+static int suite_cleanup(void) {
+  df_test_dnsmasq_stop(&dns);
+  return 0;
+}
+
+static CU_TestInfo tests[] = {
+    {"test_s15_http_get_completes", test_s15_http_get_completes},
+    {"test_s15_http_get_by_name_completes", test_s15_http_get_by_name_completes},
+    {"test_s15_cancel_aborts_the_connection",
+     test_s15_cancel_aborts_the_connection},
+    {"test_s20_cancel_before_the_connection_exists",
+     test_s20_cancel_before_the_connection_exists},
+    {"test_s15_one_completed_one_cancelled", test_s15_one_completed_one_cancelled},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) {
+  return df_test_run("connect_http", tests, suite_init, suite_cleanup);
+}

@@ -1,0 +1,353 @@
+/* Backpressure and shutdown of the pool: a full queue refuses at once,
+ * df_pool_close() drains or cancels, later submissions fail with
+ * DF_POOL_CLOSED, every Deferred fires exactly once, threads are joined, and
+ * a failed thread start leaves nothing behind. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pool_internal.h"
+#include "runner.h"
+#include "test_pool_support.h"
+
+static void submit(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
+  tp_watch(df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free), out);
+}
+
+/* Opens a gate from another thread once the pool has been told to stop,
+ * i.e. once df_pool_close() has taken what it drops off the queue: the
+ * job behind the gate then cannot let a worker reach the queue earlier. */
+typedef struct opener {
+  df_pool *pool;
+  tp_gate *gate;
+  pthread_t thread;
+} opener;
+
+static void *open_when_stopping(void *arg) {
+  opener *o = arg;
+  for (;;) {
+    pthread_mutex_lock(&o->pool->mutex);
+    bool stopping = o->pool->stopping;
+    pthread_mutex_unlock(&o->pool->mutex);
+    if (stopping)
+      break;
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+  }
+  tp_gate_open(o->gate);
+  return NULL;
+}
+
+static void opener_start(opener *o, df_pool *p, tp_gate *g) {
+  o->pool = p;
+  o->gate = g;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&o->thread, NULL, open_when_stopping, o), 0);
+}
+
+/* ------------------------------------------------------------ backpressure */
+
+static void test_full_queue_refuses_at_once_with_pool_full(void) {
+  if (!tp_begin(1, 2))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome running, q1, q2, refused;
+  submit(tp_work_value, tp_arg_new(1, &gate), &running);
+  tp_gate_wait_entered(&gate, 1); /* running jobs do not count */
+  submit(tp_work_value, tp_arg_new(2, NULL), &q1);
+  submit(tp_work_value, tp_arg_new(3, NULL), &q2);
+  submit(tp_work_value, tp_arg_new(4, NULL), &refused);
+  CU_ASSERT_EQUAL(refused.fired, 1);
+  CU_ASSERT_PTR_EQUAL(refused.type, &DF_POOL_FULL);
+  CU_ASSERT_EQUAL(tp_arg_frees(), 1);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.queued, 2);
+  CU_ASSERT_EQUAL(s.rejected, 1);
+  CU_ASSERT_EQUAL(s.submitted, 3);
+
+  tp_gate_open(&gate);
+  tp_run_until_count(&q2.fired, 1);
+  CU_ASSERT(running.success);
+  CU_ASSERT(q1.success);
+  CU_ASSERT(q2.success);
+  CU_ASSERT_EQUAL(refused.fired, 1);
+  /* Room again once the queue drained. */
+  tp_outcome later;
+  submit(tp_work_value, tp_arg_new(5, NULL), &later);
+  tp_run_until_count(&later.fired, 1);
+  CU_ASSERT_EQUAL(later.value, 15);
+  tp_end();
+}
+
+/* ------------------------------------------------------------ close */
+
+static void test_close_drain_runs_every_queued_job(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  enum { N = 20 };
+  tp_outcome outs[N];
+  submit(tp_work_value, tp_arg_new(0, &gate), &outs[0]);
+  for (int i = 1; i < N; i++)
+    submit(i % 2 ? tp_work_fail : tp_work_value, tp_arg_new(i, NULL), &outs[i]);
+  tp_gate_wait_entered(&gate, 1);
+  opener o;
+  opener_start(&o, tp.pool, &gate);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  pthread_join(o.thread, NULL);
+  /* Everything fired inside the close, in order, with its own result. */
+  for (int i = 0; i < N; i++) {
+    CU_ASSERT_EQUAL(outs[i].fired, 1);
+    CU_ASSERT_EQUAL(outs[i].success, i % 2 == 0);
+    if (i > 0)
+      CU_ASSERT(outs[i].seq > outs[i - 1].seq);
+  }
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, N);
+  CU_ASSERT_EQUAL(s.threads, 0);
+  CU_ASSERT_EQUAL(s.queued + s.running, 0);
+  tp_end();
+}
+
+static void test_close_cancel_drops_queued_jobs_with_pool_closed(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  enum { N = 6 };
+  tp_outcome outs[N];
+  submit(tp_work_value, tp_arg_new(0, &gate), &outs[0]);
+  for (int i = 1; i < N; i++)
+    submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
+  tp_gate_wait_entered(&gate, 1);
+  opener o;
+  opener_start(&o, tp.pool, &gate);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
+  pthread_join(o.thread, NULL);
+  /* The running job was waited for and delivered; the queued ones never
+   * ran and failed with DF_POOL_CLOSED. */
+  CU_ASSERT_EQUAL(outs[0].fired, 1);
+  CU_ASSERT(outs[0].success);
+  for (int i = 1; i < N; i++) {
+    CU_ASSERT_EQUAL(outs[i].fired, 1);
+    CU_ASSERT_PTR_EQUAL(outs[i].type, &DF_POOL_CLOSED);
+  }
+  CU_ASSERT_EQUAL(tp_works_run(), 1);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, 1);
+  CU_ASSERT_EQUAL(s.cancelled, N - 1);
+  CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
+  tp_end();
+}
+
+static void test_submissions_after_close_fail_with_pool_closed(void) {
+  if (!tp_begin(2, 0))
+    return;
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  tp_outcome out;
+  submit(tp_work_value, tp_arg_new(1, NULL), &out);
+  CU_ASSERT_EQUAL(out.fired, 1);
+  CU_ASSERT_PTR_EQUAL(out.type, &DF_POOL_CLOSED);
+  CU_ASSERT_EQUAL(tp_arg_frees(), 1);
+  CU_ASSERT_EQUAL(tp_works_run(), 0);
+  CU_ASSERT_EQUAL(tp_stats().rejected, 1);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), DF_ECLOSED);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), DF_ECLOSED);
+  tp_end();
+}
+
+static void test_free_of_an_open_pool_cancels_its_queue(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome running, queued;
+  submit(tp_work_value, tp_arg_new(1, &gate), &running);
+  submit(tp_work_value, tp_arg_new(2, NULL), &queued);
+  tp_gate_wait_entered(&gate, 1);
+  opener o;
+  opener_start(&o, tp.pool, &gate);
+  CU_ASSERT_EQUAL(df_pool_free(tp.pool), 0);
+  pthread_join(o.thread, NULL);
+  tp.pool = NULL;
+  CU_ASSERT_EQUAL(running.fired, 1);
+  CU_ASSERT(running.success);
+  CU_ASSERT_EQUAL(queued.fired, 1);
+  CU_ASSERT_PTR_EQUAL(queued.type, &DF_POOL_CLOSED);
+  tp_end();
+}
+
+/* Callbacks run by the pool: freeing the pool there is refused, closing it
+ * there works (the rest is delivered inside that close), submitting there
+ * after the close is refused. */
+typedef struct reentry {
+  int free_rc;
+  int close_rc;
+  tp_outcome after_close;
+} reentry;
+
+static df_result reenter_pool(df_result in, void *arg) {
+  reentry *r = arg;
+  r->free_rc = df_pool_free(tp.pool);
+  r->close_rc = df_pool_close(tp.pool, DF_POOL_DRAIN);
+  submit(tp_work_value, tp_arg_new(99, NULL), &r->after_close);
+  return in;
+}
+
+static void test_free_from_a_callback_is_busy_and_close_from_one_works(void) {
+  if (!tp_begin(2, 0))
+    return;
+  enum { N = 10 };
+  tp_outcome first, others[N];
+  reentry r;
+  memset(&r, 0, sizeof r);
+  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
+                                           tp_arg_new(1, NULL), tp_arg_free);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  df_add_callback(d, reenter_pool, &r);
+  tp_watch(d, &first);
+  for (int i = 0; i < N; i++)
+    submit(tp_work_value, tp_arg_new(i, NULL), &others[i]);
+  tp_run_until_count(&first.fired, 1);
+  CU_ASSERT_EQUAL(r.free_rc, DF_EBUSY);
+  CU_ASSERT_EQUAL(r.close_rc, 0);
+  CU_ASSERT_EQUAL(r.after_close.fired, 1);
+  CU_ASSERT_PTR_EQUAL(r.after_close.type, &DF_POOL_CLOSED);
+  /* Every other job was drained by that close: those finished before the
+   * first delivery came in its batch, the rest inside the close. */
+  for (int i = 0; i < N; i++) {
+    CU_ASSERT_EQUAL(others[i].fired, 1);
+    CU_ASSERT(others[i].success);
+  }
+  CU_ASSERT_EQUAL(tp_stats().completed, N + 1);
+  tp_end();
+}
+
+static int free_rc_in_cancel = 1;
+
+static df_result free_pool_in_errback(df_result in, void *arg) {
+  (void)arg;
+  free_rc_in_cancel = df_pool_free(tp.pool);
+  return in;
+}
+
+static void test_free_from_a_callback_run_by_a_cancel_is_busy(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome running, queued;
+  submit(tp_work_value, tp_arg_new(1, &gate), &running);
+  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
+                                           tp_arg_new(2, NULL), tp_arg_free);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  df_add_errback(d, free_pool_in_errback, NULL);
+  df_ref(d);
+  tp_watch(d, &queued);
+  tp_gate_wait_entered(&gate, 1);
+  df_cancel(d);
+  CU_ASSERT_EQUAL(free_rc_in_cancel, DF_EBUSY);
+  CU_ASSERT_EQUAL(queued.fired, 1);
+  CU_ASSERT_PTR_EQUAL(queued.type, &DF_CANCELLED);
+  df_unref(d);
+  tp_gate_open(&gate);
+  tp_run_until_count(&running.fired, 1);
+  tp_end();
+}
+
+/* ------------------------------------------------------------ thread start */
+
+static atomic_int create_calls;
+static atomic_int fail_at_call;
+static atomic_int live_threads;
+
+typedef struct trampoline {
+  void *(*start)(void *);
+  void *arg;
+} trampoline;
+
+static void *counted_start(void *arg) {
+  trampoline t = *(trampoline *)arg;
+  free(arg);
+  atomic_fetch_add(&live_threads, 1);
+  void *ret = t.start(t.arg);
+  atomic_fetch_sub(&live_threads, 1);
+  return ret;
+}
+
+static int failing_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start)(void *), void *arg) {
+  if (atomic_fetch_add(&create_calls, 1) + 1 == atomic_load(&fail_at_call))
+    return EAGAIN;
+  trampoline *t = malloc(sizeof *t);
+  if (t == NULL)
+    return ENOMEM;
+  t->start = start;
+  t->arg = arg;
+  int rc = pthread_create(thread, attr, counted_start, t);
+  if (rc != 0)
+    free(t);
+  return rc;
+}
+
+static void check_failed_start(unsigned threads, int fail_at) {
+  df_reactor *r;
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  atomic_store(&create_calls, 0);
+  atomic_store(&fail_at_call, fail_at);
+  df__pool_set_thread_create_hook(failing_create);
+  df_pool *p = (df_pool *)r; /* any non-NULL value: it must be reset */
+  df_pool_options opts = {threads, 0};
+  CU_ASSERT_EQUAL(df_pool_new(&p, r, &opts), DF_EAGAIN);
+  df__pool_set_thread_create_hook(NULL);
+  CU_ASSERT_PTR_NULL(p);
+  CU_ASSERT_EQUAL(atomic_load(&create_calls), fail_at);
+  /* The threads that did start were joined before df_pool_new returned. */
+  CU_ASSERT_EQUAL(atomic_load(&live_threads), 0);
+  /* Its wake-up handle is gone too: the reactor is not busy. */
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+}
+
+static void test_thread_start_failure_leaves_no_thread(void) {
+  check_failed_start(4, 1);
+  check_failed_start(4, 3);
+  check_failed_start(4, 4);
+}
+
+static void test_pool_works_after_a_failed_start(void) {
+  check_failed_start(2, 2);
+  if (!tp_begin(2, 0))
+    return;
+  tp_outcome out;
+  submit(tp_work_value, tp_arg_new(2, NULL), &out);
+  tp_run_until_count(&out.fired, 1);
+  CU_ASSERT_EQUAL(out.value, 6);
+  tp_end();
+}
+
+static CU_TestInfo tests[] = {
+    {"full_queue_refuses_at_once_with_pool_full",
+     test_full_queue_refuses_at_once_with_pool_full},
+    {"close_drain_runs_every_queued_job",
+     test_close_drain_runs_every_queued_job},
+    {"close_cancel_drops_queued_jobs_with_pool_closed",
+     test_close_cancel_drops_queued_jobs_with_pool_closed},
+    {"submissions_after_close_fail_with_pool_closed",
+     test_submissions_after_close_fail_with_pool_closed},
+    {"free_of_an_open_pool_cancels_its_queue",
+     test_free_of_an_open_pool_cancels_its_queue},
+    {"free_from_a_callback_is_busy_and_close_from_one_works",
+     test_free_from_a_callback_is_busy_and_close_from_one_works},
+    {"free_from_a_callback_run_by_a_cancel_is_busy",
+     test_free_from_a_callback_run_by_a_cancel_is_busy},
+    {"thread_start_failure_leaves_no_thread",
+     test_thread_start_failure_leaves_no_thread},
+    {"pool_works_after_a_failed_start", test_pool_works_after_a_failed_start},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return df_test_run("pool_close", tests, NULL, NULL); }

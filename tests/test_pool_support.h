@@ -1,0 +1,128 @@
+/* Helpers shared by the pool suites: a reactor and a pool per test, a loop
+ * that runs the reactor until a condition holds, gates that hold a job on
+ * its worker, counted values and arguments, and a check that every callback
+ * ran on the reactor thread (C1). */
+#ifndef TEST_POOL_SUPPORT_H
+#define TEST_POOL_SUPPORT_H
+
+#include <CUnit/CUnit.h>
+#include <deferred.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------ environment */
+
+/* The reactor and pool of the running test. */
+typedef struct tp_env {
+  df_reactor *reactor;
+  df_pool *pool;
+} tp_env;
+
+extern tp_env tp;
+
+/* Makes tp.reactor and tp.pool (threads, max_queued as in df_pool_options)
+ * on this thread, which becomes the reactor thread. Returns false (and
+ * records a CUnit failure) when either could not be made. */
+bool tp_begin(unsigned threads, size_t max_queued);
+
+/* Frees the pool (closing it with DF_POOL_CANCEL when still open) and the
+ * reactor, asserting both succeed, that every counted value and argument was
+ * freed, and that no callback ran off the reactor thread. */
+void tp_end(void);
+
+/* Runs reactor rounds until \p done(\p arg) is true; asserts it became true
+ * (the loop gives up after about 30 seconds, so a lost wake-up fails the
+ * test instead of hanging the suite). */
+void tp_run_until(bool (*done)(void *arg), void *arg);
+
+/* tp_run_until() on "*counter >= target". */
+void tp_run_until_count(const long *counter, long target);
+
+/* tp_run_until() on "the pool's completed counter >= n". */
+void tp_run_until_completed(uint64_t n);
+
+/* Waits, without running the reactor, until \p done(\p arg) is true (what
+ * the workers do meanwhile); asserts it became true (gives up after about 30
+ * seconds). */
+void tp_wait(bool (*done)(void *arg), void *arg);
+
+/* The pool's counters now (asserts df_pool_stats() succeeded). */
+struct df_pool_stats tp_stats(void);
+
+/* ------------------------------------------------------------ threads */
+
+/* Records the calling thread's identity against the reactor thread: the
+ * callbacks of the suites call it, tp_end() asserts it never differed. */
+void tp_check_reactor_thread(void);
+
+/* Calls made off the reactor thread so far in this test. */
+long tp_wrong_thread_calls(void);
+
+/* ------------------------------------------------------------ gates */
+
+/* A gate holds the jobs that wait on it until it is opened. */
+typedef struct tp_gate {
+  atomic_int entered; /* jobs that reached the gate */
+  atomic_int open;
+} tp_gate;
+
+void tp_gate_init(tp_gate *g);
+/* Waits (on the worker) until the gate is open; counts the job in. */
+void tp_gate_pass(tp_gate *g);
+/* Waits (on the reactor thread, without running it) until \p n jobs
+ * reached the gate. */
+void tp_gate_wait_entered(tp_gate *g, int n);
+void tp_gate_open(tp_gate *g);
+
+/* ------------------------------------------------------------ values */
+
+/* A counted heap integer with its free function (df_free_fn): the tests
+ * assert each was freed once, and on the reactor thread. */
+long *tp_value_new(long v);
+void tp_value_free(void *v);
+long tp_values_live(void);
+
+/* A counted job argument with its destructor (df_arg_free_fn). */
+typedef struct tp_arg {
+  long n;          /* input of the work */
+  tp_gate *gate;   /* optional: the work waits on it first */
+  atomic_int ran;  /* the work ran (set on the worker) */
+} tp_arg;
+tp_arg *tp_arg_new(long n, tp_gate *gate);
+void tp_arg_free(void *arg);
+long tp_args_live(void);
+long tp_arg_frees(void);
+
+/* ------------------------------------------------------------ work */
+
+/* Work functions (df_work_fn) over a tp_arg: pass its gate, then
+ * - tp_work_value: a counted value n * 3;
+ * - tp_work_fail: a DF_ERROR failure with code n;
+ * - tp_work_null: a borrowed NULL value. */
+df_result tp_work_value(void *arg);
+df_result tp_work_fail(void *arg);
+df_result tp_work_null(void *arg);
+
+/* Work functions of the three kinds above that started since tp_begin(). */
+long tp_works_run(void);
+
+/* ------------------------------------------------------------ outcomes */
+
+/* What a Deferred of the pool fired with, recorded by tp_watch(). */
+typedef struct tp_outcome {
+  long fired;                    /* times the chain reached the step */
+  long seq;                      /* when: 1 for the first step run in the
+                                    test, 2 for the next, ... */
+  bool success;
+  long value;                    /* the value's integer, if counted */
+  const df_error_type *type;     /* the failure's type */
+  int code;
+  char message[160];
+} tp_outcome;
+
+/* Adds a df_add_both step recording into \p out (and checking the thread),
+ * then drops the caller's reference to \p d. A failure is handled there. */
+void tp_watch(df_deferred *d, tp_outcome *out);
+
+#endif

@@ -1,0 +1,447 @@
+/* S29: timed calls (callLater). Order by (deadline, scheduling), cancel and
+ * reset from everywhere, the per-round snapshot, clamped deadlines, the
+ * manual clock, and the system clock end to end. */
+#include <CUnit/CUnit.h>
+#include <deferred.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dft.h"
+
+static df_reactor *clock_new(void) {
+  df_reactor *r = NULL;
+  df_reactor_options opts = {.manual_clock = true};
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, &opts), 0);
+  return r;
+}
+
+static bool trace_is(const char *expected) {
+  if (strcmp(dft_trace_text(), expected) == 0)
+    return true;
+  fprintf(stderr, "\n  trace: '%s'\n  want:  '%s'\n", dft_trace_text(),
+          expected);
+  return false;
+}
+
+static void trace_tag(void *arg) { dft_trace("%s", (const char *)arg); }
+
+/* ------------------------------------------------------------ order */
+
+static void test_s29_timers_run_in_deadline_order(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 3.0, trace_tag, DFT_S("c")));
+  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 1.0, trace_tag, DFT_S("a")));
+  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 2.0, trace_tag, DFT_S("b")));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.5), 0);
+  CU_ASSERT_TRUE(trace_is("a"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 10.0), 0);
+  CU_ASSERT_TRUE(trace_is("a b c"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static void test_s29_equal_deadlines_run_in_scheduling_order(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  static const char *tags[] = {"1", "2", "3", "4", "5", "6", "7", "8"};
+  for (int i = 0; i < 8; i++)
+    df_call_later(r, 1.0, trace_tag, DFT_S(tags[i]));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(trace_is("1 2 3 4 5 6 7 8"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* A larger heap: random deadlines (many equal), a third cancelled; what runs
+ * comes out sorted by deadline and, for equal ones, by scheduling order. */
+typedef struct order_rec {
+  int deadline;
+  int seq;
+  df_timer *timer;
+} order_rec;
+
+static order_rec recs[600];
+static int ran[600];
+static int nran;
+
+static void record_run(void *arg) { ran[nran++] = (int)((order_rec *)arg - recs); }
+
+static void test_s29_heap_order_with_cancels(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  uint32_t seed = 12345;
+  nran = 0;
+  for (int i = 0; i < 600; i++) {
+    seed = seed * 1103515245u + 12345u;
+    recs[i].deadline = (int)((seed >> 16) % 50);
+    recs[i].seq = i;
+    recs[i].timer = df_call_later(r, recs[i].deadline, record_run, &recs[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(recs[i].timer);
+  }
+  for (int i = 0; i < 600; i += 3) {
+    df_timer_cancel(recs[i].timer);
+    recs[i].timer = NULL;
+  }
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 100.0), 0);
+  CU_ASSERT_EQUAL(nran, 400);
+  for (int k = 1; k < nran; k++) {
+    const order_rec *a = &recs[ran[k - 1]];
+    const order_rec *b = &recs[ran[k]];
+    CU_ASSERT_TRUE(a->deadline < b->deadline ||
+                   (a->deadline == b->deadline && a->seq < b->seq));
+  }
+  for (int k = 0; k < nran; k++)
+    CU_ASSERT_NOT_EQUAL(ran[k] % 3, 0);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ cancel */
+
+static void test_s29_cancelled_timer_never_runs(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_timer *t = df_call_later(r, 1.0, trace_tag, DFT_S("cancelled"));
+  df_call_later(r, 1.0, trace_tag, DFT_S("kept"));
+  df_timer_cancel(t);
+  df_timer_cancel(NULL);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
+  CU_ASSERT_TRUE(trace_is("kept"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* Two timers due in the same round: the first cancels the second, which is
+ * already in the round's snapshot. */
+static df_timer *victim;
+
+static void cancel_victim(void *arg) {
+  trace_tag(arg);
+  df_timer_cancel(victim);
+  victim = NULL;
+}
+
+static void test_s29_cancel_of_timer_due_in_same_round(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_call_later(r, 1.0, cancel_victim, DFT_S("first"));
+  victim = df_call_later(r, 1.0, trace_tag, DFT_S("victim"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(trace_is("first"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ reset */
+
+static void test_s29_reset_moves_the_deadline(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_timer *t = df_call_later(r, 1.0, trace_tag, DFT_S("reset"));
+  df_call_later(r, 3.0, trace_tag, DFT_S("three"));
+  CU_ASSERT_EQUAL(df_timer_reset(t, 5.0), 0);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 4.0), 0);
+  CU_ASSERT_TRUE(trace_is("three"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(trace_is("three reset"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* A reset timer runs after the timers already scheduled for its new
+ * deadline (it takes a new place in the scheduling order). */
+static void test_s29_reset_goes_after_equal_deadlines(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_timer *t = df_call_later(r, 2.0, trace_tag, DFT_S("reset"));
+  df_call_later(r, 2.0, trace_tag, DFT_S("other"));
+  CU_ASSERT_EQUAL(df_timer_reset(t, 2.0), 0);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
+  CU_ASSERT_TRUE(trace_is("other reset"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static void test_s29_reset_bad_arguments(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_timer *t = df_call_later(r, 1.0, trace_tag, DFT_S("t"));
+  CU_ASSERT_EQUAL(df_timer_reset(NULL, 1.0), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_timer_reset(t, -1.0), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_timer_reset(t, NAN), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0); /* still armed at 1 s */
+  CU_ASSERT_TRUE(trace_is("t"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* A periodic timer: it re-arms itself from its own function. */
+static int periodic_runs;
+
+static void periodic(void *arg) {
+  df_timer **self = arg;
+  if (++periodic_runs < 3) {
+    CU_ASSERT_EQUAL(df_timer_reset(*self, 1.0), 0);
+  } else {
+    *self = NULL; /* not re-armed: the handle goes when this returns */
+  }
+}
+
+static void test_s29_reset_inside_own_function_repeats(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  static df_timer *t;
+  periodic_runs = 0;
+  t = df_call_later(r, 1.0, periodic, &t);
+  for (int i = 0; i < 5; i++)
+    CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_EQUAL(periodic_runs, 3);
+  CU_ASSERT_PTR_NULL(t);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static void reset_then_cancel(void *arg) {
+  df_timer *self = *(df_timer **)arg;
+  dft_trace("ran");
+  CU_ASSERT_EQUAL(df_timer_reset(self, 1.0), 0);
+  df_timer_cancel(self);
+  CU_ASSERT_EQUAL(df_timer_reset(self, 1.0), DF_EINVAL);
+}
+
+static void test_s29_cancel_inside_own_function_undoes_reset(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_timer *t = df_call_later(r, 1.0, reset_then_cancel, &t);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 5.0), 0);
+  CU_ASSERT_TRUE(trace_is("ran"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* Another timer of the same round is reset to later: it leaves the round. */
+static df_timer *postponed;
+
+static void postpone_other(void *arg) {
+  trace_tag(arg);
+  CU_ASSERT_EQUAL(df_timer_reset(postponed, 2.0), 0);
+}
+
+static void test_s29_reset_of_timer_due_in_same_round(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_call_later(r, 1.0, postpone_other, DFT_S("first"));
+  postponed = df_call_later(r, 1.0, trace_tag, DFT_S("postponed"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(trace_is("first"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
+  CU_ASSERT_TRUE(trace_is("first postponed"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+static df_reactor *snap_reactor;
+
+static void schedule_zero(void *arg) {
+  trace_tag(arg);
+  df_call_later(snap_reactor, 0.0, trace_tag, DFT_S("scheduled"));
+}
+
+/* A timer scheduled by a timer, due at once, waits for the next round. */
+static void test_s29_timer_scheduled_in_round_waits_for_next_round(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  snap_reactor = r;
+  df_call_later(r, 0.0, schedule_zero, DFT_S("first"));
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_TRUE(trace_is("first"));
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_TRUE(trace_is("first scheduled"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* advance() runs them in a batch of their own, like task.Clock.advance. */
+static void test_s29_advance_runs_timers_scheduled_while_advancing(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  snap_reactor = r;
+  df_call_later(r, 1.0, schedule_zero, DFT_S("first"));
+  df_call_later(r, 2.0, trace_tag, DFT_S("second"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
+  CU_ASSERT_TRUE(trace_is("first second scheduled"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static df_timer *forever;
+
+static void reschedule_now(void *arg) {
+  (void)arg;
+  df_timer_reset(forever, 0.0);
+}
+
+static void test_s29_advance_is_bounded(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  forever = df_call_later(r, 0.0, reschedule_now, NULL);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 0.0), DF_EAGAIN);
+  CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
+  df_timer_cancel(forever);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ clock */
+
+static void test_s29_manual_clock_moves_only_by_advance(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 0.0, 1e-12);
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 0.0, 1e-12);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 2.5), 0);
+  CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 2.5, 1e-9);
+  /* A round never waits for a timer on a manual clock. */
+  df_call_later(r, 1.0, trace_tag, DFT_S("t"));
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_TRUE(trace_is(""));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(trace_is("t"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static void test_s29_far_deadlines_are_clamped(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  df_timer *huge = df_call_later(r, 1e300, trace_tag, DFT_S("huge"));
+  df_timer *inf = df_call_later(r, INFINITY, trace_tag, DFT_S("inf"));
+  CU_ASSERT_PTR_NOT_NULL(huge);
+  CU_ASSERT_PTR_NOT_NULL(inf);
+  df_call_later(r, 1e9, trace_tag, DFT_S("billion"));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1e9), 0);
+  CU_ASSERT_TRUE(trace_is("billion"));
+  /* The clock itself clamps too; the clamped timers then run in order. */
+  CU_ASSERT_EQUAL(df_reactor_advance(r, INFINITY), 0);
+  CU_ASSERT_TRUE(trace_is("billion huge inf"));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static void test_s29_call_later_bad_arguments(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  errno = 0;
+  CU_ASSERT_PTR_NULL(df_call_later(NULL, 1.0, trace_tag, NULL));
+  CU_ASSERT_EQUAL(errno, EINVAL);
+  CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, NULL, NULL));
+  CU_ASSERT_PTR_NULL(df_call_later(r, -0.5, trace_tag, NULL));
+  CU_ASSERT_PTR_NULL(df_call_later(r, NAN, trace_tag, NULL));
+  dft_alloc_fail_nth(1);
+  errno = 0;
+  CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, trace_tag, NULL));
+  CU_ASSERT_EQUAL(errno, ENOMEM);
+  dft_alloc_fail_none();
+  CU_ASSERT_EQUAL(df_reactor_advance(NULL, 1.0), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, -1.0), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static df_reactor *nested_reactor;
+static int nested_rc;
+
+static void advance_inside(void *arg) {
+  (void)arg;
+  nested_rc = df_reactor_advance(nested_reactor, 1.0);
+}
+
+static void test_s29_advance_inside_a_timer_is_busy(void) {
+  dft_begin();
+  df_reactor *r = clock_new();
+  nested_reactor = r;
+  nested_rc = 0;
+  df_call_later(r, 1.0, advance_inside, NULL);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_EQUAL(nested_rc, DF_EBUSY);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static void test_s29_advance_needs_a_manual_clock(void) {
+  dft_begin();
+  df_reactor *r = NULL;
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* The system clock, end to end: callLater(short, count), callLater(longer,
+ * stop), run. Only the order is asserted, never a duration. */
+static df_reactor *real_reactor;
+
+static void stop_reactor(void *arg) {
+  trace_tag(arg);
+  df_reactor_stop(real_reactor);
+}
+
+static void test_s29_system_clock_call_later_then_stop(void) {
+  dft_begin();
+  df_reactor *r = NULL;
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  real_reactor = r;
+  double start = df_reactor_now(r);
+  df_call_later(r, 0.02, stop_reactor, DFT_S("stop"));
+  df_call_later(r, 0.01, trace_tag, DFT_S("data"));
+  df_call_later(r, 0.0, trace_tag, DFT_S("now"));
+  CU_ASSERT_EQUAL(df_reactor_run(r), 0);
+  CU_ASSERT_TRUE(trace_is("now data stop"));
+  CU_ASSERT_TRUE(df_reactor_now(r) >= start + 0.02);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static CU_TestInfo tests[] = {
+    {"s29_timers_run_in_deadline_order", test_s29_timers_run_in_deadline_order},
+    {"s29_equal_deadlines_run_in_scheduling_order",
+     test_s29_equal_deadlines_run_in_scheduling_order},
+    {"s29_heap_order_with_cancels", test_s29_heap_order_with_cancels},
+    {"s29_cancelled_timer_never_runs", test_s29_cancelled_timer_never_runs},
+    {"s29_cancel_of_timer_due_in_same_round",
+     test_s29_cancel_of_timer_due_in_same_round},
+    {"s29_reset_moves_the_deadline", test_s29_reset_moves_the_deadline},
+    {"s29_reset_goes_after_equal_deadlines",
+     test_s29_reset_goes_after_equal_deadlines},
+    {"s29_reset_bad_arguments", test_s29_reset_bad_arguments},
+    {"s29_reset_inside_own_function_repeats",
+     test_s29_reset_inside_own_function_repeats},
+    {"s29_cancel_inside_own_function_undoes_reset",
+     test_s29_cancel_inside_own_function_undoes_reset},
+    {"s29_reset_of_timer_due_in_same_round",
+     test_s29_reset_of_timer_due_in_same_round},
+    {"s29_timer_scheduled_in_round_waits_for_next_round",
+     test_s29_timer_scheduled_in_round_waits_for_next_round},
+    {"s29_advance_runs_timers_scheduled_while_advancing",
+     test_s29_advance_runs_timers_scheduled_while_advancing},
+    {"s29_advance_is_bounded", test_s29_advance_is_bounded},
+    {"s29_manual_clock_moves_only_by_advance",
+     test_s29_manual_clock_moves_only_by_advance},
+    {"s29_far_deadlines_are_clamped", test_s29_far_deadlines_are_clamped},
+    {"s29_call_later_bad_arguments", test_s29_call_later_bad_arguments},
+    {"s29_advance_inside_a_timer_is_busy",
+     test_s29_advance_inside_a_timer_is_busy},
+    {"s29_advance_needs_a_manual_clock", test_s29_advance_needs_a_manual_clock},
+    {"s29_system_clock_call_later_then_stop",
+     test_s29_system_clock_call_later_then_stop},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return dft_main("timers", tests); }

@@ -1,0 +1,339 @@
+/* C1: waking the reactor from other threads through the self-pipe.
+ * df_call_from_thread from many threads, coalescing of wake-ups, df_async,
+ * a full pipe, and the absence of lost wake-ups under load: a lost wake-up
+ * leaves df_reactor_run() blocked, and the suite's timeout catches it.
+ * Threaded: TSan runs this suite. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <deferred.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "dft.h"
+
+#define THREADS 4
+#ifdef DF_SANITIZED
+#define PER_THREAD 2000
+#else
+#define PER_THREAD 20000
+#endif
+
+static df_reactor *reactor_new(void) {
+  df_reactor *r = NULL;
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  return r;
+}
+
+static bool fd_readable(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* ------------------------------------------------------------ many threads */
+
+/* Touched only on the reactor thread: no atomics needed, and TSan checks
+ * that claim. */
+typedef struct call_state {
+  df_reactor *r;
+  long received;
+  long expected;
+  int last_seq[THREADS];
+  bool in_order;
+  bool on_reactor_thread;
+} call_state;
+
+typedef struct call_msg {
+  call_state *st;
+  int thread;
+  int seq;
+} call_msg;
+
+static call_msg msgs[THREADS][PER_THREAD];
+
+static void on_call(void *arg) {
+  call_msg *m = arg;
+  call_state *st = m->st;
+  if (!df_reactor_in_thread(st->r))
+    st->on_reactor_thread = false;
+  if (m->seq != st->last_seq[m->thread] + 1)
+    st->in_order = false;
+  st->last_seq[m->thread] = m->seq;
+  if (++st->received == st->expected)
+    df_reactor_stop(st->r);
+}
+
+typedef struct producer {
+  call_state *st;
+  int thread;
+  int failures;
+} producer;
+
+static void *produce_calls(void *arg) {
+  producer *p = arg;
+  for (int i = 0; i < PER_THREAD; i++) {
+    call_msg *m = &msgs[p->thread][i];
+    m->st = p->st;
+    m->thread = p->thread;
+    m->seq = i;
+    if (df_call_from_thread(p->st->r, on_call, m) != 0)
+      p->failures++;
+  }
+  return NULL;
+}
+
+static void test_c1_calls_from_many_threads_run_on_reactor_thread(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  call_state st = {.r = r, .expected = (long)THREADS * PER_THREAD,
+                   .in_order = true, .on_reactor_thread = true};
+  pthread_t th[THREADS];
+  producer prod[THREADS];
+  for (int t = 0; t < THREADS; t++)
+    st.last_seq[t] = -1;
+  for (int t = 0; t < THREADS; t++) {
+    prod[t] = (producer){.st = &st, .thread = t};
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, produce_calls, &prod[t]),
+                          0);
+  }
+  /* Returns only if no wake-up was lost: the last call stops it. */
+  CU_ASSERT_EQUAL(df_reactor_run(r), 0);
+  for (int t = 0; t < THREADS; t++) {
+    pthread_join(th[t], NULL);
+    CU_ASSERT_EQUAL(prod[t].failures, 0);
+  }
+  CU_ASSERT_EQUAL(st.received, st.expected);
+  CU_ASSERT_TRUE(st.in_order); /* per thread, in the order they were made */
+  CU_ASSERT_TRUE(st.on_reactor_thread);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ coalescing */
+
+static void count_call(void *arg) { (*(long *)arg)++; }
+
+/* Calls made while the reactor is not looking share one wake-up, and one
+ * round runs all of them (one snapshot). */
+static void test_c1_calls_coalesce_into_one_wakeup(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  df__wakeup *w = df__reactor_wakeup(r);
+  long ran = 0;
+  int queued = 0;
+  for (int i = 0; i < 1000; i++)
+    if (df_call_from_thread(r, count_call, &ran) == 0)
+      queued++;
+  CU_ASSERT_EQUAL(queued, 1000);
+  /* Exactly one byte in the self-pipe. */
+  char buf[16];
+  CU_ASSERT_EQUAL(read(w->read_fd, buf, sizeof buf), 1);
+  CU_ASSERT_EQUAL(write(w->write_fd, buf, 1), 1); /* put it back */
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(ran, 1000);
+  CU_ASSERT_FALSE(fd_readable(df_reactor_fd(r)));
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+typedef struct sender {
+  df_async *a;
+  atomic_int *wrote;
+  int sends;
+} sender;
+
+static void *send_many(void *arg) {
+  sender *s = arg;
+  for (int i = 0; i < s->sends; i++)
+    if (df_async_send(s->a) == 1)
+      atomic_fetch_add(s->wrote, 1);
+  return NULL;
+}
+
+/* While nothing dispatches, sends from many threads write one byte in all:
+ * the first returns 1, every other one 0; the function then runs once. */
+static void test_c1_async_sends_coalesce_across_threads(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  long ran = 0;
+  atomic_int wrote = 0;
+  df_async *a = df_async_new(r, count_call, &ran);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  pthread_t th[THREADS];
+  sender s[THREADS];
+  for (int t = 0; t < THREADS; t++) {
+    s[t] = (sender){.a = a, .wrote = &wrote, .sends = 1000};
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, send_many, &s[t]), 0);
+  }
+  for (int t = 0; t < THREADS; t++)
+    pthread_join(th[t], NULL);
+  CU_ASSERT_EQUAL(atomic_load(&wrote), 1);
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(ran, 1);
+  /* The flag was cleared: the next send wakes again. */
+  CU_ASSERT_EQUAL(df_async_send(a), 1);
+  CU_ASSERT_EQUAL(df_async_send(a), 0);
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(ran, 2);
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(ran, 2);
+  df_async_free(a);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ full pipe */
+
+/* The self-pipe is full (writes get EAGAIN): wake-ups are not lost, the
+ * calls still run, and one round empties the pipe. */
+static void test_c1_full_self_pipe_loses_no_wakeup(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  df__wakeup *w = df__reactor_wakeup(r);
+  char block[4096];
+  long filled = 0;
+  memset(block, 1, sizeof block);
+  for (;;) {
+    ssize_t n = write(w->write_fd, block, sizeof block);
+    if (n <= 0)
+      break;
+    filled += n;
+  }
+  CU_ASSERT_TRUE(errno == EAGAIN);
+  for (;;) { /* the last bytes, one at a time */
+    if (write(w->write_fd, block, 1) != 1)
+      break;
+    filled++;
+  }
+  CU_ASSERT_TRUE(filled > 0);
+  long ran = 0;
+  df_async *a = df_async_new(r, count_call, &ran);
+  CU_ASSERT_EQUAL(df_async_send(a), 1); /* wrote: got EAGAIN, still a wake */
+  CU_ASSERT_EQUAL(df_call_from_thread(r, count_call, &ran), 0);
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(ran, 2);
+  CU_ASSERT_FALSE(fd_readable(df_reactor_fd(r)));
+  df_async_free(a);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ df_async */
+
+/* A pool-like hand-off: producers publish under their own lock, then send;
+ * the consumer takes everything under the lock. Every item is seen. */
+typedef struct handoff {
+  pthread_mutex_t lock;
+  long queued;  /* under lock */
+  long taken;   /* reactor thread */
+  long expected;
+  df_reactor *r;
+  df_async *a;
+} handoff;
+
+static void take_items(void *arg) {
+  handoff *h = arg;
+  pthread_mutex_lock(&h->lock);
+  long n = h->queued;
+  h->queued = 0;
+  pthread_mutex_unlock(&h->lock);
+  h->taken += n;
+  if (h->taken == h->expected)
+    df_reactor_stop(h->r);
+}
+
+static void *produce_items(void *arg) {
+  handoff *h = arg;
+  for (int i = 0; i < PER_THREAD; i++) {
+    pthread_mutex_lock(&h->lock);
+    h->queued++;
+    pthread_mutex_unlock(&h->lock);
+    (void)df_async_send(h->a);
+  }
+  return NULL;
+}
+
+static void test_c1_async_handoff_loses_nothing(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  handoff h = {.expected = (long)THREADS * PER_THREAD, .r = r};
+  pthread_mutex_init(&h.lock, NULL);
+  h.a = df_async_new(r, take_items, &h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h.a);
+  pthread_t th[THREADS];
+  for (int t = 0; t < THREADS; t++)
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, produce_items, &h), 0);
+  CU_ASSERT_EQUAL(df_reactor_run(r), 0);
+  for (int t = 0; t < THREADS; t++)
+    pthread_join(th[t], NULL);
+  CU_ASSERT_EQUAL(h.taken, h.expected);
+  df_async_free(h.a);
+  pthread_mutex_destroy(&h.lock);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* Freed inside its own function, or with a send pending: nothing runs after. */
+static df_async *self_freeing;
+
+static void free_self(void *arg) {
+  (*(long *)arg)++;
+  df_async_free(self_freeing);
+  self_freeing = NULL;
+}
+
+static void test_c1_async_free_inside_own_function_and_when_pending(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  long ran = 0, dropped = 0;
+  self_freeing = df_async_new(r, free_self, &ran);
+  df_async *pending = df_async_new(r, count_call, &dropped);
+  CU_ASSERT_EQUAL(df_async_send(self_freeing), 1);
+  CU_ASSERT_EQUAL(df_async_send(pending), 1);
+  df_async_free(pending); /* its wake-up byte stays in the pipe */
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(ran, 1);
+  CU_ASSERT_EQUAL(dropped, 0);
+  CU_ASSERT_PTR_NULL(self_freeing);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+/* ------------------------------------------------------------ stop */
+
+static void *stop_from_thread(void *arg) {
+  df_reactor_stop(arg);
+  return NULL;
+}
+
+static void test_c1_stop_from_another_thread(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  pthread_t th;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, stop_from_thread, r), 0);
+  /* Either order works: a stop made before the run ends it after a round. */
+  CU_ASSERT_EQUAL(df_reactor_run(r), 0);
+  pthread_join(th, NULL);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
+static CU_TestInfo tests[] = {
+    {"c1_calls_from_many_threads_run_on_reactor_thread",
+     test_c1_calls_from_many_threads_run_on_reactor_thread},
+    {"c1_calls_coalesce_into_one_wakeup", test_c1_calls_coalesce_into_one_wakeup},
+    {"c1_async_sends_coalesce_across_threads",
+     test_c1_async_sends_coalesce_across_threads},
+    {"c1_full_self_pipe_loses_no_wakeup", test_c1_full_self_pipe_loses_no_wakeup},
+    {"c1_async_handoff_loses_nothing", test_c1_async_handoff_loses_nothing},
+    {"c1_async_free_inside_own_function_and_when_pending",
+     test_c1_async_free_inside_own_function_and_when_pending},
+    {"c1_stop_from_another_thread", test_c1_stop_from_another_thread},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return dft_main("wakeup", tests); }
