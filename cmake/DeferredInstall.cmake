@@ -35,5 +35,7 @@ install(FILES ${PROJECT_BINARY_DIR}/deferredConfig.cmake
               ${PROJECT_BINARY_DIR}/deferredConfigVersion.cmake
         DESTINATION ${DF_CMAKE_DIR})
 
+# deferred.pc finds the prefix relative to its own folder.
+file(RELATIVE_PATH DF_PC_UP "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/deferred.pc.in ${PROJECT_BINARY_DIR}/deferred.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/deferred.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
