@@ -58,7 +58,9 @@ DF_EXTERN const char *df_strerror(int code);
  *  \return a static string; never NULL. Thread-safe. */
 DF_EXTERN const char *df_err_name(int code);
 
-/*! \brief Replaces the allocator used for every allocation the library makes.
+/*! \brief Replaces the allocator used for every allocation the core library
+ *  (libdeferred: failures, Deferreds, lists, the reactor) makes. The pool and
+ *  the DNS layer allocate with the C library's malloc().
  *
  *  Intended for embedding and for fault-injection tests (fail the n-th
  *  allocation). Call it before the library allocates anything, or after
