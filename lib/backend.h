@@ -58,8 +58,10 @@ typedef struct df__wakeup df__wakeup;
 
 /* A coalescing wake-up handle. \c pending holds a flag in bit 0 (a wake-up is
  * pending: its byte is in the pipe or about to be) and, in the bits above, the
- * number of senders between setting the flag and finishing their write, so
- * df_async_free() can wait for them. */
+ * number of senders that may still touch the handle (between setting the
+ * flag and finishing their write; for the internal handle, a
+ * df_call_from_thread() or df_reactor_stop() from its publication on), so
+ * df_async_free() and df__wakeup_close() can wait for them. */
 struct df_async {
   df__queue node; /* in df__wakeup.asyncs; reactor thread only */
   atomic_uint pending;
@@ -82,7 +84,8 @@ struct df__wakeup {
 
 /* Opens the self-pipe. 0 or -errno. */
 DF__HIDDEN int df__wakeup_init(df__wakeup *w);
-/* Closes the pipe. The caller checked df__wakeup_busy() first. */
+/* Waits for senders still finishing a wake-up, then closes the pipe. The
+ * caller checked df__wakeup_busy() first. */
 DF__HIDDEN void df__wakeup_close(df__wakeup *w);
 /* True while user handles exist or calls are queued. */
 DF__HIDDEN bool df__wakeup_busy(df__wakeup *w);
@@ -92,8 +95,9 @@ DF__HIDDEN int df__wakeup_fd(const df__wakeup *w);
  * pending flag it clears, runs its function; the internal handle runs the
  * calls queued so far. Work queued meanwhile waits for the next wake-up. */
 DF__HIDDEN void df__wakeup_dispatch(df__wakeup *w);
-/* Makes the reactor wake up (df_reactor_stop()). Thread-safe. */
-DF__HIDDEN void df__wakeup_poke(df__wakeup *w);
+/* Sets *\p flag (a request the reactor reads after a wake-up), then wakes
+ * the reactor (df_reactor_stop()). Thread-safe; counted as a sender. */
+DF__HIDDEN void df__wakeup_poke(df__wakeup *w, atomic_bool *flag);
 
 /* reactor.c: the reactor's wake-up channel. */
 DF__HIDDEN df__wakeup *df__reactor_wakeup(df_reactor *r);

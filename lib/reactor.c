@@ -401,8 +401,10 @@ int df_reactor_run_once(df_reactor *r, int timeout_ms) {
   sync_timer_fd(r);
   if (rc < 0)
     return rc;
+  /* acquire: a df_reactor_free() after this return waits for the stopping
+   * thread, whose count it must see (df__wakeup_poke()). */
   return atomic_exchange_explicit(&r->stop_requested, false,
-                                  memory_order_relaxed)
+                                  memory_order_acquire)
              ? 1
              : 0;
 }
@@ -420,8 +422,7 @@ int df_reactor_run(df_reactor *r) {
 void df_reactor_stop(df_reactor *r) {
   if (r == NULL)
     return;
-  atomic_store_explicit(&r->stop_requested, true, memory_order_relaxed);
-  df__wakeup_poke(&r->wakeup);
+  df__wakeup_poke(&r->wakeup, &r->stop_requested);
 }
 
 int df_reactor_advance(df_reactor *r, double seconds) {

@@ -9,8 +9,14 @@
  * - the reactor reads the pipe empty, then clears each flag, then takes the
  *   work. Work published after the clear belongs to a producer that saw the
  *   flag at 0 and wrote a new byte, so the next round sees it.
+ * Both "publish, then check" and "clear, then take" are a store followed by
+ * a load of another variable, so each side has a sequentially consistent
+ * fence between the two (signal_async(), df__wakeup_dispatch()).
  * A write that fails with EAGAIN is fine: a full pipe is a pending wake-up.
- */
+ *
+ * Lifetime: a producer is counted as a sender of its handle while it may
+ * still touch it (the bits above the flag), and the handle, or the reactor
+ * for the internal one, is freed only once no sender is left. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +35,34 @@ struct df__call {
 /* The pipe holds at most one byte per pending handle, so a few reads empty
  * it; the bound only guards against a misbehaving writer. */
 #define DF__DRAIN_READS 128
-/* Spins between yields while waiting for a sender in df_async_free(). */
+/* Spins between yields while waiting for senders to leave a handle. */
 #define DF__FREE_SPINS 997
 
 static void run_calls(void *arg);
+
+/* Counts the caller as a sender of \p a, in the bits above the flag, for
+ * as long as it may still touch the handle or its reactor: a thread-safe
+ * entry that publishes work first and signals after can be overtaken by the
+ * reactor, which may run that work and then free everything. */
+static void sender_enter(struct df_async *a) {
+  atomic_fetch_add_explicit(&a->pending, 2u, memory_order_relaxed);
+}
+
+static void sender_leave(struct df_async *a) {
+  atomic_fetch_sub_explicit(&a->pending, 2u, memory_order_release);
+}
+
+/* Waits until no sender touches \p a (see sender_enter()). */
+static void wait_for_senders(struct df_async *a) {
+  for (;;) {
+    int i;
+    for (i = 0; i < DF__FREE_SPINS; i++) {
+      if ((atomic_load_explicit(&a->pending, memory_order_acquire) >> 1) == 0)
+        return;
+    }
+    sched_yield();
+  }
+}
 
 static void async_init(struct df_async *a, df__wakeup *w, df_timer_fn fn,
                        void *arg) {
@@ -57,6 +87,9 @@ int df__wakeup_init(df__wakeup *w) {
 }
 
 void df__wakeup_close(df__wakeup *w) {
+  /* A df_call_from_thread() or df_reactor_stop() whose effect the reactor
+   * already saw may still be writing its byte. */
+  wait_for_senders(&w->calls_async);
   df__queue_remove(&w->calls_async.node);
   (void)close(w->read_fd);
   (void)close(w->write_fd);
@@ -89,10 +122,16 @@ static void drain(int fd) {
   }
 }
 
-int df_async_send(df_async *a) {
+/* Sets the pending flag and writes the wake-up byte on its 0 -> 1 move.
+ * The fence orders the caller's publication (made before the call) before
+ * the flag check, and pairs with the fence in df__wakeup_dispatch(): either
+ * this check sees the flag cleared, or the dispatch that cleared it sees the
+ * work. Without both fences, a store and a load of different variables may
+ * pass each other (store buffering), and the work would wait for an
+ * unrelated wake-up. */
+static int signal_async(struct df_async *a) {
   unsigned v;
-  if (a == NULL)
-    return DF_EINVAL;
+  atomic_thread_fence(memory_order_seq_cst);
   /* The hot path under load: a wake-up is pending, our work rides on it. */
   v = atomic_load_explicit(&a->pending, memory_order_relaxed);
   do {
@@ -106,7 +145,18 @@ int df_async_send(df_async *a) {
   return 1;
 }
 
-void df__wakeup_poke(df__wakeup *w) { (void)df_async_send(&w->calls_async); }
+int df_async_send(df_async *a) {
+  if (a == NULL)
+    return DF_EINVAL;
+  return signal_async(a);
+}
+
+void df__wakeup_poke(df__wakeup *w, atomic_bool *flag) {
+  sender_enter(&w->calls_async);
+  atomic_store_explicit(flag, true, memory_order_release);
+  (void)signal_async(&w->calls_async);
+  sender_leave(&w->calls_async);
+}
 
 void df__wakeup_dispatch(df__wakeup *w) {
   df__queue batch;
@@ -123,6 +173,7 @@ void df__wakeup_dispatch(df__wakeup *w) {
     if ((atomic_fetch_and_explicit(&a->pending, ~1u, memory_order_acq_rel) &
          1u) == 0)
       continue;
+    atomic_thread_fence(memory_order_seq_cst); /* see signal_async() */
     a->fn(a->arg);
   }
 }
@@ -148,18 +199,8 @@ df_async *df_async_new(df_reactor *r, df_timer_fn fn, void *arg) {
 void df_async_free(df_async *a) {
   if (a == NULL)
     return;
-  /* Wait for senders that set the flag and have not finished their write:
-   * they still touch the handle. */
-  for (;;) {
-    int i;
-    for (i = 0; i < DF__FREE_SPINS; i++) {
-      if ((atomic_load_explicit(&a->pending, memory_order_acquire) >> 1) == 0)
-        break;
-    }
-    if (i < DF__FREE_SPINS)
-      break;
-    sched_yield();
-  }
+  /* A sender that set the flag may not have finished its write yet. */
+  wait_for_senders(a);
   df__queue_remove(&a->node);
   a->wakeup->user_asyncs--;
   df__free(a);
@@ -177,14 +218,16 @@ int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg) {
   c->fn = fn;
   c->arg = arg;
   w = df__reactor_wakeup(r);
+  /* Counted from before the push: once the node is visible the reactor may
+   * run it and be freed, and df__wakeup_close() must wait for us. */
+  sender_enter(&w->calls_async);
   head = atomic_load_explicit(&w->calls, memory_order_relaxed);
   do {
     c->next = head;
-    /* acq_rel: publishes the node, and orders the flag check in the send
-     * after a dispatch that already took the queue. */
   } while (!atomic_compare_exchange_weak_explicit(
-      &w->calls, &head, c, memory_order_acq_rel, memory_order_relaxed));
-  (void)df_async_send(&w->calls_async);
+      &w->calls, &head, c, memory_order_release, memory_order_relaxed));
+  (void)signal_async(&w->calls_async);
+  sender_leave(&w->calls_async);
   return 0;
 }
 

@@ -52,6 +52,7 @@ static df_result checked_result(df_result r) {
 static void deliver(df_pool *p, df__pool_job *job) {
   df_result r = job->result;
   p->completed++;
+  df__pool_update_outstanding(p);
   if (df_result_is_failure(r))
     p->failed++;
   if (job->abandoned)

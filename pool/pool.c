@@ -3,6 +3,7 @@
  * way back to the reactor in completion.c. */
 #define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pool_internal.h"
 
@@ -22,14 +23,25 @@ static int init_mutex(pthread_mutex_t *m) {
   return rc == 0 ? 0 : DF_ENOMEM;
 }
 
-static int init_sync(df_pool *p) {
+static int init_sync(df_pool *p, unsigned threads) {
   if (init_mutex(&p->mutex) != 0)
     return DF_ENOMEM;
-  if (pthread_cond_init(&p->cond, NULL) != 0) {
-    pthread_mutex_destroy(&p->mutex);
-    return DF_ENOMEM;
+  for (unsigned i = 0; i < threads; i++) {
+    if (sem_init(&p->workers[i].wake, 0, 0) != 0) {
+      while (i-- > 0)
+        sem_destroy(&p->workers[i].wake);
+      pthread_mutex_destroy(&p->mutex);
+      return DF_ENOMEM;
+    }
+    p->workers[i].pool = p;
   }
   return 0;
+}
+
+static void destroy_sync(df_pool *p) {
+  for (unsigned i = 0; i < p->threads; i++)
+    sem_destroy(&p->workers[i].wake);
+  pthread_mutex_destroy(&p->mutex);
 }
 
 static void free_memory(df_pool *p) {
@@ -54,23 +66,28 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   if (max_queued == 0)
     max_queued = DF_POOL_DEFAULT_MAX_QUEUED;
 
-  df_pool *p = calloc(1, sizeof *p);
+  /* aligned_alloc: the struct's cache-line groups need its alignment. */
+  df_pool *p = aligned_alloc(_Alignof(df_pool), sizeof *p);
   if (p == NULL)
     return DF_ENOMEM;
+  memset(p, 0, sizeof *p);
   p->reactor = reactor;
   p->max_queued = max_queued;
+  p->threads = threads;
+  p->cache_max = df__pool_cache_max(max_queued, threads);
   df__pool_link_init(&p->queue);
   atomic_init(&p->nqueued, 0);
   atomic_init(&p->spinning, false);
   atomic_init(&p->done, NULL);
   atomic_init(&p->draining, false);
+  atomic_init(&p->outstanding, 0);
   atomic_init(&p->wakeups, 0);
   p->workers = calloc(threads, sizeof *p->workers);
   if (p->workers == NULL) {
     free_memory(p);
     return DF_ENOMEM;
   }
-  int rc = init_sync(p);
+  int rc = init_sync(p, threads);
   if (rc != 0) {
     free_memory(p);
     return rc;
@@ -84,8 +101,7 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
       df_async_free(p->async);
   }
   if (rc != 0) {
-    pthread_cond_destroy(&p->cond);
-    pthread_mutex_destroy(&p->mutex);
+    destroy_sync(p);
     free_memory(p);
     return rc;
   }
@@ -154,8 +170,7 @@ int df_pool_free(df_pool *p) {
   /* The workers are joined, so nothing sends any more; a wake-up still
    * pending is dropped with the handle. */
   df_async_free(p->async);
-  pthread_cond_destroy(&p->cond);
-  pthread_mutex_destroy(&p->mutex);
+  destroy_sync(p);
   free_memory(p);
   return 0;
 }

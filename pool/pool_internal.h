@@ -4,9 +4,10 @@
  * Who touches what:
  * - The reactor thread owns the pool's bookkeeping (counters, the job-node
  *   cache, the closing flag) and every Deferred.
- * - `mutex` guards the queue, its length and the idle/signalled counts;
+ * - `mutex` guards the queue, its length and the list of sleeping workers;
  *   workers and the reactor take it. It is the only lock of the pool, so
- *   there is no lock order to respect.
+ *   there is no lock order to respect. A sleeping worker waits on a
+ *   semaphore of its own, posted by whoever takes it off the list.
  * - The completion list is lock-free: workers push with compare-and-swap,
  *   the reactor takes the whole list with one exchange.
  */
@@ -14,6 +15,7 @@
 #define DF_POOL_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -90,38 +92,53 @@ typedef struct df__pool_job {
 
 typedef struct df__pool_worker {
   pthread_t thread;
+  df_pool *pool;
+  sem_t wake;                          /* posted to end its sleep */
+  struct df__pool_worker *next_asleep; /* in pool->asleep (mutex) */
 } df__pool_worker;
 
+/* Fields are grouped by who writes them, one group per cache line pair, so
+ * that the reactor's bookkeeping and a worker polling the queue do not slow
+ * each other down by sharing a line (the pool is allocated aligned). */
+#define DF__POOL_LINE 128
+
 struct df_pool {
-  df_reactor *reactor;
+  /* Set by df_pool_new(), then only read, by every thread. */
+  _Alignas(DF__POOL_LINE) df_reactor *reactor;
   df_async *async;                 /* wakes the reactor for completions */
+  size_t max_queued;
+  df__pool_worker *workers;
+  unsigned threads;                /* threads asked for */
 
   /* Shared with the workers, under `mutex`. */
-  pthread_mutex_t mutex;
-  pthread_cond_t cond;
+  _Alignas(DF__POOL_LINE) pthread_mutex_t mutex;
   df__pool_link queue;             /* jobs waiting for a worker, FIFO */
   atomic_size_t nqueued;           /* written under `mutex`; the spinning
                                       worker reads it without the lock */
-  unsigned idle;                   /* workers waiting on `cond` */
-  unsigned signalled;              /* signals sent that no worker took yet */
+  df__pool_worker *asleep;         /* sleeping workers not yet woken, LIFO */
+  unsigned nasleep;
+  unsigned busy;                   /* workers running a job */
   bool stopping;                   /* workers exit once the queue is empty */
-  atomic_bool spinning;            /* a worker polls nqueued before it sleeps */
+  atomic_bool spinning;            /* one worker at a time polls nqueued */
 
   /* Lock-free: the top of a stack of completed jobs (newest first). */
-  _Atomic(df__pool_job *) done;
+  _Alignas(DF__POOL_LINE) _Atomic(df__pool_job *) done;
   /* True while the reactor delivers and will look at `done` again before
    * it stops: a worker that finds the stack empty then needs not wake it. */
   atomic_bool draining;
   atomic_uint_fast64_t wakeups;
 
+  /* Written by the reactor, read by a worker about to poll the queue:
+   * jobs accepted and not yet delivered or dropped. */
+  _Alignas(DF__POOL_LINE) atomic_size_t outstanding;
+
   /* Reactor thread only. */
-  size_t max_queued;
-  df__pool_worker *workers;
-  unsigned nthreads;               /* threads started and not yet joined */
+  _Alignas(DF__POOL_LINE) unsigned nthreads; /* started, not yet joined */
   bool closed;
   unsigned delivering;             /* depth of delivery rounds on the stack */
   df__pool_job *cache;             /* free job nodes */
   size_t ncached;
+  size_t cache_max;
   uint64_t submitted;
   uint64_t rejected;
   uint64_t completed;
@@ -147,6 +164,14 @@ static inline void df__pool_sub_nqueued(df_pool *p, size_t delta) {
                         memory_order_relaxed);
 }
 
+/* Reactor side: publishes submitted - completed - cancelled for the
+ * workers (see spin_for_job() in worker.c). */
+static inline void df__pool_update_outstanding(df_pool *p) {
+  atomic_store_explicit(&p->outstanding,
+                        (size_t)(p->submitted - p->completed - p->cancelled),
+                        memory_order_relaxed);
+}
+
 /* ---------------------------------------------------------------- worker.c */
 
 /* Starts `n` workers. On failure, stops and joins the ones started and
@@ -156,13 +181,12 @@ int df__pool_start_workers(df_pool *p, unsigned n);
 /* Wakes every worker to exit once the queue is empty, and joins them. */
 void df__pool_join_workers(df_pool *p);
 
-/* Queues a job (mutex held by the caller) and returns whether a worker must
- * be signalled once the mutex is released. */
-bool df__pool_enqueue_locked(df_pool *p, df__pool_job *job);
+/* Queues a job (mutex held by the caller) and returns the sleeping worker
+ * to wake once the mutex is released, or NULL. */
+df__pool_worker *df__pool_enqueue_locked(df_pool *p, df__pool_job *job);
 
-/* Signals one idle worker; called after df__pool_enqueue_locked() said so,
- * with the mutex released. */
-void df__pool_signal_worker(df_pool *p);
+/* Wakes a worker returned by df__pool_enqueue_locked(); never blocks. */
+void df__pool_wake(df__pool_worker *w);
 
 /* The function that creates threads; tests replace it to make thread
  * creation fail. Same contract as pthread_create(). */
@@ -199,6 +223,9 @@ df__pool_job *df__pool_job_get(df_pool *p);
 
 /* Reactor side: gives a node back to the cache (or frees it). */
 void df__pool_job_put(df_pool *p, df__pool_job *job);
+
+/* The most nodes the cache keeps for a pool of that configuration. */
+size_t df__pool_cache_max(size_t max_queued, unsigned threads);
 
 /* Reactor side: frees every cached node. */
 void df__pool_job_cache_clear(df_pool *p);

@@ -8,11 +8,18 @@
 
 #include "pool_internal.h"
 
-/* Nodes kept for reuse; beyond this, delivered nodes are freed, so a burst
- * does not pin its peak memory for the life of the pool. */
-#define CACHE_MAX 4096
+/* Nodes kept for reuse: as many as the queue can hold plus one per thread,
+ * up to this many (about 14 MiB of nodes). A pool that keeps its queue full
+ * then allocates nothing once warm, and a burst of jobs reuses the nodes of
+ * the previous one instead of faulting fresh pages in; past the bound,
+ * delivered nodes are freed. */
+#define CACHE_MAX ((size_t)1 << 17)
 
 /* ---------------------------------------------------------------- nodes */
+
+size_t df__pool_cache_max(size_t max_queued, unsigned threads) {
+  return max_queued < CACHE_MAX - threads ? max_queued + threads : CACHE_MAX;
+}
 
 df__pool_job *df__pool_job_get(df_pool *p) {
   df__pool_job *job = p->cache;
@@ -32,7 +39,7 @@ df__pool_job *df__pool_job_get(df_pool *p) {
 }
 
 void df__pool_job_put(df_pool *p, df__pool_job *job) {
-  if (p->ncached >= CACHE_MAX) {
+  if (p->ncached >= p->cache_max) {
     free(job);
     return;
   }
@@ -65,6 +72,7 @@ void df__pool_job_release_arg(df__pool_job *job) {
 void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f) {
   df_deferred *d = job->d;
   p->cancelled++;
+  df__pool_update_outstanding(p);
   p->delivering++; /* the callbacks below must not free the pool under us */
   df_errback(d, f);
   df__pool_job_release_arg(job);
@@ -168,11 +176,12 @@ df_deferred *df_defer_to_thread_full(df_pool *p, df_work_fn fn, void *arg,
     return d;
   }
   df_ref(d); /* the job's reference, dropped once the pool fired d */
-  bool wake = df__pool_enqueue_locked(p, job);
+  df__pool_worker *sleeper = df__pool_enqueue_locked(p, job);
   pthread_mutex_unlock(&p->mutex);
-  if (wake)
-    df__pool_signal_worker(p);
+  if (sleeper != NULL)
+    df__pool_wake(sleeper);
   p->submitted++;
+  df__pool_update_outstanding(p);
   return d;
 }
 

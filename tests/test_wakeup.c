@@ -2,7 +2,12 @@
  * df_call_from_thread from many threads, coalescing of wake-ups, df_async,
  * a full pipe, and the absence of lost wake-ups under load: a lost wake-up
  * leaves df_reactor_run() blocked, and the suite's timeout catches it.
- * Threaded: TSan runs this suite. */
+ * Threaded: TSan runs this suite.
+ *
+ * Fault injection: this suite defines write(), which the library's static
+ * copy calls for its wake-up byte. On a thread that asks for it, the write
+ * stalls first: the last step of a thread-safe entry is held while the
+ * reactor already sees the entry's work. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <deferred.h>
@@ -10,7 +15,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -322,6 +330,130 @@ static void test_c1_stop_from_another_thread(void) {
   dft_end();
 }
 
+/* ------------------------------------------------------------ lifetime */
+
+static _Thread_local bool stall_writes;
+static atomic_int write_stalled;  /* a stalled write has begun */
+static atomic_int write_finished; /* and has returned */
+
+ssize_t write(int fd, const void *buf, size_t len) {
+  if (stall_writes) {
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    atomic_store(&write_stalled, 1);
+    nanosleep(&pause, NULL);
+  }
+  ssize_t n = (ssize_t)syscall(SYS_write, fd, buf, len);
+  if (stall_writes)
+    atomic_store(&write_finished, 1);
+  return n;
+}
+
+static void stall_reset(void) {
+  atomic_store(&write_stalled, 0);
+  atomic_store(&write_finished, 0);
+}
+
+static void wait_for_stalled_write(void) {
+  while (!atomic_load(&write_stalled))
+    sched_yield();
+}
+
+static void *stop_with_stalled_write(void *arg) {
+  stall_writes = true;
+  df_reactor_stop(arg);
+  return NULL;
+}
+
+/* The stop is visible before its wake-up byte is written, so the run ends
+ * while the stopping thread is still inside df_reactor_stop(): freeing the
+ * reactor then waits for it instead of pulling the pipe from under it. */
+static void test_c1_free_waits_for_a_stop_still_waking(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  pthread_t th;
+  stall_reset();
+  CU_ASSERT_EQUAL_FATAL(
+      pthread_create(&th, NULL, stop_with_stalled_write, r), 0);
+  wait_for_stalled_write();
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 1);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  CU_ASSERT_EQUAL(atomic_load(&write_finished), 1);
+  pthread_join(th, NULL);
+  dft_end();
+}
+
+typedef struct stalled_call {
+  df_reactor *r;
+  long ran;
+  int rc;
+} stalled_call;
+
+static void *call_with_stalled_write(void *arg) {
+  stalled_call *c = arg;
+  stall_writes = true;
+  c->rc = df_call_from_thread(c->r, count_call, &c->ran);
+  return NULL;
+}
+
+/* Another handle's wake-up is pending, so the reactor runs the call before
+ * the calling thread has written its own byte; the call has run, nothing is
+ * queued, and freeing the reactor waits for that thread to finish. */
+static void test_c1_free_waits_for_a_call_still_waking(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  long other = 0;
+  df_async *a = df_async_new(r, count_call, &other);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  CU_ASSERT_EQUAL(df_async_send(a), 1);
+  stalled_call c = {.r = r};
+  pthread_t th;
+  stall_reset();
+  CU_ASSERT_EQUAL_FATAL(
+      pthread_create(&th, NULL, call_with_stalled_write, &c), 0);
+  wait_for_stalled_write();
+  CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  CU_ASSERT_EQUAL(c.ran, 1);
+  CU_ASSERT_EQUAL(other, 1);
+  df_async_free(a);
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  CU_ASSERT_EQUAL(atomic_load(&write_finished), 1);
+  pthread_join(th, NULL);
+  CU_ASSERT_EQUAL(c.rc, 0);
+  dft_end();
+}
+
+/* A stop made while another wake-up is pending rides on it (no byte of its
+ * own): the round that takes that wake-up must also see the stop. Repeated,
+ * so the two threads meet at every point of the hand-off; a lost stop
+ * leaves df_reactor_run() blocked. */
+#ifdef DF_SANITIZED
+#define STOP_RACES 200
+#else
+#define STOP_RACES 2000
+#endif
+
+static void ignore_call(void *arg) { (void)arg; }
+
+static void *call_then_stop(void *arg) {
+  (void)df_call_from_thread(arg, ignore_call, NULL);
+  df_reactor_stop(arg);
+  return NULL;
+}
+
+static void test_c1_stop_riding_on_a_pending_wakeup_is_not_lost(void) {
+  dft_begin();
+  df_reactor *r = reactor_new();
+  for (int i = 0; i < STOP_RACES; i++) {
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, call_then_stop, r), 0);
+    CU_ASSERT_EQUAL(df_reactor_run(r), 0);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0); /* a call left over */
+  }
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  dft_end();
+}
+
 static CU_TestInfo tests[] = {
     {"c1_calls_from_many_threads_run_on_reactor_thread",
      test_c1_calls_from_many_threads_run_on_reactor_thread},
@@ -333,6 +465,12 @@ static CU_TestInfo tests[] = {
     {"c1_async_free_inside_own_function_and_when_pending",
      test_c1_async_free_inside_own_function_and_when_pending},
     {"c1_stop_from_another_thread", test_c1_stop_from_another_thread},
+    {"c1_free_waits_for_a_stop_still_waking",
+     test_c1_free_waits_for_a_stop_still_waking},
+    {"c1_free_waits_for_a_call_still_waking",
+     test_c1_free_waits_for_a_call_still_waking},
+    {"c1_stop_riding_on_a_pending_wakeup_is_not_lost",
+     test_c1_stop_riding_on_a_pending_wakeup_is_not_lost},
     CU_TEST_INFO_NULL,
 };
 

@@ -58,15 +58,17 @@
  *  - df_pool_free() is refused (DF_EBUSY) inside a callback that the pool
  *    itself is running; free the pool after the round, or from a timer.
  *
- *  Cost: one mutex and one condition variable guard the queue; a sleeping
- *  worker is signalled only when no other worker is awake to take the job.
- *  An idle worker polls the queue for about ten microseconds before it
- *  sleeps (one worker at a time), so jobs submitted back to back usually
- *  need no wake-up at all. Completed
- *  jobs go back to the reactor through a lock-free list, and one wake-up of
- *  the reactor serves every completion that arrives until it has delivered
- *  them all, so under load a wake-up is written for many jobs, not one per
- *  job (df_pool_stats() counts them).
+ *  Cost: one mutex guards the queue; jobs run with no lock held. A
+ *  sleeping worker is woken (through a semaphore of its own, which never
+ *  blocks the reactor thread) only when the queued jobs outnumber the
+ *  workers awake to take them, so a stream of short jobs that one worker
+ *  keeps up with wakes nobody. With at most one job per thread outstanding
+ *  (request and reply), an idle worker polls the queue for about ten
+ *  microseconds before it sleeps, so the next job needs no wake-up either.
+ *  Completed jobs go back to the reactor through a lock-free list; one
+ *  wake-up of the reactor serves every completion that arrives until it has
+ *  delivered them all, so under load a wake-up is written for many jobs, not
+ *  one per job (df_pool_stats() counts them).
  */
 #ifndef DEFERRED_POOL_H
 #define DEFERRED_POOL_H
@@ -106,7 +108,10 @@ typedef struct df_pool_options {
    *  DF_POOL_DEFAULT_THREADS; at most DF_POOL_MAX_THREADS. */
   unsigned threads;
   /*! Jobs that may wait for a worker (running jobs do not count): 0 gives
-   *  DF_POOL_DEFAULT_MAX_QUEUED; SIZE_MAX means no limit. */
+   *  DF_POOL_DEFAULT_MAX_QUEUED; SIZE_MAX means no limit. Memory: the pool
+   *  keeps the bookkeeping of delivered jobs for reuse, up to max_queued +
+   *  threads of them (at most 131072, about 100 bytes each), until
+   *  df_pool_free(). */
   size_t max_queued;
 } df_pool_options;
 
@@ -138,7 +143,9 @@ struct df_pool_stats {
                             df_cancel() or DF_POOL_CANCEL */
   uint64_t abandoned;  /*!< running jobs whose Deferred was cancelled; their
                             late results were (or will be) freed unseen */
-  uint64_t wakeups;    /*!< wake-ups written to the reactor */
+  uint64_t wakeups;    /*!< wake-ups written to the reactor (each counted
+                            by its writer once the write returned, so the
+                            count may trail a delivery by a moment) */
 };
 
 /*! \brief Makes a pool and starts its worker threads.
