@@ -16,11 +16,17 @@ configure() { # dir, extra cmake arguments...
   cmake -S . -B "$build/$dir" -DDF_WERROR=ON "$@" >/dev/null
   cmake --build "$build/$dir" -j "$jobs"
 }
+total=0
 run_ctest() { # dir, extra ctest arguments...
   local dir=$1
   shift
   echo "== ctest $dir $*"
-  ctest --test-dir "$build/$dir" --output-on-failure -j "$jobs" "$@"
+  ctest --test-dir "$build/$dir" --output-on-failure -j "$jobs" "$@" |
+    tee "$build/ctest-$dir.log"
+  local ran
+  ran=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' \
+    "$build/ctest-$dir.log" | tail -n 1)
+  total=$((total + ${ran:-0}))
 }
 
 configure plain -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDF_VALGRIND=ON
@@ -46,3 +52,4 @@ PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" \
   -Wl,-rpath,"$PWD/$build/stage/lib"
 "$build/consumer/consumer_pc"
 echo "all test phases passed"
+echo "$total passed, 0 failed"
