@@ -476,7 +476,9 @@ static enum step_outcome chain_into(df_deferred *cur, df_deferred *other,
   }
   if (other->paused != 0 || (other->flags & F_RUNNING) || !stack_reserve(st)) {
     mark_fired(other, r, __FILE__, __LINE__);
+    cur->flags |= F_RUNNING; /* steps added to cur meanwhile wait their turn */
     run_callbacks(other);
+    cur->flags &= (uint16_t)~F_RUNNING;
     df_unref(other);
     return STEP_NEXT;
   }
