@@ -3,6 +3,11 @@
  * c-ares tells us which sockets to watch through its socket-state callback
  * (df_watch_fd per socket), and when it next needs attention through
  * ares_timeout() (one reactor timer, re-armed after every call into c-ares).
+ * Both of the resolver's timers (that one, and the one that delivers
+ * answers) live as long as the resolver: they are re-armed, parked at the
+ * far end of time when idle, and never made again, so no allocation can
+ * fail between a query and its answer and leave a lookup without a way
+ * back to the reactor.
  *
  * A lookup is a request that moves through
  *   queued -> in flight (owned by c-ares) -> ready -> delivered (freed),
@@ -20,6 +25,7 @@
  * waits: an answer is then freed unseen, a queued lookup is never sent. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,8 @@
 #include "dns_internal.h"
 
 #define DEFAULT_MAX_IN_FLIGHT 64
+/* A delay that never comes: the reactor clamps it to its largest deadline. */
+#define PARKED INFINITY
 
 typedef struct request request;
 struct request {
@@ -56,8 +64,8 @@ typedef struct fifo {
 struct df_resolver {
   df_reactor *reactor;
   ares_channel channel;
-  df_timer *ares_timer;  /* c-ares's next timeout */
-  df_timer *ready_timer; /* delivers the ready list */
+  df_timer *ares_timer;  /* c-ares's next timeout; lives with the resolver */
+  df_timer *ready_timer; /* delivers the ready list; lives with the resolver */
   sock_watch *socks;
   size_t nsocks;
   size_t capsocks;
@@ -72,6 +80,7 @@ struct df_resolver {
   bool closing;
   bool batching;   /* inside deliver_ready(): re-arm the c-ares timer once */
   bool rearm_due;
+  bool ready_armed; /* ready_timer is due, not parked */
   unsigned refs; /* the owner's, plus one while delivering */
   unsigned long long started;
   unsigned long long answered;
@@ -164,25 +173,19 @@ static void rearm_ares_timer(df_resolver *res) {
   }
   struct timeval tv;
   struct timeval *next = ares_timeout(res->channel, NULL, &tv);
-  if (next == NULL) {
-    if (res->ares_timer != NULL) {
-      df_timer_cancel(res->ares_timer);
-      res->ares_timer = NULL;
-    }
-    return;
+  double seconds = PARKED;
+  if (next != NULL) {
+    long long us = (long long)next->tv_sec * 1000000LL + next->tv_usec;
+    seconds = (double)((us + 999) / 1000) / 1000.0;
   }
-  long long us = (long long)next->tv_sec * 1000000LL + next->tv_usec;
-  double seconds = (double)((us + 999) / 1000) / 1000.0;
-  if (res->ares_timer != NULL) {
-    df_timer_reset(res->ares_timer, seconds);
-  } else {
-    res->ares_timer = df_call_later(res->reactor, seconds, on_ares_timer, res);
-  }
+  /* A live timer: the reset cannot fail. */
+  (void)df_timer_reset(res->ares_timer, seconds);
 }
 
 static void on_ares_timer(void *arg) {
   df_resolver *res = arg;
-  res->ares_timer = NULL; /* the handle dies when this returns */
+  /* Re-armed inside its own function, the handle stays valid. */
+  (void)df_timer_reset(res->ares_timer, PARKED);
   ares_process_fd(res->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   rearm_ares_timer(res);
 }
@@ -257,8 +260,9 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable,
 static void deliver_ready(void *arg);
 
 static void arm_ready(df_resolver *res) {
-  if (res->ready_timer == NULL && res->ready.count > 0 && !res->closing) {
-    res->ready_timer = df_call_later(res->reactor, 0, deliver_ready, res);
+  if (!res->ready_armed && res->ready.count > 0 && !res->closing) {
+    (void)df_timer_reset(res->ready_timer, 0); /* live: cannot fail */
+    res->ready_armed = true;
   }
 }
 
@@ -341,7 +345,10 @@ static void resolver_release(df_resolver *res) {
  * memory, and the loop stops once it is closing. */
 static void deliver_ready(void *arg) {
   df_resolver *res = arg;
-  res->ready_timer = NULL;
+  /* Parked inside its own function, the handle stays valid; a callback
+   * that frees the resolver cancels it, and it goes when this returns. */
+  (void)df_timer_reset(res->ready_timer, PARKED);
+  res->ready_armed = false;
   res->refs++;
   res->batching = true;
   size_t n = res->ready.count;
@@ -477,9 +484,17 @@ int df_resolver_new(df_resolver **out, df_reactor *reactor,
       o->max_in_flight > 0 ? (size_t)o->max_in_flight : DEFAULT_MAX_IN_FLIGHT;
   int rc = open_channel(res, o);
   if (rc != 0) {
-    free(res->socks);
     free(res);
     return rc;
+  }
+  res->ares_timer = df_call_later(reactor, PARKED, on_ares_timer, res);
+  res->ready_timer = df_call_later(reactor, PARKED, deliver_ready, res);
+  if (res->ares_timer == NULL || res->ready_timer == NULL) {
+    df_timer_cancel(res->ares_timer);
+    df_timer_cancel(res->ready_timer);
+    ares_destroy(res->channel);
+    free(res);
+    return DF_ENOMEM;
   }
   *out = res;
   return 0;

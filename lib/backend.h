@@ -84,10 +84,11 @@ struct df__wakeup {
 
 /* Opens the self-pipe. 0 or -errno. */
 DF__HIDDEN int df__wakeup_init(df__wakeup *w);
-/* Waits for senders still finishing a wake-up, then closes the pipe. The
- * caller checked df__wakeup_busy() first. */
+/* Closes the pipe. The caller checked df__wakeup_busy() first. */
 DF__HIDDEN void df__wakeup_close(df__wakeup *w);
-/* True while user handles exist or calls are queued. */
+/* Waits for the threads still inside df_call_from_thread() or
+ * df_reactor_stop(), then says whether user handles exist or calls are
+ * queued. */
 DF__HIDDEN bool df__wakeup_busy(df__wakeup *w);
 /* The end of the pipe that becomes readable on a wake-up. */
 DF__HIDDEN int df__wakeup_fd(const df__wakeup *w);

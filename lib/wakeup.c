@@ -87,9 +87,6 @@ int df__wakeup_init(df__wakeup *w) {
 }
 
 void df__wakeup_close(df__wakeup *w) {
-  /* A df_call_from_thread() or df_reactor_stop() whose effect the reactor
-   * already saw may still be writing its byte. */
-  wait_for_senders(&w->calls_async);
   df__queue_remove(&w->calls_async.node);
   (void)close(w->read_fd);
   (void)close(w->write_fd);
@@ -98,6 +95,10 @@ void df__wakeup_close(df__wakeup *w) {
 }
 
 bool df__wakeup_busy(df__wakeup *w) {
+  /* A df_call_from_thread() or df_reactor_stop() whose effect the reactor
+   * already saw may still be writing its byte; one that has not queued its
+   * call yet will have when it leaves, and makes us busy. */
+  wait_for_senders(&w->calls_async);
   return w->user_asyncs != 0 ||
          atomic_load_explicit(&w->calls, memory_order_acquire) != NULL;
 }
@@ -219,7 +220,7 @@ int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg) {
   c->arg = arg;
   w = df__reactor_wakeup(r);
   /* Counted from before the push: once the node is visible the reactor may
-   * run it and be freed, and df__wakeup_close() must wait for us. */
+   * run it, and df_reactor_free() must wait for us (df__wakeup_busy()). */
   sender_enter(&w->calls_async);
   head = atomic_load_explicit(&w->calls, memory_order_relaxed);
   do {

@@ -1,5 +1,6 @@
 # DNS and connect suites: a real dnsmasq on 127.0.0.1 (started by each
-# suite), misbehaving DNS servers and loopback TCP targets.
+# suite), misbehaving DNS servers and loopback TCP targets. "valgrind":
+# memcheck runs them too (no lookup may leak, cancelled or not).
 if(TARGET deferred_dns_static)
   add_library(df_dns_test_support STATIC
     support/dnsmasq.c
@@ -10,7 +11,9 @@ if(TARGET deferred_dns_static)
     ${PROJECT_SOURCE_DIR}/examples/http_get.c)
   target_include_directories(df_dns_test_support PUBLIC
     ${CMAKE_CURRENT_SOURCE_DIR}/support ${PROJECT_SOURCE_DIR}/examples)
-  target_link_libraries(df_dns_test_support PUBLIC df_test_support deferred_dns_static)
+  # df_core_test_support: the counting allocator, for out-of-memory tests.
+  target_link_libraries(df_dns_test_support PUBLIC df_test_support
+                        df_core_test_support deferred_dns_static)
   df_warnings(df_dns_test_support)
 
   file(GLOB DF_DNS_SUITES CONFIGURE_DEPENDS
@@ -19,6 +22,6 @@ if(TARGET deferred_dns_static)
   foreach(source ${DF_DNS_SUITES})
     get_filename_component(suite ${source} NAME_WE)
     df_add_suite(${suite} SOURCES ${source} LIBS df_dns_test_support
-                 LABELS dns TIMEOUT 120)
+                 LABELS dns valgrind TIMEOUT 120)
   endforeach()
 endif()

@@ -19,10 +19,6 @@
 #include "dns_fixture.h"
 #include "dnsmasq.h"
 #include "loopback.h"
-#include "runner.h"
-
-static df_test_dnsmasq dns;
-static bool have_ipv6;
 
 typedef struct world {
   df_reactor *r;
@@ -30,13 +26,12 @@ typedef struct world {
 } world;
 
 static world world_new(void) {
-  world w = {NULL, NULL};
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&w.r, NULL), 0);
-  df_resolver_options o = {0};
-  o.servers = dns.servers;
-  o.timeout_ms = 1000;
-  o.tries = 2;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&w.res, w.r, &o), 0);
+  world w;
+  w.r = df_test_reactor();
+  w.res = df_test_resolver(w.r, &(df_resolver_options){
+                                    .servers = df_test_dns_servers(),
+                                    .timeout_ms = 1000,
+                                    .tries = 2});
   return w;
 }
 
@@ -93,42 +88,32 @@ static void test_c2_connect_to_ipv4_literal(void) {
   world_free(w);
 }
 
-static void test_c2_connect_by_name(void) {
+/* Connects by name, asking for \p family, to a listener of that family. */
+static void check_connects_by_name(const char *host, int family) {
   world w = world_new();
   int port = 0;
-  int l = df_test_listener(AF_INET, 0, 8, &port);
+  int l = df_test_listener(family, 0, 8, &port);
   CU_ASSERT_FATAL(l >= 0);
-  df_connect_options opts = {0};
-  opts.family = AF_INET;
   df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_BOTH, port, &opts, &o);
+  connect_and_wait(w, host, port, &(df_connect_options){.family = family}, &o);
   const df_connection *c = connection_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-  CU_ASSERT(connected_to(c, AF_INET, port));
+  CU_ASSERT(connected_to(c, family, port));
   df_test_outcome_clear(&o);
   close(l);
   world_free(w);
 }
 
+static void test_c2_connect_by_name(void) {
+  check_connects_by_name(DF_TEST_NAME_BOTH, AF_INET);
+}
+
 static void test_c2_connect_over_ipv6_by_family_option(void) {
-  if (!have_ipv6) {
+  if (!df_test_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
-  world w = world_new();
-  int port = 0;
-  int l = df_test_listener(AF_INET6, 0, 8, &port);
-  CU_ASSERT_FATAL(l >= 0);
-  df_connect_options opts = {0};
-  opts.family = AF_INET6;
-  df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_DUAL, port, &opts, &o);
-  const df_connection *c = connection_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-  CU_ASSERT(connected_to(c, AF_INET6, port));
-  df_test_outcome_clear(&o);
-  close(l);
-  world_free(w);
+  check_connects_by_name(DF_TEST_NAME_DUAL, AF_INET6);
 }
 
 static void test_c2_refused_names_errno_and_address(void) {
@@ -149,7 +134,7 @@ static void test_c2_refused_names_errno_and_address(void) {
 }
 
 static void test_c2_every_address_refused(void) {
-  if (!have_ipv6) {
+  if (!df_test_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
@@ -177,58 +162,49 @@ static void test_c2_dns_failure_passes_through(void) {
   world_free(w);
 }
 
-/* The first attempt (::1) hangs; after the attempt delay the second
- * (127.0.0.1) starts and wins, and the hanging one is closed. */
-static void test_c2_staggered_attempt_wins_when_first_hangs(void) {
-  if (!have_ipv6) {
+/* dual.test (::1 first, then 127.0.0.1) at a port where ::1 hangs (or, when
+ * \p v6_hangs is false, refuses) and 127.0.0.1 accepts: the IPv4 attempt
+ * wins, and the IPv6 one leaves no descriptor behind. */
+static void check_ipv4_attempt_wins(bool v6_hangs, double attempt_delay) {
+  if (!df_test_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
   int port = df_test_free_dual_port();
   CU_ASSERT_FATAL(port != 0);
   int filler = -1;
-  int hang = df_test_hanging_listener(AF_INET6, port, NULL, &filler);
+  int hang = v6_hangs ? df_test_hanging_listener(AF_INET6, port, NULL, &filler)
+                      : -1;
   int ok = df_test_listener(AF_INET, port, 8, NULL);
-  CU_ASSERT_FATAL(hang >= 0 && ok >= 0);
+  CU_ASSERT_FATAL(ok >= 0 && (hang >= 0 || !v6_hangs));
   int before = df_test_fd_count();
   world w = world_new();
-  df_connect_options opts = {0};
-  opts.attempt_delay = 0.05;
   df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_DUAL, port, &opts, &o);
+  connect_and_wait(w, DF_TEST_NAME_DUAL, port,
+                   &(df_connect_options){.attempt_delay = attempt_delay}, &o);
   const df_connection *c = connection_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT(connected_to(c, AF_INET, port));
   df_test_outcome_clear(&o);
   world_free(w);
   CU_ASSERT_EQUAL(df_test_fd_count(), before); /* the loser was closed */
-  close(hang);
-  close(filler);
+  if (v6_hangs) {
+    close(hang);
+    close(filler);
+  }
   close(ok);
+}
+
+/* The first attempt (::1) hangs; after the attempt delay the second
+ * (127.0.0.1) starts and wins, and the hanging one is closed. */
+static void test_c2_staggered_attempt_wins_when_first_hangs(void) {
+  check_ipv4_attempt_wins(true, 0.05);
 }
 
 /* A failed attempt starts the next at once: with a delay far longer than
  * the test, only the refusal of ::1 can start the IPv4 attempt. */
 static void test_c2_failed_attempt_starts_the_next_at_once(void) {
-  if (!have_ipv6) {
-    CU_PASS("no IPv6 loopback here");
-    return;
-  }
-  int port = df_test_free_dual_port();
-  CU_ASSERT_FATAL(port != 0);
-  int ok = df_test_listener(AF_INET, port, 8, NULL);
-  CU_ASSERT_FATAL(ok >= 0);
-  world w = world_new();
-  df_connect_options opts = {0};
-  opts.attempt_delay = 1000;
-  df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_DUAL, port, &opts, &o);
-  const df_connection *c = connection_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-  CU_ASSERT(connected_to(c, AF_INET, port));
-  df_test_outcome_clear(&o);
-  world_free(w);
-  close(ok);
+  check_ipv4_attempt_wins(false, 1000);
 }
 
 static void test_s29_timeout_on_hanging_listener(void) {
@@ -274,44 +250,36 @@ static void test_c2_detached_socket_stays_open(void) {
   world_free(w);
 }
 
-static void expect_invalid(df_deferred *d, const char *names) {
-  df_test_outcome o = {0};
-  df_test_capture(d, &o);
-  CU_ASSERT_EQUAL(o.fired, 1);
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, names));
-  df_test_outcome_clear(&o);
-}
-
 static void test_c2_connect_bad_arguments(void) {
   world w = world_new();
-  df_connect_options opts = {0};
-  expect_invalid(df_connect_tcp(NULL, w.res, "127.0.0.1", 80, NULL), "reactor");
-  expect_invalid(df_connect_tcp(w.r, NULL, "127.0.0.1", 80, NULL), "res");
-  expect_invalid(df_connect_tcp(w.r, w.res, NULL, 80, NULL), "host");
-  expect_invalid(df_connect_tcp(w.r, w.res, "", 80, NULL), "host");
-  expect_invalid(df_connect_tcp(w.r, w.res, "127.0.0.1", 0, NULL), "port");
-  expect_invalid(df_connect_tcp(w.r, w.res, "127.0.0.1", 70000, NULL), "port");
-  opts.timeout = -1;
-  expect_invalid(df_connect_tcp(w.r, w.res, "127.0.0.1", 80, &opts), "timeout");
-  opts.timeout = 0;
-  opts.attempt_delay = NAN;
-  expect_invalid(df_connect_tcp(w.r, w.res, "127.0.0.1", 80, &opts),
-                 "attempt_delay");
-  opts.attempt_delay = 0;
-  opts.family = 77;
-  expect_invalid(df_connect_tcp(w.r, w.res, "127.0.0.1", 80, &opts), "family");
+  const struct {
+    df_reactor *r;
+    df_resolver *res;
+    const char *host;
+    unsigned port;
+    const df_connect_options *opts;
+    const char *names;
+  } cases[] = {
+      {NULL, w.res, "127.0.0.1", 80, NULL, "reactor"},
+      {w.r, NULL, "127.0.0.1", 80, NULL, "res"},
+      {w.r, w.res, NULL, 80, NULL, "host"},
+      {w.r, w.res, "", 80, NULL, "host"},
+      {w.r, w.res, "127.0.0.1", 0, NULL, "port"},
+      {w.r, w.res, "127.0.0.1", 70000, NULL, "port"},
+      {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.timeout = -1},
+       "timeout"},
+      {w.r, w.res, "127.0.0.1", 80,
+       &(df_connect_options){.attempt_delay = NAN}, "attempt_delay"},
+      {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.family = 77},
+       "family"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    df_test_expect_invalid(df_connect_tcp(cases[i].r, cases[i].res,
+                                          cases[i].host, cases[i].port,
+                                          cases[i].opts),
+                           cases[i].names);
+  }
   world_free(w);
-}
-
-static int suite_init(void) {
-  have_ipv6 = df_test_have_ipv6();
-  return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1;
-}
-
-static int suite_cleanup(void) {
-  df_test_dnsmasq_stop(&dns);
-  return 0;
 }
 
 static CU_TestInfo tests[] = {
@@ -327,12 +295,11 @@ static CU_TestInfo tests[] = {
      test_c2_staggered_attempt_wins_when_first_hangs},
     {"test_c2_failed_attempt_starts_the_next_at_once",
      test_c2_failed_attempt_starts_the_next_at_once},
-    {"test_s29_timeout_on_hanging_listener", test_s29_timeout_on_hanging_listener},
+    {"test_s29_timeout_on_hanging_listener",
+     test_s29_timeout_on_hanging_listener},
     {"test_c2_detached_socket_stays_open", test_c2_detached_socket_stays_open},
     {"test_c2_connect_bad_arguments", test_c2_connect_bad_arguments},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) {
-  return df_test_run("connect", tests, suite_init, suite_cleanup);
-}
+int main(void) { return df_test_dns_main("connect", tests); }

@@ -15,10 +15,6 @@
 #include "dns_servers.h"
 #include "dnsmasq.h"
 #include "loopback.h"
-#include "runner.h"
-
-static df_test_dnsmasq dns;
-static bool have_ipv6;
 
 /* The article's little program: a pending connection and a Cancel button. */
 typedef struct app {
@@ -37,14 +33,17 @@ static void startConnecting(app *a, const char *host, int port,
 
 static void cancelClicked(app *a) { df_cancel(a->connecting); }
 
+static df_resolver *resolver_for(df_reactor *r, const char *servers,
+                                 int timeout_ms) {
+  return df_test_resolver(r, &(df_resolver_options){.servers = servers,
+                                                    .timeout_ms = timeout_ms,
+                                                    .tries = 1});
+}
+
 static void app_init(app *a, const char *servers, int timeout_ms) {
   memset(a, 0, sizeof *a);
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&a->reactor, NULL), 0);
-  df_resolver_options o = {0};
-  o.servers = servers;
-  o.timeout_ms = timeout_ms;
-  o.tries = 1;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&a->resolver, a->reactor, &o), 0);
+  a->reactor = df_test_reactor();
+  a->resolver = resolver_for(a->reactor, servers, timeout_ms);
 }
 
 static void app_free(app *a) {
@@ -59,29 +58,21 @@ static void assert_cancelled(const app *a) {
   CU_ASSERT_PTR_EQUAL(a->outcome.type, &DF_CANCELLED);
 }
 
-static df_resolver_stats stats_of(const df_resolver *res) {
-  df_resolver_stats st;
-  memset(&st, 0, sizeof st);
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
-  return st;
+static bool fds_reach(const void *count) {
+  return df_test_fd_count() >= *(const int *)count;
 }
 
 /* Runs rounds until the process has \p n more descriptors than \p base. */
 static bool run_until_fds(df_reactor *r, int base, int n) {
-  for (int i = 0; i < 500; i++) {
-    if (df_test_fd_count() >= base + n) {
-      return true;
-    }
-    df_reactor_run_once(r, 2);
-  }
-  return false;
+  int count = base + n;
+  return df_test_run_until_true(r, fds_reach, &count, 10);
 }
 
 static void test_s20_cancel_during_dns_stage(void) {
-  int port = 0;
   char servers[32];
-  int silent = df_test_silent_server(&port, servers);
+  int silent = df_test_silent_server(servers);
   CU_ASSERT_FATAL(silent >= 0);
+  int port = 0;
   int target = df_test_listener(AF_INET, 0, 8, &port);
   CU_ASSERT_FATAL(target >= 0);
   app a;
@@ -89,16 +80,16 @@ static void test_s20_cancel_during_dns_stage(void) {
   startConnecting(&a, DF_TEST_NAME_BOTH, port, NULL);
   df_reactor_run_once(a.reactor, 0);
   CU_ASSERT_EQUAL(a.outcome.fired, 0);
-  CU_ASSERT_EQUAL(stats_of(a.resolver).in_flight, 1);
+  CU_ASSERT_EQUAL(df_test_stats(a.resolver).in_flight, 1);
   int during = df_test_fd_count();
 
   cancelClicked(&a);
   assert_cancelled(&a); /* at once, while the lookup runs on */
   cancelClicked(&a);    /* S14 */
-  CU_ASSERT_EQUAL(stats_of(a.resolver).pending, 1);
+  CU_ASSERT_EQUAL(df_test_stats(a.resolver).pending, 1);
 
   CU_ASSERT(df_test_drain_resolver(a.reactor, a.resolver, 10));
-  CU_ASSERT_EQUAL(stats_of(a.resolver).discarded, 1);
+  CU_ASSERT_EQUAL(df_test_stats(a.resolver).discarded, 1);
   CU_ASSERT_EQUAL(a.outcome.fired, 1);
   CU_ASSERT(df_test_fd_count() <= during); /* no connect socket, ever */
   app_free(&a);
@@ -114,14 +105,10 @@ static void test_s20_late_answer_after_cancel_starts_no_connect(void) {
   CU_ASSERT_FATAL(target >= 0);
   app a;
   memset(&a, 0, sizeof a);
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&a.reactor, NULL), 0);
+  a.reactor = df_test_reactor();
   df_test_responder *slow = df_test_responder_new(a.reactor, 0.2, 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
-  df_resolver_options o = {0};
-  o.servers = df_test_responder_servers(slow);
-  o.timeout_ms = 2000;
-  o.tries = 1;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&a.resolver, a.reactor, &o), 0);
+  a.resolver = resolver_for(a.reactor, df_test_responder_servers(slow), 2000);
   df_connect_options copts = {0};
   copts.family = AF_INET;
   startConnecting(&a, DF_TEST_NAME_BOTH, port, &copts);
@@ -131,7 +118,7 @@ static void test_s20_late_answer_after_cancel_starts_no_connect(void) {
 
   CU_ASSERT(df_test_drain_resolver(a.reactor, a.resolver, 10));
   CU_ASSERT_EQUAL(df_test_responder_replies(slow), 1);
-  CU_ASSERT_EQUAL(stats_of(a.resolver).discarded, 1);
+  CU_ASSERT_EQUAL(df_test_stats(a.resolver).discarded, 1);
   /* Nobody connected to the listener. */
   int nb = fcntl(target, F_GETFL);
   fcntl(target, F_SETFL, nb | O_NONBLOCK);
@@ -150,7 +137,7 @@ static void test_s20_cancel_during_connect_closes_the_socket(void) {
   int hang = df_test_hanging_listener(AF_INET, 0, &port, &filler);
   CU_ASSERT_FATAL(hang >= 0);
   app a;
-  app_init(&a, dns.servers, 1000);
+  app_init(&a, df_test_dns_servers(), 1000);
   int before = df_test_fd_count();
   df_connect_options opts = {0};
   opts.family = AF_INET;
@@ -173,7 +160,7 @@ static void test_s20_cancel_during_connect_closes_the_socket(void) {
 
 /* Two hanging attempts (::1 then 127.0.0.1), both closed by one cancel. */
 static void test_s20_cancel_closes_every_attempt(void) {
-  if (!have_ipv6) {
+  if (!df_test_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
@@ -186,7 +173,7 @@ static void test_s20_cancel_closes_every_attempt(void) {
   CU_ASSERT_FATAL(hang6 >= 0 && hang4 >= 0);
   int before = df_test_fd_count();
   app a;
-  app_init(&a, dns.servers, 1000);
+  app_init(&a, df_test_dns_servers(), 1000);
   int ready = df_test_fd_count();
   df_connect_options opts = {0};
   opts.attempt_delay = 0.02;
@@ -211,7 +198,7 @@ static void test_s18_cancel_after_connected_changes_nothing(void) {
   int target = df_test_listener(AF_INET, 0, 8, &port);
   CU_ASSERT_FATAL(target >= 0);
   app a;
-  app_init(&a, dns.servers, 1000);
+  app_init(&a, df_test_dns_servers(), 1000);
   df_connect_options opts = {0};
   opts.family = AF_INET;
   startConnecting(&a, DF_TEST_NAME_BOTH, port, &opts);
@@ -228,9 +215,8 @@ static void test_s18_cancel_after_connected_changes_nothing(void) {
 }
 
 static void test_s29_timeout_during_dns_stage(void) {
-  int port = 0;
   char servers[32];
-  int silent = df_test_silent_server(&port, servers);
+  int silent = df_test_silent_server(servers);
   CU_ASSERT_FATAL(silent >= 0);
   app a;
   app_init(&a, servers, 2000);
@@ -241,19 +227,9 @@ static void test_s29_timeout_during_dns_stage(void) {
   CU_ASSERT_PTR_EQUAL(a.outcome.type, &DF_TIMEOUT);
   CU_ASSERT_EQUAL(a.outcome.code, 100);
   /* The lookup still runs; freeing the resolver ends it. */
-  CU_ASSERT_EQUAL(stats_of(a.resolver).pending, 1);
+  CU_ASSERT_EQUAL(df_test_stats(a.resolver).pending, 1);
   app_free(&a);
   close(silent);
-}
-
-static int suite_init(void) {
-  have_ipv6 = df_test_have_ipv6();
-  return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1;
-}
-
-static int suite_cleanup(void) {
-  df_test_dnsmasq_stop(&dns);
-  return 0;
 }
 
 static CU_TestInfo tests[] = {
@@ -262,13 +238,12 @@ static CU_TestInfo tests[] = {
      test_s20_late_answer_after_cancel_starts_no_connect},
     {"test_s20_cancel_during_connect_closes_the_socket",
      test_s20_cancel_during_connect_closes_the_socket},
-    {"test_s20_cancel_closes_every_attempt", test_s20_cancel_closes_every_attempt},
+    {"test_s20_cancel_closes_every_attempt",
+     test_s20_cancel_closes_every_attempt},
     {"test_s18_cancel_after_connected_changes_nothing",
      test_s18_cancel_after_connected_changes_nothing},
     {"test_s29_timeout_during_dns_stage", test_s29_timeout_during_dns_stage},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) {
-  return df_test_run("connect_cancel", tests, suite_init, suite_cleanup);
-}
+int main(void) { return df_test_dns_main("connect_cancel", tests); }

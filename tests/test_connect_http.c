@@ -11,9 +11,6 @@
 #include "http_get.h"
 #include "http_server.h"
 #include "loopback.h"
-#include "runner.h"
-
-static df_test_dnsmasq dns;
 
 typedef struct world {
   df_reactor *r;
@@ -25,15 +22,34 @@ typedef struct world {
 static world world_new(void) {
   world w;
   memset(&w, 0, sizeof w);
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&w.r, NULL), 0);
-  df_resolver_options o = {0};
-  o.servers = dns.servers;
-  o.timeout_ms = 1000;
-  o.tries = 2;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&w.res, w.r, &o), 0);
+  w.r = df_test_reactor();
+  w.res = df_test_resolver(w.r, &(df_resolver_options){
+                                    .servers = df_test_dns_servers(),
+                                    .timeout_ms = 1000,
+                                    .tries = 2});
   w.server = df_test_http_server_new(w.r, &w.port);
   CU_ASSERT_PTR_NOT_NULL_FATAL(w.server);
   return w;
+}
+
+typedef size_t (*server_count_fn)(const df_test_http_server *s);
+
+typedef struct count_goal {
+  server_count_fn count;
+  const df_test_http_server *server;
+  size_t at_least;
+} count_goal;
+
+static bool count_reached(const void *arg) {
+  const count_goal *g = arg;
+  return g->count(g->server) >= g->at_least;
+}
+
+/* Runs rounds until the server's counter \p count reaches \p at_least. */
+static void run_until_count(const world *w, server_count_fn count,
+                            size_t at_least) {
+  count_goal goal = {count, w->server, at_least};
+  CU_ASSERT(df_test_run_until_true(w->r, count_reached, &goal, 10));
 }
 
 static void world_free(world *w) {
@@ -83,9 +99,7 @@ static void test_s15_cancel_aborts_the_connection(void) {
   df_deferred *d =
       example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/hang", 0);
   df_test_capture(df_ref(d), &o);
-  for (int i = 0; i < 1000 && df_test_http_requests(w.server) == 0; i++) {
-    df_reactor_run_once(w.r, 5);
-  }
+  run_until_count(&w, df_test_http_requests, 1);
   CU_ASSERT_EQUAL(df_test_http_requests(w.server), 1);
   CU_ASSERT_EQUAL(o.fired, 0);
 
@@ -93,9 +107,7 @@ static void test_s15_cancel_aborts_the_connection(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_CANCELLED);
-  for (int i = 0; i < 1000 && df_test_http_aborted(w.server) == 0; i++) {
-    df_reactor_run_once(w.r, 5);
-  }
+  run_until_count(&w, df_test_http_aborted, 1);
   CU_ASSERT_EQUAL(df_test_http_aborted(w.server), 1);
   CU_ASSERT_EQUAL(df_test_http_answered(w.server), 0);
   CU_ASSERT_EQUAL(df_test_fd_count(), before);
@@ -134,28 +146,17 @@ static void test_s15_one_completed_one_cancelled(void) {
       example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/hang", 5);
   df_test_capture(df_ref(d), &cancelled);
   CU_ASSERT(df_test_run_until(w.r, &done.fired, 10));
-  for (int i = 0; i < 1000 && df_test_http_requests(w.server) < 2; i++) {
-    df_reactor_run_once(w.r, 5);
-  }
+  run_until_count(&w, df_test_http_requests, 2);
   df_cancel(d);
   df_unref(d);
   CU_ASSERT(done.ok);
   CU_ASSERT_PTR_EQUAL(cancelled.type, &DF_CANCELLED);
-  for (int i = 0; i < 1000 && df_test_http_aborted(w.server) == 0; i++) {
-    df_reactor_run_once(w.r, 5);
-  }
+  run_until_count(&w, df_test_http_aborted, 1);
   CU_ASSERT_EQUAL(df_test_http_answered(w.server), 1);
   CU_ASSERT_EQUAL(df_test_http_aborted(w.server), 1);
   df_test_outcome_clear(&done);
   df_test_outcome_clear(&cancelled);
   world_free(&w);
-}
-
-static int suite_init(void) { return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1; }
-
-static int suite_cleanup(void) {
-  df_test_dnsmasq_stop(&dns);
-  return 0;
 }
 
 static CU_TestInfo tests[] = {
@@ -169,6 +170,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) {
-  return df_test_run("connect_http", tests, suite_init, suite_cleanup);
-}
+int main(void) { return df_test_dns_main("connect_http", tests); }

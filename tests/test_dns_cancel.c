@@ -15,33 +15,20 @@
 #include "dns_servers.h"
 #include "dnsmasq.h"
 #include "loopback.h"
-#include "runner.h"
 
-static df_test_dnsmasq dns;
-
-static df_reactor *reactor_new(void) {
-  df_reactor *r = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
-  return r;
-}
+/* Lookups that must time out do so after 250 ms; lookups that must not
+ * (the resolver is freed under them) get 30 s, far beyond any stall of a
+ * loaded machine. */
+#define TIMES_OUT 250
+#define NEVER_TIMES_OUT 30000
 
 static df_resolver *resolver_for(df_reactor *r, const char *servers,
-                                 int max_in_flight) {
-  df_resolver_options o = {0};
-  o.servers = servers;
-  o.timeout_ms = 250;
-  o.tries = 1;
-  o.max_in_flight = max_in_flight;
-  df_resolver *res = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&res, r, &o), 0);
-  return res;
-}
-
-static df_resolver_stats stats_of(const df_resolver *res) {
-  df_resolver_stats st;
-  memset(&st, 0, sizeof st);
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
-  return st;
+                                 int timeout_ms, int max_in_flight) {
+  return df_test_resolver(r, &(df_resolver_options){
+                                 .servers = servers,
+                                 .timeout_ms = timeout_ms,
+                                 .tries = 1,
+                                 .max_in_flight = max_in_flight});
 }
 
 static void assert_cancelled(const df_test_outcome *o) {
@@ -50,35 +37,36 @@ static void assert_cancelled(const df_test_outcome *o) {
   CU_ASSERT_PTR_EQUAL(o->type, &DF_CANCELLED);
 }
 
+static bool has_socket(const void *res) {
+  return df_test_stats(res).sockets > 0;
+}
+
 /* Runs rounds until the query has left (the resolver has a socket). */
 static void run_until_sent(df_reactor *r, df_resolver *res) {
-  for (int i = 0; i < 100 && stats_of(res).sockets == 0; i++) {
-    df_reactor_run_once(r, 1);
-  }
+  CU_ASSERT(df_test_run_until_true(r, has_socket, res, 10));
 }
 
 static void test_s20_cancel_during_lookup_discards_late_timeout(void) {
   int before = df_test_fd_count();
-  df_reactor *r = reactor_new();
-  int port = 0;
+  df_reactor *r = df_test_reactor();
   char servers[32];
-  int silent = df_test_silent_server(&port, servers);
+  int silent = df_test_silent_server(servers);
   CU_ASSERT_FATAL(silent >= 0);
-  df_resolver *res = resolver_for(r, servers, 0);
+  df_resolver *res = resolver_for(r, servers, TIMES_OUT, 0);
   df_test_outcome o = {0};
   df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_UNSPEC);
   df_test_capture(df_ref(d), &o);
   run_until_sent(r, res);
-  CU_ASSERT_EQUAL(stats_of(res).in_flight, 1);
+  CU_ASSERT_EQUAL(df_test_stats(res).in_flight, 1);
 
   df_cancel(d); /* no canceller: Cancelled at once (S16) */
   assert_cancelled(&o);
   df_cancel(d); /* S14: again, harmless */
   df_unref(d);
-  CU_ASSERT_EQUAL(stats_of(res).pending, 1); /* the lookup runs on */
+  CU_ASSERT_EQUAL(df_test_stats(res).pending, 1); /* the lookup runs on */
 
   CU_ASSERT(df_test_drain_resolver(r, res, 10));
-  df_resolver_stats st = stats_of(res);
+  df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.answered, 1);
   CU_ASSERT_EQUAL(st.discarded, 1);
   CU_ASSERT_EQUAL(st.in_flight, 0);
@@ -91,15 +79,11 @@ static void test_s20_cancel_during_lookup_discards_late_timeout(void) {
 
 static void test_s20_cancel_during_lookup_discards_late_answer(void) {
   int before = df_test_fd_count();
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_test_responder *slow = df_test_responder_new(r, 0.3, 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
-  df_resolver_options o = {0};
-  o.servers = df_test_responder_servers(slow);
-  o.timeout_ms = 2000;
-  o.tries = 1;
-  df_resolver *res = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&res, r, &o), 0);
+  df_resolver *res =
+      resolver_for(r, df_test_responder_servers(slow), NEVER_TIMES_OUT, 0);
   df_test_outcome out = {0};
   df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_INET);
   df_test_capture(df_ref(d), &out);
@@ -110,7 +94,7 @@ static void test_s20_cancel_during_lookup_discards_late_answer(void) {
 
   CU_ASSERT(df_test_drain_resolver(r, res, 10));
   CU_ASSERT(df_test_responder_replies(slow) >= 1);
-  df_resolver_stats st = stats_of(res);
+  df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.answered, 1);
   CU_ASSERT_EQUAL(st.discarded, 1);
   CU_ASSERT_EQUAL(out.fired, 1);
@@ -122,18 +106,17 @@ static void test_s20_cancel_during_lookup_discards_late_answer(void) {
 }
 
 static void test_s20_cancelled_queued_lookup_is_never_sent(void) {
-  df_reactor *r = reactor_new();
-  int port = 0;
+  df_reactor *r = df_test_reactor();
   char servers[32];
-  int silent = df_test_silent_server(&port, servers);
+  int silent = df_test_silent_server(servers);
   CU_ASSERT_FATAL(silent >= 0);
-  df_resolver *res = resolver_for(r, servers, 1);
+  df_resolver *res = resolver_for(r, servers, TIMES_OUT, 1);
   df_test_outcome first = {0};
   df_test_outcome second = {0};
   df_test_capture(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &first);
   df_deferred *d = df_resolve(res, DF_TEST_NAME_DUAL, AF_INET);
   df_test_capture(df_ref(d), &second);
-  CU_ASSERT_EQUAL(stats_of(res).queued, 1);
+  CU_ASSERT_EQUAL(df_test_stats(res).queued, 1);
   df_cancel(d);
   df_unref(d);
   assert_cancelled(&second);
@@ -141,7 +124,7 @@ static void test_s20_cancelled_queued_lookup_is_never_sent(void) {
   CU_ASSERT(df_test_drain_resolver(r, res, 10));
   CU_ASSERT_EQUAL(first.fired, 1);
   CU_ASSERT_EQUAL(first.code, ARES_ETIMEOUT);
-  df_resolver_stats st = stats_of(res);
+  df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.started, 1);
   CU_ASSERT_EQUAL(st.queued, 0);
   CU_ASSERT_EQUAL(second.fired, 1);
@@ -152,8 +135,9 @@ static void test_s20_cancelled_queued_lookup_is_never_sent(void) {
 }
 
 static void test_s18_cancel_after_answer_changes_nothing(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_for(r, dns.servers, 0);
+  df_reactor *r = df_test_reactor();
+  df_resolver *res =
+      resolver_for(r, df_test_dns_servers(), NEVER_TIMES_OUT, 0);
   df_test_outcome o = {0};
   df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_INET);
   df_test_capture(df_ref(d), &o);
@@ -162,7 +146,7 @@ static void test_s18_cancel_after_answer_changes_nothing(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT(o.ok);
-  CU_ASSERT_EQUAL(stats_of(res).discarded, 0);
+  CU_ASSERT_EQUAL(df_test_stats(res).discarded, 0);
   df_test_outcome_clear(&o);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 }
@@ -195,12 +179,11 @@ static df_result note(df_result in, void *arg) {
 
 static void test_c2_free_fails_each_pending_lookup_once_in_order(void) {
   int before = df_test_fd_count();
-  df_reactor *r = reactor_new();
-  int port = 0;
+  df_reactor *r = df_test_reactor();
   char servers[32];
-  int silent = df_test_silent_server(&port, servers);
+  int silent = df_test_silent_server(servers);
   CU_ASSERT_FATAL(silent >= 0);
-  df_resolver *res = resolver_for(r, servers, 3);
+  df_resolver *res = resolver_for(r, servers, NEVER_TIMES_OUT, 3);
   order_log log = {0};
   order_arg args[5];
   for (int i = 0; i < 5; i++) {
@@ -211,7 +194,7 @@ static void test_c2_free_fails_each_pending_lookup_once_in_order(void) {
     df_unref(d);
   }
   run_until_sent(r, res);
-  df_resolver_stats st = stats_of(res);
+  df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.in_flight, 3);
   CU_ASSERT_EQUAL(st.queued, 2);
   CU_ASSERT_EQUAL(log.fired, 0);
@@ -227,23 +210,26 @@ static void test_c2_free_fails_each_pending_lookup_once_in_order(void) {
   CU_ASSERT_EQUAL(df_test_fd_count(), before);
 }
 
+static bool replied(const void *responder) {
+  return df_test_responder_replies(responder) > 0;
+}
+
 /* c-ares 1.18 completes a two-family lookup with SUCCESS and the half it
  * has when the channel is destroyed: the resolver must still say closed. */
 static void test_c2_free_after_half_an_answer_reports_closed(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_test_responder *half =
       df_test_responder_new(r, 0, DF_TEST_RESPONDER_DROP_AAAA);
   CU_ASSERT_PTR_NOT_NULL_FATAL(half);
-  df_resolver *res = resolver_for(r, df_test_responder_servers(half), 0);
+  df_resolver *res =
+      resolver_for(r, df_test_responder_servers(half), NEVER_TIMES_OUT, 0);
   order_log log = {0};
   order_arg arg = {&log, 0};
   df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_UNSPEC);
   df_add_both(d, note, &arg);
   df_unref(d);
   /* Until the A answer is back and read by c-ares. */
-  for (int i = 0; i < 200 && df_test_responder_replies(half) == 0; i++) {
-    df_reactor_run_once(r, 1);
-  }
+  CU_ASSERT(df_test_run_until_true(r, replied, half, 10));
   CU_ASSERT_EQUAL(df_test_responder_queries(half), 2);
   CU_ASSERT_EQUAL(df_test_responder_replies(half), 1);
   df_reactor_run_once(r, 10);
@@ -284,11 +270,12 @@ static df_result resolve_again(df_result in, void *arg) {
 }
 
 static void test_c2_free_from_a_lookup_callback(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_test_responder *half =
       df_test_responder_new(r, 0, DF_TEST_RESPONDER_DROP_AAAA);
   CU_ASSERT_PTR_NOT_NULL_FATAL(half);
-  df_resolver *res = resolver_for(r, df_test_responder_servers(half), 0);
+  df_resolver *res =
+      resolver_for(r, df_test_responder_servers(half), NEVER_TIMES_OUT, 0);
   free_from_callback s = {res, 0, 0};
   order_log log = {0};
   order_arg arg = {&log, 1};
@@ -310,17 +297,15 @@ static void test_c2_free_from_a_lookup_callback(void) {
 }
 
 static void test_c2_retransmission_is_answered(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   /* Slower than the first try: c-ares retransmits, and takes the answer
    * to either transmission. */
   df_test_responder *slow = df_test_responder_new(r, 0.3, 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
-  df_resolver_options o = {0};
-  o.servers = df_test_responder_servers(slow);
-  o.timeout_ms = 250;
-  o.tries = 3;
-  df_resolver *res = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&res, r, &o), 0);
+  df_resolver *res = df_test_resolver(
+      r, &(df_resolver_options){.servers = df_test_responder_servers(slow),
+                                .timeout_ms = TIMES_OUT,
+                                .tries = 3});
   df_test_outcome out = {0};
   df_test_capture(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &out);
   CU_ASSERT(df_test_run_until(r, &out.fired, 10));
@@ -330,13 +315,6 @@ static void test_c2_retransmission_is_answered(void) {
   df_resolver_free(res);
   df_test_responder_free(slow);
   CU_ASSERT_EQUAL(df_test_teardown(r, NULL), 0);
-}
-
-static int suite_init(void) { return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1; }
-
-static int suite_cleanup(void) {
-  df_test_dnsmasq_stop(&dns);
-  return 0;
 }
 
 static CU_TestInfo tests[] = {
@@ -357,6 +335,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) {
-  return df_test_run("dns_cancel", tests, suite_init, suite_cleanup);
-}
+int main(void) { return df_test_dns_main("dns_cancel", tests); }

@@ -1,6 +1,7 @@
 /* df_resolve() against a real dnsmasq on loopback (C2): answers of each
  * family, DNS failures, IP literals, bad input, the in-flight limit and its
- * queue, re-entrant lookups, the hosts file, resolver options. */
+ * queue, re-entrant lookups, the hosts file, resolver options, running out
+ * of memory. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
@@ -11,32 +12,17 @@
 
 #include <ares.h>
 
+#include "dft_alloc.h"
 #include "dns_fixture.h"
 #include "dns_servers.h"
 #include "dnsmasq.h"
 #include "loopback.h"
-#include "runner.h"
-
-static df_test_dnsmasq dns;
-
-static df_reactor *reactor_new(void) {
-  df_reactor *r = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
-  return r;
-}
-
-static df_resolver *resolver_with(df_reactor *r, df_resolver_options *o) {
-  df_resolver *res = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&res, r, o), 0);
-  return res;
-}
 
 static df_resolver *resolver_new(df_reactor *r) {
-  df_resolver_options o = {0};
-  o.servers = dns.servers;
-  o.timeout_ms = 1000;
-  o.tries = 2;
-  return resolver_with(r, &o);
+  return df_test_resolver(r, &(df_resolver_options){
+                                 .servers = df_test_dns_servers(),
+                                 .timeout_ms = 1000,
+                                 .tries = 2});
 }
 
 /* Resolves \p host and runs the reactor until it fired. */
@@ -51,146 +37,133 @@ static const df_addresses *addresses_of(const df_test_outcome *o) {
   return o->ok ? (const df_addresses *)o->value.ptr : NULL;
 }
 
-static bool is_address(const df_address *a, int family, const char *text) {
+/* \p a is the address \p text ("::1", "127.0.0.1"), of its family and
+ * length, with port 0. */
+static bool is_address(const df_address *a, const char *text) {
   char buf[64];
+  int family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+  socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                     : sizeof(struct sockaddr_in);
   df_address_format(a, buf, sizeof buf);
-  return a->family == family && strcmp(buf, text) == 0;
+  return a->family == family && a->len == len && strcmp(buf, text) == 0;
+}
+
+/* ------------------------------------------------------------ answers */
+
+/* A lookup answered by dnsmasq: the addresses, IPv6 first, then IPv4 (no
+ * RFC 6724 sort asked for). */
+typedef struct answer_case {
+  const char *host;
+  int family;
+  size_t count;
+  const char *addresses[2];
+} answer_case;
+
+static void check_answer(const answer_case *c) {
+  df_reactor *r = df_test_reactor();
+  df_resolver *res = resolver_new(r);
+  df_test_outcome o = {0};
+  resolve(r, res, c->host, c->family, &o);
+  const df_addresses *list = addresses_of(&o);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+  CU_ASSERT_PTR_EQUAL(o.value.free, df_addresses_free);
+  CU_ASSERT_EQUAL_FATAL(list->count, c->count);
+  for (size_t i = 0; i < c->count; i++) {
+    CU_ASSERT(is_address(&list->items[i], c->addresses[i]));
+  }
+  df_test_outcome_clear(&o);
+  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 }
 
 static void test_c2_resolve_both_families(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_BOTH, AF_UNSPEC, &o);
-  const df_addresses *list = addresses_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT_EQUAL(list->count, 2);
-  CU_ASSERT_PTR_EQUAL(o.value.free, df_addresses_free);
-  /* IPv6 first, then IPv4 (no RFC 6724 sort asked for). */
-  CU_ASSERT(is_address(&list->items[0], AF_INET6, "::1"));
-  CU_ASSERT(is_address(&list->items[1], AF_INET, "127.0.0.1"));
-  CU_ASSERT_EQUAL(list->items[0].len, sizeof(struct sockaddr_in6));
-  CU_ASSERT_EQUAL(list->items[1].len, sizeof(struct sockaddr_in));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  check_answer(&(answer_case){DF_TEST_NAME_BOTH, AF_UNSPEC, 2,
+                              {"::1", "127.0.0.1"}});
 }
 
 static void test_c2_resolve_ipv4_only(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_V4ONLY, AF_INET, &o);
-  const df_addresses *list = addresses_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT_EQUAL(list->count, 1);
-  CU_ASSERT(is_address(&list->items[0], AF_INET, "127.0.0.2"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  check_answer(&(answer_case){DF_TEST_NAME_V4ONLY, AF_INET, 1, {"127.0.0.2"}});
 }
 
 static void test_c2_resolve_ipv6_only(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_BOTH, AF_INET6, &o);
-  const df_addresses *list = addresses_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT_EQUAL(list->count, 1);
-  CU_ASSERT(is_address(&list->items[0], AF_INET6, "::1"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  check_answer(&(answer_case){DF_TEST_NAME_BOTH, AF_INET6, 1, {"::1"}});
 }
 
 static void test_c2_resolve_host_record_of_both_families(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_DUAL, AF_UNSPEC, &o);
-  const df_addresses *list = addresses_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT_EQUAL(list->count, 2);
-  df_test_outcome_clear(&o);
+  check_answer(&(answer_case){DF_TEST_NAME_DUAL, AF_UNSPEC, 2,
+                              {"::1", "127.0.0.1"}});
   /* An absolute name (final dot) is the same name. */
-  resolve(r, res, DF_TEST_NAME_V6ONLY ".", AF_UNSPEC, &o);
-  list = addresses_of(&o);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT_EQUAL(list->count, 1);
-  CU_ASSERT(is_address(&list->items[0], AF_INET6, "::1"));
+  check_answer(&(answer_case){DF_TEST_NAME_V6ONLY ".", AF_UNSPEC, 1, {"::1"}});
+}
+
+/* ------------------------------------------------------------ failures */
+
+enum server_kind { DNSMASQ, SILENT, CLOSED_PORT };
+
+/* A lookup that fails with a DF_DNS failure naming the host and reason. */
+typedef struct failure_case {
+  enum server_kind server;
+  int timeout_ms;
+  int tries;
+  const char *host;
+  int family;
+  int code;
+  const char *reason;
+} failure_case;
+
+static void check_failure(const failure_case *c) {
+  df_reactor *r = df_test_reactor();
+  int silent = -1;
+  char servers[32];
+  if (c->server == SILENT) {
+    silent = df_test_silent_server(servers);
+    CU_ASSERT_FATAL(silent >= 0);
+  } else if (c->server == CLOSED_PORT) {
+    CU_ASSERT_FATAL(df_test_closed_port(servers) != 0);
+  } else {
+    snprintf(servers, sizeof servers, "%s", df_test_dns_servers());
+  }
+  df_resolver *res = df_test_resolver(
+      r, &(df_resolver_options){
+             .servers = servers, .timeout_ms = c->timeout_ms,
+             .tries = c->tries});
+  df_test_outcome o = {0};
+  resolve(r, res, c->host, c->family, &o);
+  CU_ASSERT_FALSE(o.ok);
+  CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
+  CU_ASSERT_EQUAL(o.code, c->code);
+  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, c->host));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, c->reason));
   df_test_outcome_clear(&o);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  if (silent >= 0) {
+    close(silent);
+  }
 }
 
 static void test_c2_nxdomain_fails_naming_host(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_MISSING, AF_UNSPEC, &o);
-  CU_ASSERT_FALSE(o.ok);
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
-  CU_ASSERT_EQUAL(o.code, ARES_ENOTFOUND);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, DF_TEST_NAME_MISSING));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "name not found"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  check_failure(&(failure_case){DNSMASQ, 1000, 2, DF_TEST_NAME_MISSING,
+                                AF_UNSPEC, ARES_ENOTFOUND, "name not found"});
 }
 
 static void test_c2_no_data_fails_with_enodata(void) {
-  df_reactor *r = reactor_new();
-  df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_V4ONLY, AF_INET6, &o);
-  CU_ASSERT_FALSE(o.ok);
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
-  CU_ASSERT_EQUAL(o.code, ARES_ENODATA);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, DF_TEST_NAME_V4ONLY));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "no address"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  check_failure(&(failure_case){DNSMASQ, 1000, 2, DF_TEST_NAME_V4ONLY,
+                                AF_INET6, ARES_ENODATA, "no address"});
 }
 
 static void test_c2_silent_server_times_out(void) {
-  df_reactor *r = reactor_new();
-  int port = 0;
-  char servers[32];
-  int silent = df_test_silent_server(&port, servers);
-  CU_ASSERT_FATAL(silent >= 0);
-  df_resolver_options opts = {0};
-  opts.servers = servers;
-  opts.timeout_ms = 250;
-  opts.tries = 1;
-  df_resolver *res = resolver_with(r, &opts);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_BOTH, AF_INET, &o);
-  CU_ASSERT_FALSE(o.ok);
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
-  CU_ASSERT_EQUAL(o.code, ARES_ETIMEOUT);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "timed out"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
-  close(silent);
+  check_failure(&(failure_case){SILENT, 250, 1, DF_TEST_NAME_BOTH, AF_INET,
+                                ARES_ETIMEOUT, "timed out"});
 }
 
 static void test_c2_closed_port_is_server_failure(void) {
-  df_reactor *r = reactor_new();
-  char servers[32];
-  CU_ASSERT_FATAL(df_test_closed_port(servers) != 0);
-  df_resolver_options opts = {0};
-  opts.servers = servers;
-  opts.timeout_ms = 1000;
-  opts.tries = 1;
-  df_resolver *res = resolver_with(r, &opts);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_BOTH, AF_INET, &o);
-  CU_ASSERT_FALSE(o.ok);
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
-  CU_ASSERT_EQUAL(o.code, ARES_ECONNREFUSED);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "server failure"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  check_failure(&(failure_case){CLOSED_PORT, 1000, 1, DF_TEST_NAME_BOTH,
+                                AF_INET, ARES_ECONNREFUSED, "server failure"});
 }
 
+/* ------------------------------------------------------------ at once */
+
 static void test_c2_ip_literals_answered_without_query(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_resolver *res = resolver_new(r);
   df_test_outcome o = {0};
   /* Fired before the reactor ran at all. */
@@ -199,14 +172,14 @@ static void test_c2_ip_literals_answered_without_query(void) {
   const df_addresses *list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
   CU_ASSERT_EQUAL(list->count, 1);
-  CU_ASSERT(is_address(&list->items[0], AF_INET, "127.0.0.1"));
+  CU_ASSERT(is_address(&list->items[0], "127.0.0.1"));
   df_test_outcome_clear(&o);
 
   df_test_capture(df_resolve(res, "::1", AF_INET6), &o);
   CU_ASSERT_EQUAL(o.fired, 1);
   list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT(is_address(&list->items[0], AF_INET6, "::1"));
+  CU_ASSERT(is_address(&list->items[0], "::1"));
   df_test_outcome_clear(&o);
 
   /* A literal of the other family has no address of the one asked for. */
@@ -216,24 +189,14 @@ static void test_c2_ip_literals_answered_without_query(void) {
   CU_ASSERT_EQUAL(o.code, ARES_ENODATA);
   df_test_outcome_clear(&o);
 
-  df_resolver_stats st;
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
+  df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.started, 0);
   CU_ASSERT_EQUAL(st.pending, 0);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 }
 
-static void expect_invalid(df_deferred *d, const char *names) {
-  df_test_outcome o = {0};
-  df_test_capture(d, &o);
-  CU_ASSERT_EQUAL(o.fired, 1);
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, names));
-  df_test_outcome_clear(&o);
-}
-
 static void test_c2_bad_input_fails_with_invalid_argument(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_resolver *res = resolver_new(r);
   char long_name[300];
   memset(long_name, 'a', sizeof long_name - 1);
@@ -245,23 +208,22 @@ static void test_c2_bad_input_fails_with_invalid_argument(void) {
   memset(long_label, 'b', 64);
   strcpy(long_label + 64, ".test");
 
-  expect_invalid(df_resolve(NULL, DF_TEST_NAME_BOTH, AF_INET), "res");
-  expect_invalid(df_resolve(res, NULL, AF_INET), "host");
-  expect_invalid(df_resolve(res, "", AF_INET), "host");
-  expect_invalid(df_resolve(res, long_name, AF_INET), "longer than 253");
-  expect_invalid(df_resolve(res, long_label, AF_INET), "label");
-  expect_invalid(df_resolve(res, "a..test", AF_INET), "empty label");
-  expect_invalid(df_resolve(res, ".", AF_INET), "empty label");
-  expect_invalid(df_resolve(res, DF_TEST_NAME_BOTH, 12345), "family");
+  df_test_expect_invalid(df_resolve(NULL, DF_TEST_NAME_BOTH, AF_INET), "res");
+  df_test_expect_invalid(df_resolve(res, NULL, AF_INET), "host");
+  df_test_expect_invalid(df_resolve(res, "", AF_INET), "host");
+  df_test_expect_invalid(df_resolve(res, long_name, AF_INET),
+                         "longer than 253");
+  df_test_expect_invalid(df_resolve(res, long_label, AF_INET), "label");
+  df_test_expect_invalid(df_resolve(res, "a..test", AF_INET), "empty label");
+  df_test_expect_invalid(df_resolve(res, ".", AF_INET), "empty label");
+  df_test_expect_invalid(df_resolve(res, DF_TEST_NAME_BOTH, 12345), "family");
 
-  df_resolver_stats st;
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
-  CU_ASSERT_EQUAL(st.started, 0);
+  CU_ASSERT_EQUAL(df_test_stats(res).started, 0);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 }
 
 static void test_c2_fires_from_the_reactor_not_inside_df_resolve(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_resolver *res = resolver_new(r);
   df_test_outcome o = {0};
   df_test_capture(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &o);
@@ -294,12 +256,11 @@ static df_result note_order(df_result in, void *arg) {
 }
 
 static void test_c2_lookups_beyond_the_limit_wait_in_fifo_order(void) {
-  df_reactor *r = reactor_new();
-  df_resolver_options opts = {0};
-  opts.servers = dns.servers;
-  opts.timeout_ms = 1000;
-  opts.max_in_flight = 1;
-  df_resolver *res = resolver_with(r, &opts);
+  df_reactor *r = df_test_reactor();
+  df_resolver *res = df_test_resolver(
+      r, &(df_resolver_options){.servers = df_test_dns_servers(),
+                                .timeout_ms = 1000,
+                                .max_in_flight = 1});
   static const char *const names[5] = {DF_TEST_NAME_BOTH, DF_TEST_NAME_MISSING,
                                        DF_TEST_NAME_V4ONLY, DF_TEST_NAME_DUAL,
                                        DF_TEST_NAME_V6ONLY};
@@ -312,8 +273,7 @@ static void test_c2_lookups_beyond_the_limit_wait_in_fifo_order(void) {
     df_add_both(d, note_order, &args[i]);
     df_unref(d);
   }
-  df_resolver_stats st;
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
+  df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.in_flight, 1);
   CU_ASSERT_EQUAL(st.queued, 4);
   CU_ASSERT_EQUAL(st.pending, 5);
@@ -351,7 +311,7 @@ static df_result next_lookup(df_result in, void *arg) {
 }
 
 static void test_s11_callback_starts_the_next_lookup(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_resolver *res = resolver_new(r);
   chain_state s = {res, 0, 0};
   df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_UNSPEC);
@@ -362,25 +322,57 @@ static void test_s11_callback_starts_the_next_lookup(void) {
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 }
 
+/* ------------------------------------------------------------ memory */
+
+/* Memory runs out once the query is on the wire: the answer, or the
+ * retransmission and the final timeout, still reach the Deferred (with a
+ * DF_NO_MEMORY failure when even the failure could not be made), because
+ * nothing between a query and its delivery allocates. */
+static void check_ends_without_memory(const char *servers, int timeout_ms,
+                                      bool answered) {
+  df_reactor *r = df_test_reactor();
+  df_resolver *res = df_test_resolver(
+      r, &(df_resolver_options){
+             .servers = servers, .timeout_ms = timeout_ms, .tries = 2});
+  df_test_outcome o = {0};
+  df_test_capture(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &o);
+  dft_alloc_fail_from(1);
+  CU_ASSERT(df_test_run_until(r, &o.fired, 10));
+  dft_alloc_fail_none();
+  CU_ASSERT_EQUAL(o.fired, 1);
+  CU_ASSERT_EQUAL(o.ok, answered);
+  CU_ASSERT_EQUAL(df_test_stats(res).pending, 0);
+  df_test_outcome_clear(&o);
+  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+}
+
+static void test_c2_lookup_ends_when_memory_runs_out(void) {
+  check_ends_without_memory(df_test_dns_servers(), 1000, true);
+  char servers[32];
+  int silent = df_test_silent_server(servers);
+  CU_ASSERT_FATAL(silent >= 0);
+  check_ends_without_memory(servers, 250, false);
+  close(silent);
+}
+
 /* ------------------------------------------------------------ options */
 
 static void test_c2_hosts_file_option(void) {
-  df_reactor *r = reactor_new();
-  df_resolver_options opts = {0};
-  opts.servers = dns.servers;
-  opts.timeout_ms = 1000;
-  opts.hosts_file = true;
-  df_resolver *res = resolver_with(r, &opts);
+  df_reactor *r = df_test_reactor();
+  df_resolver *res = df_test_resolver(
+      r, &(df_resolver_options){.servers = df_test_dns_servers(),
+                                .timeout_ms = 1000,
+                                .hosts_file = true});
   df_test_outcome o = {0};
   /* "localhost" is in every hosts file; dnsmasq here knows nothing of it. */
   resolve(r, res, "localhost", AF_INET, &o);
   const df_addresses *list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-  CU_ASSERT(is_address(&list->items[0], AF_INET, "127.0.0.1"));
+  CU_ASSERT(is_address(&list->items[0], "127.0.0.1"));
   df_test_outcome_clear(&o);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 
-  r = reactor_new();
+  r = df_test_reactor();
   res = resolver_new(r); /* hosts file off */
   resolve(r, res, "localhost", AF_INET, &o);
   CU_ASSERT_FALSE(o.ok);
@@ -390,12 +382,11 @@ static void test_c2_hosts_file_option(void) {
 }
 
 static void test_c2_rfc6724_sort_option(void) {
-  df_reactor *r = reactor_new();
-  df_resolver_options opts = {0};
-  opts.servers = dns.servers;
-  opts.timeout_ms = 1000;
-  opts.rfc6724_sort = true;
-  df_resolver *res = resolver_with(r, &opts);
+  df_reactor *r = df_test_reactor();
+  df_resolver *res = df_test_resolver(
+      r, &(df_resolver_options){.servers = df_test_dns_servers(),
+                                .timeout_ms = 1000,
+                                .rfc6724_sort = true});
   df_test_outcome o = {0};
   resolve(r, res, DF_TEST_NAME_BOTH, AF_UNSPEC, &o);
   const df_addresses *list = addresses_of(&o);
@@ -406,7 +397,7 @@ static void test_c2_rfc6724_sort_option(void) {
 }
 
 static void test_c2_resolver_new_rejects_bad_options(void) {
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_resolver *res = (df_resolver *)&res;
   df_resolver_options opts = {0};
   CU_ASSERT_EQUAL(df_resolver_new(NULL, r, NULL), DF_EINVAL);
@@ -416,7 +407,7 @@ static void test_c2_resolver_new_rejects_bad_options(void) {
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
   opts.servers = "not a server";
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
-  opts.servers = dns.servers;
+  opts.servers = df_test_dns_servers();
   opts.timeout_ms = -1;
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
   opts.timeout_ms = 0;
@@ -426,6 +417,15 @@ static void test_c2_resolver_new_rejects_bad_options(void) {
   opts.max_in_flight = -1;
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
   CU_ASSERT_PTR_NULL(res);
+  /* Out of memory for the resolver's timers: an error, nothing left. */
+  for (long n = 1; n <= 2; n++) {
+    dft_alloc_fail_nth(n);
+    CU_ASSERT_EQUAL(df_resolver_new(&res, r, NULL), DF_ENOMEM);
+    dft_alloc_fail_none();
+    CU_ASSERT_PTR_NULL(res);
+  }
+  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
+  r = df_test_reactor();
   /* Defaults: the system's servers; nothing is sent until a lookup. */
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, NULL), 0);
   CU_ASSERT_PTR_NOT_NULL(res);
@@ -458,26 +458,17 @@ static void test_c2_address_format(void) {
 
 static void test_c2_no_descriptor_left_after_free(void) {
   int before = df_test_fd_count();
-  df_reactor *r = reactor_new();
+  df_reactor *r = df_test_reactor();
   df_resolver *res = resolver_new(r);
   df_test_outcome o = {0};
   resolve(r, res, DF_TEST_NAME_BOTH, AF_UNSPEC, &o);
   df_test_outcome_clear(&o);
   /* The channel keeps its UDP socket between lookups: the reactor is busy
    * until the resolver is freed. */
-  df_resolver_stats st;
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
-  CU_ASSERT(st.sockets >= 1);
+  CU_ASSERT(df_test_stats(res).sockets >= 1);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
   CU_ASSERT_EQUAL(df_test_fd_count(), before);
-}
-
-static int suite_init(void) { return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1; }
-
-static int suite_cleanup(void) {
-  df_test_dnsmasq_stop(&dns);
-  return 0;
 }
 
 static CU_TestInfo tests[] = {
@@ -501,6 +492,8 @@ static CU_TestInfo tests[] = {
      test_c2_lookups_beyond_the_limit_wait_in_fifo_order},
     {"test_s11_callback_starts_the_next_lookup",
      test_s11_callback_starts_the_next_lookup},
+    {"test_c2_lookup_ends_when_memory_runs_out",
+     test_c2_lookup_ends_when_memory_runs_out},
     {"test_c2_hosts_file_option", test_c2_hosts_file_option},
     {"test_c2_rfc6724_sort_option", test_c2_rfc6724_sort_option},
     {"test_c2_resolver_new_rejects_bad_options",
@@ -511,6 +504,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) {
-  return df_test_run("dns_resolve", tests, suite_init, suite_cleanup);
-}
+int main(void) { return df_test_dns_main("dns_resolve", tests); }

@@ -14,37 +14,7 @@
 #include <unistd.h>
 
 #include "dft.h"
-
-static df_reactor *reactor_new(bool manual) {
-  df_reactor *r = NULL;
-  df_reactor_options opts = {.manual_clock = manual};
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, &opts), 0);
-  return r;
-}
-
-static bool trace_is(const char *expected) {
-  if (strcmp(dft_trace_text(), expected) == 0)
-    return true;
-  fprintf(stderr, "\n  trace: '%s'\n  want:  '%s'\n", dft_trace_text(),
-          expected);
-  return false;
-}
-
-static void trace_tag(void *arg) { dft_trace("%s", (const char *)arg); }
-
-static void make_pipe(int fds[2]) {
-  CU_ASSERT_EQUAL_FATAL(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-}
-
-static void close_pair(int fds[2]) {
-  close(fds[0]);
-  close(fds[1]);
-}
-
-static bool fd_readable(int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
+#include "reactor_fixture.h"
 
 /* Counts events per watch; drains the fd so the next round is quiet. */
 typedef struct counter {
@@ -69,104 +39,93 @@ static void count_events(df_watch *w, int fd, unsigned events, void *arg) {
 /* ------------------------------------------------------------ run, stop */
 
 static void test_c1_stop_before_run_returns_after_one_round(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(false);
+  df_reactor *r = dft_reactor_begin(false);
   df_reactor_stop(r);
   CU_ASSERT_EQUAL(df_reactor_run(r), 0);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void test_c1_run_once_reports_and_consumes_stop(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   df_reactor_stop(r);
   df_reactor_stop(r); /* two requests, one stop */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, -1), 1); /* does not block */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static df_reactor *stop_target;
 
 static void stop_now(void *arg) {
-  trace_tag(arg);
+  dft_trace_arg(arg);
   df_reactor_stop(stop_target);
 }
 
 /* A stop asked inside a round ends the run after that round; the calls
  * still queued are not lost but run later. */
 static void test_c1_stop_inside_round_keeps_queued_work(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   stop_target = r;
   CU_ASSERT_EQUAL(df_call_from_thread(r, stop_now, DFT_S("stop")), 0);
-  df_call_later(r, 0.0, trace_tag, DFT_S("timer"));
+  df_call_later(r, 0.0, dft_trace_arg, DFT_S("timer"));
   CU_ASSERT_EQUAL(df_reactor_run(r), 0);
-  CU_ASSERT_TRUE(trace_is("stop timer"));
-  CU_ASSERT_EQUAL(df_call_from_thread(r, trace_tag, DFT_S("later")), 0);
+  CU_ASSERT_TRUE(dft_trace_equals("stop timer"));
+  CU_ASSERT_EQUAL(df_call_from_thread(r, dft_trace_arg, DFT_S("later")), 0);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is("stop timer later"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("stop timer later"));
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ phases */
 
 static void io_trace(df_watch *w, int fd, unsigned events, void *arg) {
   (void)fd, (void)events;
-  trace_tag(arg);
+  dft_trace_arg(arg);
   df_watch_stop(w);
 }
 
 static void test_c1_round_runs_io_then_thread_calls_then_timers(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int fds[2];
-  make_pipe(fds);
-  df_call_later(r, 0.0, trace_tag, DFT_S("timers"));
-  CU_ASSERT_EQUAL(df_call_from_thread(r, trace_tag, DFT_S("calls")), 0);
+  dft_pipe(fds);
+  df_call_later(r, 0.0, dft_trace_arg, DFT_S("timers"));
+  CU_ASSERT_EQUAL(df_call_from_thread(r, dft_trace_arg, DFT_S("calls")), 0);
   CU_ASSERT_PTR_NOT_NULL(df_watch_fd(r, fds[0], DF_READABLE, io_trace,
                                      DFT_S("io")));
   CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is("io calls timers"));
-  close_pair(fds);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("io calls timers"));
+  dft_pipe_close(fds);
+  dft_reactor_end(r);
 }
 
 /* A call queued from a thread call waits for the next round (snapshot). */
 static df_reactor *requeue_target;
 
 static void requeue(void *arg) {
-  trace_tag(arg);
-  df_call_from_thread(requeue_target, trace_tag, DFT_S("second"));
+  dft_trace_arg(arg);
+  df_call_from_thread(requeue_target, dft_trace_arg, DFT_S("second"));
 }
 
 static void test_c1_call_queued_in_round_waits_for_next_round(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   requeue_target = r;
   df_call_from_thread(r, requeue, DFT_S("first"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is("first"));
+  CU_ASSERT_TRUE(dft_trace_equals("first"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is("first second"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("first second"));
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ watches */
 
 static void test_c1_watch_is_level_triggered(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int fds[2];
   counter c = {0};
-  make_pipe(fds);
+  dft_pipe(fds);
   df_watch *w = df_watch_fd(r, fds[0], DF_READABLE, count_events, &c);
   CU_ASSERT_PTR_NOT_NULL_FATAL(w);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -181,18 +140,21 @@ static void test_c1_watch_is_level_triggered(void) {
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 3);
   df_watch_stop(w);
-  close_pair(fds);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(fds);
+  dft_reactor_end(r);
+}
+
+/* A connected pair of non-blocking stream sockets (writable at once). */
+static void socket_pair(int sv[2]) {
+  CU_ASSERT_EQUAL_FATAL(
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 }
 
 static void test_c1_watch_update_changes_interest(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int sv[2];
   counter c = {0};
-  CU_ASSERT_EQUAL_FATAL(
-      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  socket_pair(sv);
   df_watch *w = df_watch_fd(r, sv[0], DF_WRITABLE, count_events, &c);
   CU_ASSERT_PTR_NOT_NULL_FATAL(w);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -217,18 +179,15 @@ static void test_c1_watch_update_changes_interest(void) {
   CU_ASSERT_EQUAL(df_watch_update(w, 4), DF_EINVAL);
   CU_ASSERT_EQUAL(df_watch_update(NULL, DF_READABLE), DF_EINVAL);
   df_watch_stop(w);
-  close_pair(sv);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(sv);
+  dft_reactor_end(r);
 }
 
 static void test_c1_watch_reports_hangup(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int sv[2];
   counter c = {0};
-  CU_ASSERT_EQUAL_FATAL(
-      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  socket_pair(sv);
   /* Interest in writing only: the hang-up is reported anyway. */
   df_watch *w = df_watch_fd(r, sv[0], DF_WRITABLE, count_events, &c);
   close(sv[1]);
@@ -239,27 +198,24 @@ static void test_c1_watch_reports_hangup(void) {
   CU_ASSERT_EQUAL(df_watch_update(w, 0), 0);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 1);
-  CU_ASSERT_FALSE(fd_readable(df_reactor_fd(r)));
+  CU_ASSERT_FALSE(dft_fd_readable(df_reactor_fd(r)));
   df_watch_stop(w);
   close(sv[0]);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void test_c1_watch_stop_inside_own_callback(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int fds[2];
   counter c = {.stop_self = true};
-  make_pipe(fds);
+  dft_pipe(fds);
   CU_ASSERT_PTR_NOT_NULL(df_watch_fd(r, fds[0], DF_READABLE, count_events, &c));
   CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 1); /* still readable, but stopped */
-  close_pair(fds);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(fds);
+  dft_reactor_end(r);
 }
 
 /* Two watches ready in the same round; whichever runs first stops the other
@@ -281,12 +237,11 @@ static void stop_the_other(df_watch *w, int fd, unsigned events, void *arg) {
 }
 
 static void test_c1_watch_stopped_by_another_in_same_round(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int a[2], b[2];
   pair_watch pa = {0}, pb = {0};
-  make_pipe(a);
-  make_pipe(b);
+  dft_pipe(a);
+  dft_pipe(b);
   pa.other = &pb;
   pb.other = &pa;
   pa.self = df_watch_fd(r, a[0], DF_READABLE, stop_the_other, &pa);
@@ -299,10 +254,9 @@ static void test_c1_watch_stopped_by_another_in_same_round(void) {
   CU_ASSERT_EQUAL(pa.calls + pb.calls, 2); /* the survivor, level-triggered */
   df_watch_stop(pa.self);
   df_watch_stop(pb.self);
-  close_pair(a);
-  close_pair(b);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(a);
+  dft_pipe_close(b);
+  dft_reactor_end(r);
 }
 
 /* Two watches ready in the same round; whichever runs first stops the other
@@ -333,12 +287,11 @@ static void swap_cb(df_watch *w, int fd, unsigned events, void *arg) {
 }
 
 static void test_c1_watch_replaced_in_same_round_ignores_stale_event(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int a[2], b[2];
   swap_side sa = {0}, sb = {0};
-  make_pipe(a);
-  make_pipe(b);
+  dft_pipe(a);
+  dft_pipe(b);
   swap_reactor = r;
   replacement = NULL;
   replacement_count = (counter){0};
@@ -357,23 +310,21 @@ static void test_c1_watch_replaced_in_same_round_ignores_stale_event(void) {
   CU_ASSERT_EQUAL(replacement_count.calls, 1);
   df_watch_stop(sa.w != NULL ? sa.w : sb.w);
   df_watch_stop(replacement);
-  close_pair(a);
-  close_pair(b);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(a);
+  dft_pipe_close(b);
+  dft_reactor_end(r);
 }
 
 /* More ready fds than one batch: every one is served within two rounds. */
 #define MANY 200
 
 static void test_c1_more_ready_fds_than_one_batch(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   static int fds[MANY][2];
   static counter counts[MANY];
   static df_watch *watches[MANY];
   for (int i = 0; i < MANY; i++) {
-    make_pipe(fds[i]);
+    dft_pipe(fds[i]);
     counts[i] = (counter){.drain = true};
     watches[i] =
         df_watch_fd(r, fds[i][0], DF_READABLE, count_events, &counts[i]);
@@ -385,10 +336,9 @@ static void test_c1_more_ready_fds_than_one_batch(void) {
   for (int i = 0; i < MANY; i++) {
     CU_ASSERT_EQUAL(counts[i].calls, 1);
     df_watch_stop(watches[i]);
-    close_pair(fds[i]);
+    dft_pipe_close(fds[i]);
   }
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void never_called(df_watch *w, int fd, unsigned events, void *arg) {
@@ -397,10 +347,9 @@ static void never_called(df_watch *w, int fd, unsigned events, void *arg) {
 }
 
 static void test_c1_watch_bad_arguments(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int fds[2];
-  make_pipe(fds);
+  dft_pipe(fds);
   errno = 0;
   CU_ASSERT_PTR_NULL(df_watch_fd(NULL, fds[0], DF_READABLE, never_called, NULL));
   CU_ASSERT_EQUAL(errno, EINVAL);
@@ -426,9 +375,8 @@ static void test_c1_watch_bad_arguments(void) {
   dft_alloc_fail_none();
   df_watch_stop(w);
   df_watch_stop(NULL);
-  close_pair(fds);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(fds);
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ freeing */
@@ -436,10 +384,9 @@ static void test_c1_watch_bad_arguments(void) {
 static void nothing(void *arg) { (void)arg; }
 
 static void test_c1_free_is_busy_while_anything_is_live(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   int fds[2];
-  make_pipe(fds);
+  dft_pipe(fds);
   CU_ASSERT_EQUAL(df_reactor_free(NULL), 0);
 
   df_timer *t = df_call_later(r, 1.0, nothing, NULL);
@@ -458,9 +405,8 @@ static void test_c1_free_is_busy_while_anything_is_live(void) {
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
 
-  close_pair(fds);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_pipe_close(fds);
+  dft_reactor_end(r);
 }
 
 static df_reactor *inner_target;
@@ -473,48 +419,45 @@ static void try_free_and_run(void *arg) {
 }
 
 static void test_c1_free_and_run_once_inside_a_round_are_busy(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   inner_target = r;
   inner_free_rc = inner_run_rc = 0;
   df_call_from_thread(r, try_free_and_run, NULL);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(inner_free_rc, DF_EBUSY);
   CU_ASSERT_EQUAL(inner_run_rc, DF_EBUSY);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ embedding */
 
 static void test_c1_reactor_fd_is_readable_when_a_round_has_work(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(false);
+  df_reactor *r = dft_reactor_begin(false);
   int fds[2];
   counter c = {.drain = true};
   int rfd = df_reactor_fd(r);
-  make_pipe(fds);
+  dft_pipe(fds);
   CU_ASSERT_TRUE(rfd >= 0);
-  CU_ASSERT_FALSE(fd_readable(rfd));
+  CU_ASSERT_FALSE(dft_fd_readable(rfd));
 
   /* A watched fd. */
   df_watch *w = df_watch_fd(r, fds[0], DF_READABLE, count_events, &c);
   CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
-  CU_ASSERT_TRUE(fd_readable(rfd));
+  CU_ASSERT_TRUE(dft_fd_readable(rfd));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 1);
-  CU_ASSERT_FALSE(fd_readable(rfd));
+  CU_ASSERT_FALSE(dft_fd_readable(rfd));
   df_watch_stop(w);
 
   /* A thread call, and a stop. */
   df_call_from_thread(r, nothing, NULL);
-  CU_ASSERT_TRUE(fd_readable(rfd));
+  CU_ASSERT_TRUE(dft_fd_readable(rfd));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_FALSE(fd_readable(rfd));
+  CU_ASSERT_FALSE(dft_fd_readable(rfd));
   df_reactor_stop(r);
-  CU_ASSERT_TRUE(fd_readable(rfd));
+  CU_ASSERT_TRUE(dft_fd_readable(rfd));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 1);
-  CU_ASSERT_FALSE(fd_readable(rfd));
+  CU_ASSERT_FALSE(dft_fd_readable(rfd));
 
   /* A timer falling due, without anyone computing a timeout. */
   df_call_later(r, 0.001, nothing, NULL);
@@ -522,7 +465,7 @@ static void test_c1_reactor_fd_is_readable_when_a_round_has_work(void) {
   CU_ASSERT_EQUAL(poll(&p, 1, 10000), 1); /* returns as soon as it is due */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(df_reactor_free(r), 0); /* so the timer has run */
-  close_pair(fds);
+  dft_pipe_close(fds);
   dft_end();
 }
 
@@ -544,8 +487,7 @@ static void *probe_thread(void *arg) {
 }
 
 static void test_c1_reactor_thread_is_the_one_running_it(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(true);
+  df_reactor *r = dft_reactor_begin(true);
   pthread_t th;
   thread_probe p = {.r = r};
   CU_ASSERT_TRUE(df_reactor_in_thread(r)); /* the creator, before any run */
@@ -558,8 +500,7 @@ static void test_c1_reactor_thread_is_the_one_running_it(void) {
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_TRUE(df_reactor_in_thread(r));
   CU_ASSERT_FALSE(df_reactor_in_thread(NULL));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void test_c1_null_arguments(void) {
@@ -583,20 +524,17 @@ static void test_c1_null_arguments(void) {
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
   CU_ASSERT_EQUAL(df_call_from_thread(r, NULL, NULL), DF_EINVAL);
   CU_ASSERT_PTR_NULL(df_async_new(r, NULL, NULL));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void test_c1_system_clock_is_monotonic(void) {
-  dft_begin();
-  df_reactor *r = reactor_new(false);
+  df_reactor *r = dft_reactor_begin(false);
   double a = df_reactor_now(r);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   double b = df_reactor_now(r);
   CU_ASSERT_TRUE(a > 0.0);
   CU_ASSERT_TRUE(b >= a);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static CU_TestInfo tests[] = {

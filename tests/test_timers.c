@@ -9,50 +9,30 @@
 #include <string.h>
 
 #include "dft.h"
-
-static df_reactor *clock_new(void) {
-  df_reactor *r = NULL;
-  df_reactor_options opts = {.manual_clock = true};
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, &opts), 0);
-  return r;
-}
-
-static bool trace_is(const char *expected) {
-  if (strcmp(dft_trace_text(), expected) == 0)
-    return true;
-  fprintf(stderr, "\n  trace: '%s'\n  want:  '%s'\n", dft_trace_text(),
-          expected);
-  return false;
-}
-
-static void trace_tag(void *arg) { dft_trace("%s", (const char *)arg); }
+#include "reactor_fixture.h"
 
 /* ------------------------------------------------------------ order */
 
 static void test_s29_timers_run_in_deadline_order(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
-  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 3.0, trace_tag, DFT_S("c")));
-  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 1.0, trace_tag, DFT_S("a")));
-  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 2.0, trace_tag, DFT_S("b")));
+  df_reactor *r = dft_reactor_begin(true);
+  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 3.0, dft_trace_arg, DFT_S("c")));
+  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 1.0, dft_trace_arg, DFT_S("a")));
+  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 2.0, dft_trace_arg, DFT_S("b")));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.5), 0);
-  CU_ASSERT_TRUE(trace_is("a"));
+  CU_ASSERT_TRUE(dft_trace_equals("a"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 10.0), 0);
-  CU_ASSERT_TRUE(trace_is("a b c"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("a b c"));
+  dft_reactor_end(r);
 }
 
 static void test_s29_equal_deadlines_run_in_scheduling_order(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   static const char *tags[] = {"1", "2", "3", "4", "5", "6", "7", "8"};
   for (int i = 0; i < 8; i++)
-    df_call_later(r, 1.0, trace_tag, DFT_S(tags[i]));
+    df_call_later(r, 1.0, dft_trace_arg, DFT_S(tags[i]));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
-  CU_ASSERT_TRUE(trace_is("1 2 3 4 5 6 7 8"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("1 2 3 4 5 6 7 8"));
+  dft_reactor_end(r);
 }
 
 /* A larger heap: random deadlines (many equal), a third cancelled; what runs
@@ -70,8 +50,7 @@ static int nran;
 static void record_run(void *arg) { ran[nran++] = (int)((order_rec *)arg - recs); }
 
 static void test_s29_heap_order_with_cancels(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   uint32_t seed = 12345;
   nran = 0;
   for (int i = 0; i < 600; i++) {
@@ -95,23 +74,20 @@ static void test_s29_heap_order_with_cancels(void) {
   }
   for (int k = 0; k < nran; k++)
     CU_ASSERT_NOT_EQUAL(ran[k] % 3, 0);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ cancel */
 
 static void test_s29_cancelled_timer_never_runs(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
-  df_timer *t = df_call_later(r, 1.0, trace_tag, DFT_S("cancelled"));
-  df_call_later(r, 1.0, trace_tag, DFT_S("kept"));
+  df_reactor *r = dft_reactor_begin(true);
+  df_timer *t = df_call_later(r, 1.0, dft_trace_arg, DFT_S("cancelled"));
+  df_call_later(r, 1.0, dft_trace_arg, DFT_S("kept"));
   df_timer_cancel(t);
   df_timer_cancel(NULL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
-  CU_ASSERT_TRUE(trace_is("kept"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("kept"));
+  dft_reactor_end(r);
 }
 
 /* Two timers due in the same round: the first cancels the second, which is
@@ -119,63 +95,55 @@ static void test_s29_cancelled_timer_never_runs(void) {
 static df_timer *victim;
 
 static void cancel_victim(void *arg) {
-  trace_tag(arg);
+  dft_trace_arg(arg);
   df_timer_cancel(victim);
   victim = NULL;
 }
 
 static void test_s29_cancel_of_timer_due_in_same_round(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   df_call_later(r, 1.0, cancel_victim, DFT_S("first"));
-  victim = df_call_later(r, 1.0, trace_tag, DFT_S("victim"));
+  victim = df_call_later(r, 1.0, dft_trace_arg, DFT_S("victim"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
-  CU_ASSERT_TRUE(trace_is("first"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("first"));
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ reset */
 
 static void test_s29_reset_moves_the_deadline(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
-  df_timer *t = df_call_later(r, 1.0, trace_tag, DFT_S("reset"));
-  df_call_later(r, 3.0, trace_tag, DFT_S("three"));
+  df_reactor *r = dft_reactor_begin(true);
+  df_timer *t = df_call_later(r, 1.0, dft_trace_arg, DFT_S("reset"));
+  df_call_later(r, 3.0, dft_trace_arg, DFT_S("three"));
   CU_ASSERT_EQUAL(df_timer_reset(t, 5.0), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 4.0), 0);
-  CU_ASSERT_TRUE(trace_is("three"));
+  CU_ASSERT_TRUE(dft_trace_equals("three"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
-  CU_ASSERT_TRUE(trace_is("three reset"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("three reset"));
+  dft_reactor_end(r);
 }
 
 /* A reset timer runs after the timers already scheduled for its new
  * deadline (it takes a new place in the scheduling order). */
 static void test_s29_reset_goes_after_equal_deadlines(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
-  df_timer *t = df_call_later(r, 2.0, trace_tag, DFT_S("reset"));
-  df_call_later(r, 2.0, trace_tag, DFT_S("other"));
+  df_reactor *r = dft_reactor_begin(true);
+  df_timer *t = df_call_later(r, 2.0, dft_trace_arg, DFT_S("reset"));
+  df_call_later(r, 2.0, dft_trace_arg, DFT_S("other"));
   CU_ASSERT_EQUAL(df_timer_reset(t, 2.0), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
-  CU_ASSERT_TRUE(trace_is("other reset"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("other reset"));
+  dft_reactor_end(r);
 }
 
 static void test_s29_reset_bad_arguments(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
-  df_timer *t = df_call_later(r, 1.0, trace_tag, DFT_S("t"));
+  df_reactor *r = dft_reactor_begin(true);
+  df_timer *t = df_call_later(r, 1.0, dft_trace_arg, DFT_S("t"));
   CU_ASSERT_EQUAL(df_timer_reset(NULL, 1.0), DF_EINVAL);
   CU_ASSERT_EQUAL(df_timer_reset(t, -1.0), DF_EINVAL);
   CU_ASSERT_EQUAL(df_timer_reset(t, NAN), DF_EINVAL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0); /* still armed at 1 s */
-  CU_ASSERT_TRUE(trace_is("t"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("t"));
+  dft_reactor_end(r);
 }
 
 /* A periodic timer: it re-arms itself from its own function. */
@@ -191,8 +159,7 @@ static void periodic(void *arg) {
 }
 
 static void test_s29_reset_inside_own_function_repeats(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   static df_timer *t;
   periodic_runs = 0;
   t = df_call_later(r, 1.0, periodic, &t);
@@ -200,8 +167,7 @@ static void test_s29_reset_inside_own_function_repeats(void) {
     CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(periodic_runs, 3);
   CU_ASSERT_PTR_NULL(t);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void reset_then_cancel(void *arg) {
@@ -213,35 +179,31 @@ static void reset_then_cancel(void *arg) {
 }
 
 static void test_s29_cancel_inside_own_function_undoes_reset(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   df_timer *t = df_call_later(r, 1.0, reset_then_cancel, &t);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 5.0), 0);
-  CU_ASSERT_TRUE(trace_is("ran"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("ran"));
+  dft_reactor_end(r);
 }
 
 /* Another timer of the same round is reset to later: it leaves the round. */
 static df_timer *postponed;
 
 static void postpone_other(void *arg) {
-  trace_tag(arg);
+  dft_trace_arg(arg);
   CU_ASSERT_EQUAL(df_timer_reset(postponed, 2.0), 0);
 }
 
 static void test_s29_reset_of_timer_due_in_same_round(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   df_call_later(r, 1.0, postpone_other, DFT_S("first"));
-  postponed = df_call_later(r, 1.0, trace_tag, DFT_S("postponed"));
+  postponed = df_call_later(r, 1.0, dft_trace_arg, DFT_S("postponed"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
-  CU_ASSERT_TRUE(trace_is("first"));
+  CU_ASSERT_TRUE(dft_trace_equals("first"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
-  CU_ASSERT_TRUE(trace_is("first postponed"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("first postponed"));
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -249,35 +211,31 @@ static void test_s29_reset_of_timer_due_in_same_round(void) {
 static df_reactor *snap_reactor;
 
 static void schedule_zero(void *arg) {
-  trace_tag(arg);
-  df_call_later(snap_reactor, 0.0, trace_tag, DFT_S("scheduled"));
+  dft_trace_arg(arg);
+  df_call_later(snap_reactor, 0.0, dft_trace_arg, DFT_S("scheduled"));
 }
 
 /* A timer scheduled by a timer, due at once, waits for the next round. */
 static void test_s29_timer_scheduled_in_round_waits_for_next_round(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   snap_reactor = r;
   df_call_later(r, 0.0, schedule_zero, DFT_S("first"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is("first"));
+  CU_ASSERT_TRUE(dft_trace_equals("first"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is("first scheduled"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("first scheduled"));
+  dft_reactor_end(r);
 }
 
 /* advance() runs them in a batch of their own, like task.Clock.advance. */
 static void test_s29_advance_runs_timers_scheduled_while_advancing(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   snap_reactor = r;
   df_call_later(r, 1.0, schedule_zero, DFT_S("first"));
-  df_call_later(r, 2.0, trace_tag, DFT_S("second"));
+  df_call_later(r, 2.0, dft_trace_arg, DFT_S("second"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
-  CU_ASSERT_TRUE(trace_is("first second scheduled"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("first second scheduled"));
+  dft_reactor_end(r);
 }
 
 static df_timer *forever;
@@ -288,71 +246,63 @@ static void reschedule_now(void *arg) {
 }
 
 static void test_s29_advance_is_bounded(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   forever = df_call_later(r, 0.0, reschedule_now, NULL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 0.0), DF_EAGAIN);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   df_timer_cancel(forever);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ clock */
 
 static void test_s29_manual_clock_moves_only_by_advance(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 0.0, 1e-12);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 0.0, 1e-12);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.5), 0);
   CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 2.5, 1e-9);
   /* A round never waits for a timer on a manual clock. */
-  df_call_later(r, 1.0, trace_tag, DFT_S("t"));
+  df_call_later(r, 1.0, dft_trace_arg, DFT_S("t"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  CU_ASSERT_TRUE(trace_is(""));
+  CU_ASSERT_TRUE(dft_trace_equals(""));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
-  CU_ASSERT_TRUE(trace_is("t"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("t"));
+  dft_reactor_end(r);
 }
 
 static void test_s29_far_deadlines_are_clamped(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
-  df_timer *huge = df_call_later(r, 1e300, trace_tag, DFT_S("huge"));
-  df_timer *inf = df_call_later(r, INFINITY, trace_tag, DFT_S("inf"));
+  df_reactor *r = dft_reactor_begin(true);
+  df_timer *huge = df_call_later(r, 1e300, dft_trace_arg, DFT_S("huge"));
+  df_timer *inf = df_call_later(r, INFINITY, dft_trace_arg, DFT_S("inf"));
   CU_ASSERT_PTR_NOT_NULL(huge);
   CU_ASSERT_PTR_NOT_NULL(inf);
-  df_call_later(r, 1e9, trace_tag, DFT_S("billion"));
+  df_call_later(r, 1e9, dft_trace_arg, DFT_S("billion"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1e9), 0);
-  CU_ASSERT_TRUE(trace_is("billion"));
+  CU_ASSERT_TRUE(dft_trace_equals("billion"));
   /* The clock itself clamps too; the clamped timers then run in order. */
   CU_ASSERT_EQUAL(df_reactor_advance(r, INFINITY), 0);
-  CU_ASSERT_TRUE(trace_is("billion huge inf"));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_TRUE(dft_trace_equals("billion huge inf"));
+  dft_reactor_end(r);
 }
 
 static void test_s29_call_later_bad_arguments(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   errno = 0;
-  CU_ASSERT_PTR_NULL(df_call_later(NULL, 1.0, trace_tag, NULL));
+  CU_ASSERT_PTR_NULL(df_call_later(NULL, 1.0, dft_trace_arg, NULL));
   CU_ASSERT_EQUAL(errno, EINVAL);
   CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, NULL, NULL));
-  CU_ASSERT_PTR_NULL(df_call_later(r, -0.5, trace_tag, NULL));
-  CU_ASSERT_PTR_NULL(df_call_later(r, NAN, trace_tag, NULL));
+  CU_ASSERT_PTR_NULL(df_call_later(r, -0.5, dft_trace_arg, NULL));
+  CU_ASSERT_PTR_NULL(df_call_later(r, NAN, dft_trace_arg, NULL));
   dft_alloc_fail_nth(1);
   errno = 0;
-  CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, trace_tag, NULL));
+  CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, dft_trace_arg, NULL));
   CU_ASSERT_EQUAL(errno, ENOMEM);
   dft_alloc_fail_none();
   CU_ASSERT_EQUAL(df_reactor_advance(NULL, 1.0), DF_EINVAL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, -1.0), DF_EINVAL);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static df_reactor *nested_reactor;
@@ -364,24 +314,19 @@ static void advance_inside(void *arg) {
 }
 
 static void test_s29_advance_inside_a_timer_is_busy(void) {
-  dft_begin();
-  df_reactor *r = clock_new();
+  df_reactor *r = dft_reactor_begin(true);
   nested_reactor = r;
   nested_rc = 0;
   df_call_later(r, 1.0, advance_inside, NULL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(nested_rc, DF_EBUSY);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static void test_s29_advance_needs_a_manual_clock(void) {
-  dft_begin();
-  df_reactor *r = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  df_reactor *r = dft_reactor_begin(false);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), DF_EINVAL);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* The system clock, end to end: callLater(short, count), callLater(longer,
@@ -389,24 +334,21 @@ static void test_s29_advance_needs_a_manual_clock(void) {
 static df_reactor *real_reactor;
 
 static void stop_reactor(void *arg) {
-  trace_tag(arg);
+  dft_trace_arg(arg);
   df_reactor_stop(real_reactor);
 }
 
 static void test_s29_system_clock_call_later_then_stop(void) {
-  dft_begin();
-  df_reactor *r = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  df_reactor *r = dft_reactor_begin(false);
   real_reactor = r;
   double start = df_reactor_now(r);
   df_call_later(r, 0.02, stop_reactor, DFT_S("stop"));
-  df_call_later(r, 0.01, trace_tag, DFT_S("data"));
-  df_call_later(r, 0.0, trace_tag, DFT_S("now"));
+  df_call_later(r, 0.01, dft_trace_arg, DFT_S("data"));
+  df_call_later(r, 0.0, dft_trace_arg, DFT_S("now"));
   CU_ASSERT_EQUAL(df_reactor_run(r), 0);
-  CU_ASSERT_TRUE(trace_is("now data stop"));
+  CU_ASSERT_TRUE(dft_trace_equals("now data stop"));
   CU_ASSERT_TRUE(df_reactor_now(r) >= start + 0.02);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static CU_TestInfo tests[] = {

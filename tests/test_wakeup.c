@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "dft.h"
+#include "reactor_fixture.h"
 
 #define THREADS 4
 #ifdef DF_SANITIZED
@@ -30,17 +31,6 @@
 #else
 #define PER_THREAD 20000
 #endif
-
-static df_reactor *reactor_new(void) {
-  df_reactor *r = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
-  return r;
-}
-
-static bool fd_readable(int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
 
 /* ------------------------------------------------------------ many threads */
 
@@ -95,8 +85,7 @@ static void *produce_calls(void *arg) {
 }
 
 static void test_c1_calls_from_many_threads_run_on_reactor_thread(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   call_state st = {.r = r, .expected = (long)THREADS * PER_THREAD,
                    .in_order = true, .on_reactor_thread = true};
   pthread_t th[THREADS];
@@ -117,8 +106,7 @@ static void test_c1_calls_from_many_threads_run_on_reactor_thread(void) {
   CU_ASSERT_EQUAL(st.received, st.expected);
   CU_ASSERT_TRUE(st.in_order); /* per thread, in the order they were made */
   CU_ASSERT_TRUE(st.on_reactor_thread);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ coalescing */
@@ -128,8 +116,7 @@ static void count_call(void *arg) { (*(long *)arg)++; }
 /* Calls made while the reactor is not looking share one wake-up, and one
  * round runs all of them (one snapshot). */
 static void test_c1_calls_coalesce_into_one_wakeup(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   df__wakeup *w = df__reactor_wakeup(r);
   long ran = 0;
   int queued = 0;
@@ -143,9 +130,8 @@ static void test_c1_calls_coalesce_into_one_wakeup(void) {
   CU_ASSERT_EQUAL(write(w->write_fd, buf, 1), 1); /* put it back */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(ran, 1000);
-  CU_ASSERT_FALSE(fd_readable(df_reactor_fd(r)));
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  CU_ASSERT_FALSE(dft_fd_readable(df_reactor_fd(r)));
+  dft_reactor_end(r);
 }
 
 typedef struct sender {
@@ -165,8 +151,7 @@ static void *send_many(void *arg) {
 /* While nothing dispatches, sends from many threads write one byte in all:
  * the first returns 1, every other one 0; the function then runs once. */
 static void test_c1_async_sends_coalesce_across_threads(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   long ran = 0;
   atomic_int wrote = 0;
   df_async *a = df_async_new(r, count_call, &ran);
@@ -190,8 +175,7 @@ static void test_c1_async_sends_coalesce_across_threads(void) {
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(ran, 2);
   df_async_free(a);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ full pipe */
@@ -199,8 +183,7 @@ static void test_c1_async_sends_coalesce_across_threads(void) {
 /* The self-pipe is full (writes get EAGAIN): wake-ups are not lost, the
  * calls still run, and one round empties the pipe. */
 static void test_c1_full_self_pipe_loses_no_wakeup(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   df__wakeup *w = df__reactor_wakeup(r);
   char block[4096];
   long filled = 0;
@@ -224,10 +207,9 @@ static void test_c1_full_self_pipe_loses_no_wakeup(void) {
   CU_ASSERT_EQUAL(df_call_from_thread(r, count_call, &ran), 0);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(ran, 2);
-  CU_ASSERT_FALSE(fd_readable(df_reactor_fd(r)));
+  CU_ASSERT_FALSE(dft_fd_readable(df_reactor_fd(r)));
   df_async_free(a);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ df_async */
@@ -266,8 +248,7 @@ static void *produce_items(void *arg) {
 }
 
 static void test_c1_async_handoff_loses_nothing(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   handoff h = {.expected = (long)THREADS * PER_THREAD, .r = r};
   pthread_mutex_init(&h.lock, NULL);
   h.a = df_async_new(r, take_items, &h);
@@ -281,8 +262,7 @@ static void test_c1_async_handoff_loses_nothing(void) {
   CU_ASSERT_EQUAL(h.taken, h.expected);
   df_async_free(h.a);
   pthread_mutex_destroy(&h.lock);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* Freed inside its own function, or with a send pending: nothing runs after. */
@@ -295,8 +275,7 @@ static void free_self(void *arg) {
 }
 
 static void test_c1_async_free_inside_own_function_and_when_pending(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   long ran = 0, dropped = 0;
   self_freeing = df_async_new(r, free_self, &ran);
   df_async *pending = df_async_new(r, count_call, &dropped);
@@ -307,8 +286,7 @@ static void test_c1_async_free_inside_own_function_and_when_pending(void) {
   CU_ASSERT_EQUAL(ran, 1);
   CU_ASSERT_EQUAL(dropped, 0);
   CU_ASSERT_PTR_NULL(self_freeing);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ stop */
@@ -319,15 +297,13 @@ static void *stop_from_thread(void *arg) {
 }
 
 static void test_c1_stop_from_another_thread(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   pthread_t th;
   CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, stop_from_thread, r), 0);
   /* Either order works: a stop made before the run ends it after a round. */
   CU_ASSERT_EQUAL(df_reactor_run(r), 0);
   pthread_join(th, NULL);
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -368,8 +344,7 @@ static void *stop_with_stalled_write(void *arg) {
  * while the stopping thread is still inside df_reactor_stop(): freeing the
  * reactor then waits for it instead of pulling the pipe from under it. */
 static void test_c1_free_waits_for_a_stop_still_waking(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   pthread_t th;
   stall_reset();
   CU_ASSERT_EQUAL_FATAL(
@@ -399,8 +374,7 @@ static void *call_with_stalled_write(void *arg) {
  * the calling thread has written its own byte; the call has run, nothing is
  * queued, and freeing the reactor waits for that thread to finish. */
 static void test_c1_free_waits_for_a_call_still_waking(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   long other = 0;
   df_async *a = df_async_new(r, count_call, &other);
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
@@ -441,8 +415,7 @@ static void *call_then_stop(void *arg) {
 }
 
 static void test_c1_stop_riding_on_a_pending_wakeup_is_not_lost(void) {
-  dft_begin();
-  df_reactor *r = reactor_new();
+  df_reactor *r = dft_reactor_begin(false);
   for (int i = 0; i < STOP_RACES; i++) {
     pthread_t th;
     CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, call_then_stop, r), 0);
@@ -450,8 +423,7 @@ static void test_c1_stop_riding_on_a_pending_wakeup_is_not_lost(void) {
     pthread_join(th, NULL);
     CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0); /* a call left over */
   }
-  CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  dft_end();
+  dft_reactor_end(r);
 }
 
 static CU_TestInfo tests[] = {

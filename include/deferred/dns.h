@@ -179,7 +179,8 @@ DF_EXTERN size_t df_address_format(const df_address *a, char *buf,
  *    argument: \p res or \p host NULL, \p host empty, longer than 253
  *    characters (254 with a final dot) or with a label longer than 63,
  *    \p family not one of the three above;
- *  - \p res is being freed: DF_DNS "resolver closed".
+ *  - \p res is being freed: DF_DNS "resolver closed";
+ *  - memory ran out for the request: DF_NO_MEMORY.
  *
  *  At most df_resolver_options.max_in_flight lookups are sent at once; the
  *  others wait in a first-in first-out queue.
@@ -244,7 +245,9 @@ DF_EXTERN void df_connection_free(void *connection);
 
 /*! \brief Takes the socket out of \p c: returns it and leaves -1 in its
  *  place, so that df_connection_free() no longer closes it.
- *  \return the socket, or -1 when \p c is NULL or was detached already. */
+ *  \param c borrowed; the caller owns it (it was the chain's value).
+ *  \return the socket, now the caller's; -1 when \p c is NULL or was
+ *          detached already. Any thread. */
 DF_EXTERN int df_connection_detach(df_connection *c);
 
 /*! \brief Connects to \p host port \p port over TCP: the article's
@@ -265,6 +268,7 @@ DF_EXTERN int df_connection_detach(df_connection *c);
  *    reason;
  *  - DF_SYSTEM: socket() failed for every address (code errno);
  *  - DF_TIMEOUT: \p opts->timeout passed (code: the timeout in ms);
+ *  - DF_NO_MEMORY: memory ran out at some stage (possibly already failed);
  *  - DF_INVALID_ARGUMENT, already failed: \p reactor, \p res or \p host
  *    NULL, \p port 0 or above 65535, a negative or non-finite timeout or
  *    delay, a bad family, or a bad \p host (see df_resolve()).

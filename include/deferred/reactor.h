@@ -69,7 +69,8 @@ typedef struct df_reactor_options {
  *  \param opts borrowed, read during the call only; NULL gives the defaults
  *         (system monotonic clock).
  *  \return 0; DF_EINVAL when \p out is NULL; DF_ENOMEM; or the negative errno
- *          of epoll_create1(), pipe2() or timerfd_create() (e.g. -EMFILE).
+ *          of epoll_create1(), pipe2(), timerfd_create() or epoll_ctl()
+ *          (e.g. -EMFILE); nothing is left open on error.
  *  The calling thread becomes the reactor thread until a run starts. */
 DF_EXTERN int df_reactor_new(df_reactor **out, const df_reactor_options *opts);
 
@@ -78,8 +79,12 @@ DF_EXTERN int df_reactor_new(df_reactor **out, const df_reactor_options *opts);
  *          watch or df_async handle is live, while calls queued by
  *          df_call_from_thread() have not run yet, or when called from inside
  *          a round (a callback of this reactor). NULL is a no-op returning 0.
- *  The internal wake-up pipe never makes it busy.
- *  Reactor thread only; no other thread may use \p r during or after it. */
+ *  The internal wake-up pipe never makes it busy. Threads still inside
+ *  df_reactor_stop() or df_call_from_thread() are waited for first (so a
+ *  thread whose stop ended the run need not be joined), and a call they
+ *  queued makes the result DF_EBUSY.
+ *  Reactor thread only. Restrictions: no thread may enter a function on
+ *  \p r once this call has started. */
 DF_EXTERN int df_reactor_free(df_reactor *r);
 
 /* ---------------------------------------------------------------- running */
@@ -106,7 +111,9 @@ DF_EXTERN int df_reactor_run_once(df_reactor *r, int timeout_ms);
 /*! \brief Asks the reactor to stop: the round in progress (or the next one)
  *  finishes, then df_reactor_run() returns 0 and df_reactor_run_once()
  *  returns 1. Calls queued so far are not lost: they run in later rounds.
- *  Thread-safe. NULL is a no-op. */
+ *  Thread-safe. NULL is a no-op. \p r must be alive when the call starts;
+ *  once the run it stopped has returned, df_reactor_free() may run at once
+ *  (it waits for this call to finish). */
 DF_EXTERN void df_reactor_stop(df_reactor *r);
 
 /*! \brief The pollable descriptor of the reactor (its epoll set). It is
@@ -239,8 +246,10 @@ DF_EXTERN void df_watch_stop(df_watch *w);
  *  \param arg borrowed; handed to \p fn.
  *  \return 0; DF_EINVAL when \p r or \p fn is NULL; DF_ENOMEM (nothing was
  *          queued and \p fn will not run).
- *  Thread-safe, from any thread including the reactor's. \p r must stay
- *  alive until the call has run (df_reactor_free() reports DF_EBUSY before). */
+ *  Thread-safe, from any thread including the reactor's. \p r must be alive
+ *  when the call starts and until \p fn has run: df_reactor_free() reports
+ *  DF_EBUSY while the call is queued, and waits for this function to return
+ *  if \p fn ran before it did. */
 DF_EXTERN int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg);
 
 /*! \brief Makes a coalescing wake-up handle (like uv_async_t): each
@@ -254,21 +263,24 @@ DF_EXTERN int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg);
 DF_EXTERN df_async *df_async_new(df_reactor *r, df_timer_fn fn, void *arg);
 
 /*! \brief Asks for the handle's function to run on the reactor thread.
- *  When a wake-up for \p a is already pending this is one relaxed atomic
- *  load and nothing else.
+ *  When a wake-up for \p a is already pending this is a memory fence and
+ *  one atomic load: no write, no system call.
  *  \return 1 when this call wrote the wake-up (a byte into the self-pipe;
  *          a full pipe counts, a wake-up is in it already); 0 when one was
  *          already pending (coalesced); DF_EINVAL when \p a is NULL.
  *  Thread-safe, from any thread. Producers publish their data before the
- *  send (under their own lock or with a release store): the function sees
- *  everything published before a send that returned. */
+ *  send, under a lock that the function also takes or in atomic variables
+ *  that it reads: the function then sees everything published before a
+ *  send, in the run that the send caused or rode on. */
 DF_EXTERN int df_async_send(df_async *a);
 
 /*! \brief Frees the handle; a pending call is dropped. Safe inside the
  *  handle's own function. NULL is a no-op. Reactor thread only.
- *  Restrictions: no thread may call df_async_send(\p a) during or after this
- *  call (stop or join the producers first); a send still in flight when it
- *  starts is waited for. */
+ *  A send that has set the pending flag but not returned yet (its wake-up
+ *  may be the one that runs the function freeing \p a) is waited for.
+ *  Restrictions: any other send on \p a must have returned before this call
+ *  starts, and none may start after it (stop or join the producers
+ *  first). */
 DF_EXTERN void df_async_free(df_async *a);
 
 /* ---------------------------------------------------------------- Deferreds */

@@ -1,4 +1,4 @@
-/* Recording Deferred outcomes and bounded reactor runs; see dns_fixture.h. */
+/* The frame of the DNS and connect suites; see dns_fixture.h. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "dns_fixture.h"
@@ -6,6 +6,66 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "dft_alloc.h"
+#include "dnsmasq.h"
+#include "loopback.h"
+#include "runner.h"
+
+/* ------------------------------------------------------------ suite */
+
+static df_test_dnsmasq dns;
+static bool have_ipv6;
+
+static int suite_init(void) {
+  have_ipv6 = df_test_have_ipv6();
+  return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1;
+}
+
+static int suite_cleanup(void) {
+  df_test_dnsmasq_stop(&dns);
+  return 0;
+}
+
+int df_test_dns_main(const char *suite, CU_TestInfo *tests) {
+  if (dft_alloc_install() != 0) {
+    fprintf(stderr, "%s: cannot install the counting allocator\n", suite);
+    return 1;
+  }
+  return df_test_run(suite, tests, suite_init, suite_cleanup);
+}
+
+const char *df_test_dns_servers(void) { return dns.servers; }
+
+bool df_test_ipv6(void) { return have_ipv6; }
+
+/* ------------------------------------------------------------ objects */
+
+df_reactor *df_test_reactor(void) {
+  df_reactor *r = NULL;
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
+  return r;
+}
+
+df_resolver *df_test_resolver(df_reactor *r, const df_resolver_options *o) {
+  df_resolver *res = NULL;
+  CU_ASSERT_EQUAL_FATAL(df_resolver_new(&res, r, o), 0);
+  return res;
+}
+
+df_resolver_stats df_test_stats(const df_resolver *res) {
+  df_resolver_stats st;
+  memset(&st, 0, sizeof st);
+  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
+  return st;
+}
+
+int df_test_teardown(df_reactor *r, df_resolver *res) {
+  df_resolver_free(res);
+  return df_reactor_free(r);
+}
+
+/* ------------------------------------------------------------ outcomes */
 
 static df_result record(df_result in, void *arg) {
   df_test_outcome *o = arg;
@@ -37,40 +97,43 @@ void df_test_outcome_clear(df_test_outcome *o) {
   o->value = df_ok(NULL, NULL);
 }
 
+void df_test_expect_invalid(df_deferred *d, const char *names) {
+  df_test_outcome o = {0};
+  df_test_capture(d, &o);
+  CU_ASSERT_EQUAL(o.fired, 1);
+  CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, names));
+  df_test_outcome_clear(&o);
+}
+
+/* ------------------------------------------------------------ running */
+
 static double wall(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+bool df_test_run_until_true(df_reactor *r, df_test_cond cond, const void *arg,
+                            double limit) {
+  double end = wall() + limit;
+  while (!cond(arg) && wall() < end) {
+    df_reactor_run_once(r, 10);
+  }
+  return cond(arg);
+}
+
+static bool flag_set(const void *flag) { return *(const int *)flag != 0; }
+
 bool df_test_run_until(df_reactor *r, const int *flag, double limit) {
-  double end = wall() + limit;
-  while (*flag == 0 && wall() < end) {
-    df_reactor_run_once(r, 10);
-  }
-  return *flag != 0;
+  return df_test_run_until_true(r, flag_set, flag, limit);
 }
 
-void df_test_run_for(df_reactor *r, double seconds) {
-  double end = wall() + seconds;
-  while (wall() < end) {
-    df_reactor_run_once(r, 5);
-  }
-}
-
-bool df_test_drain_resolver(df_reactor *r, df_resolver *res, double limit) {
-  double end = wall() + limit;
+static bool nothing_pending(const void *res) {
   df_resolver_stats st;
-  while (df_resolver_stats_get(res, &st) == 0 && st.pending > 0 &&
-         wall() < end) {
-    df_reactor_run_once(r, 10);
-  }
   return df_resolver_stats_get(res, &st) == 0 && st.pending == 0;
 }
 
-int df_test_teardown(df_reactor *r, df_resolver *res) {
-  df_resolver_free(res);
-  /* Timers the resolver cancelled may need one round to be released. */
-  df_reactor_run_once(r, 0);
-  return df_reactor_free(r);
+bool df_test_drain_resolver(df_reactor *r, df_resolver *res, double limit) {
+  return df_test_run_until_true(r, nothing_pending, res, limit);
 }

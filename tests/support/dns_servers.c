@@ -36,10 +36,11 @@ static int bound_udp(int *port) {
   return fd;
 }
 
-int df_test_silent_server(int *port, char servers[32]) {
-  int fd = bound_udp(port);
+int df_test_silent_server(char servers[32]) {
+  int port = 0;
+  int fd = bound_udp(&port);
   if (fd >= 0) {
-    snprintf(servers, 32, "127.0.0.1:%d", *port);
+    snprintf(servers, 32, "127.0.0.1:%d", port);
   }
   return fd;
 }

@@ -14,9 +14,9 @@
 #include "deferred/reactor.h"
 
 /* Binds a UDP socket on 127.0.0.1 at a free port and never reads from it.
- * Returns the socket (close it at the end of the test) or -1; \p port
- * receives the port and \p servers "127.0.0.1:PORT". */
-int df_test_silent_server(int *port, char servers[32]);
+ * Returns the socket (close it at the end of the test) or -1; \p servers
+ * receives "127.0.0.1:PORT". */
+int df_test_silent_server(char servers[32]);
 
 /* A UDP port on 127.0.0.1 that nothing listens on (bound, then closed).
  * Writes "127.0.0.1:PORT" into \p servers; returns the port or 0. */
