@@ -47,9 +47,23 @@ static df_result checked_result(df_result r) {
 }
 
 /* Fires one finished job's Deferred, or frees the late result of a job
- * cancelled while it ran (S17, S20). The pool's reference to the Deferred
- * keeps it alive through the fire even if every other one is gone. */
+ * cancelled while it ran (S17, S20), or takes back a claimed job that never
+ * started. The pool's reference to the Deferred keeps it alive through the
+ * fire even if every other one is gone. */
 static void deliver(df_pool *p, df__pool_job *job) {
+  switch (atomic_load_explicit(&job->state, memory_order_relaxed)) {
+  case DF__POOL_CANCELLED: /* failed and counted when cancelled */
+    df__pool_job_put(p, job);
+    return;
+  case DF__POOL_DROPPED: /* a DF_POOL_CANCEL close came before it started */
+    df__pool_drop_job(p, job,
+                      df_failure_new(&DF_POOL_CLOSED, 0,
+                                     "pool closed before the job ran"),
+                      false);
+    return;
+  default:
+    break;
+  }
   df_result r = job->result;
   p->completed++;
   df__pool_update_outstanding(p);

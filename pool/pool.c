@@ -34,6 +34,7 @@ static int init_sync(df_pool *p, unsigned threads) {
       return DF_ENOMEM;
     }
     p->workers[i].pool = p;
+    atomic_init(&p->workers[i].pending, 0);
   }
   return 0;
 }
@@ -82,7 +83,13 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   atomic_init(&p->draining, false);
   atomic_init(&p->outstanding, 0);
   atomic_init(&p->wakeups, 0);
-  p->workers = calloc(threads, sizeof *p->workers);
+  atomic_init(&p->drop_claimed, false);
+  /* Aligned like the pool: each worker's `pending` on a line of its own.
+   * The size is a multiple of the alignment, as aligned_alloc() wants. */
+  p->workers = aligned_alloc(_Alignof(df__pool_worker),
+                             (size_t)threads * sizeof *p->workers);
+  if (p->workers != NULL)
+    memset(p->workers, 0, (size_t)threads * sizeof *p->workers);
   if (p->workers == NULL) {
     free_memory(p);
     return DF_ENOMEM;
@@ -127,7 +134,8 @@ static void drop_queued(df_pool *p, df__pool_link *dropped) {
     df__pool_job *job = DF__POOL_CONTAINER_OF(link, df__pool_job, link);
     df__pool_drop_job(p, job,
                       df_failure_new(&DF_POOL_CLOSED, 0,
-                                     "pool closed before the job ran"));
+                                     "pool closed before the job ran"),
+                      false);
   }
 }
 
@@ -144,6 +152,9 @@ int df_pool_close(df_pool *p, df_pool_close_mode mode) {
   df__pool_link dropped;
   df__pool_link_init(&dropped);
   if (mode == DF_POOL_CANCEL) {
+    /* Jobs claimed by a worker and not started are dropped by the worker
+     * and failed when their nodes come back (df__pool_deliver_done()). */
+    atomic_store_explicit(&p->drop_claimed, true, memory_order_relaxed);
     pthread_mutex_lock(&p->mutex);
     df__pool_link_splice(&dropped, &p->queue);
     pthread_mutex_unlock(&p->mutex);
@@ -179,7 +190,7 @@ int df_pool_stats(df_pool *p, struct df_pool_stats *out) {
   if (p == NULL || out == NULL || !df_reactor_in_thread(p->reactor))
     return DF_EINVAL;
   pthread_mutex_lock(&p->mutex);
-  size_t queued = df__pool_nqueued(p);
+  size_t queued = df__pool_queued_locked(p);
   pthread_mutex_unlock(&p->mutex);
   out->threads = p->nthreads;
   out->queued = queued;
@@ -189,9 +200,10 @@ int df_pool_stats(df_pool *p, struct df_pool_stats *out) {
   out->failed = p->failed;
   out->cancelled = p->cancelled;
   out->abandoned = p->abandoned;
-  /* Taken by a worker and not delivered: in a worker's hands or on the
-   * completion list. Exact on the reactor thread, which alone moves jobs
-   * in and out of the other counts. */
+  /* Started by a worker and not delivered: running, or on the completion
+   * list (with a claimed job that a DF_POOL_CANCEL close dropped, until its
+   * node is back). Exact on the reactor thread, which alone moves jobs in
+   * and out of the other counts. */
   out->running =
       (size_t)(p->submitted - p->completed - p->cancelled - (uint64_t)queued);
   out->wakeups = atomic_load_explicit(&p->wakeups, memory_order_relaxed);

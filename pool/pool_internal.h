@@ -8,6 +8,10 @@
  *   workers and the reactor take it. It is the only lock of the pool, so
  *   there is no lock order to respect. A sleeping worker waits on a
  *   semaphore of its own, posted by whoever takes it off the list.
+ * - A worker claims a batch of jobs off the queue under the mutex and keeps
+ *   them in a private list. Whether a claimed job runs is decided by one
+ *   compare-and-swap on the job's state, which the worker (to start or drop
+ *   it) and the canceller on the reactor thread race for: exactly one wins.
  * - The completion list is lock-free: workers push with compare-and-swap,
  *   the reactor takes the whole list with one exchange.
  */
@@ -74,33 +78,62 @@ static inline void df__pool_link_splice(df__pool_link *to,
 
 /* ---------------------------------------------------------------- job */
 
+/* Where a job is. QUEUED -> CLAIMED happens under `mutex`; the ways out of
+ * CLAIMED are compare-and-swaps, so a job claimed by a worker either starts
+ * (RUNNING) or is taken back (CANCELLED by the canceller, DROPPED by the
+ * worker during a DF_POOL_CANCEL close), never both. */
+enum {
+  DF__POOL_QUEUED = 0,    /* in pool->queue */
+  DF__POOL_CLAIMED = 1,   /* in a worker's batch, not started */
+  DF__POOL_RUNNING = 2,   /* its work function started (or returned) */
+  DF__POOL_CANCELLED = 3, /* cancelled while claimed: never runs; the
+                             reactor already failed it, released its
+                             argument and counted it; the worker only hands
+                             the node back */
+  DF__POOL_DROPPED = 4    /* dropped while claimed by a DF_POOL_CANCEL
+                             close: never runs; the reactor fails it with
+                             DF_POOL_CLOSED when the node comes back */
+};
+
 /* One submission. The only allocation the pool makes per job, and usually
  * not even that: delivered nodes go to a cache the reactor reuses. */
 typedef struct df__pool_job {
   df__pool_link link;            /* in pool->queue while queued (mutex) */
-  struct df__pool_job *next;     /* completion list, then the node cache */
+  struct df__pool_job *next;     /* a worker's batch, the completion list,
+                                    then the node cache */
   df_pool *pool;
   df_work_fn fn;
   void *arg;
   df_arg_free_fn arg_free;
   df_deferred *d;                /* the pool's reference, fired on delivery */
   df_result result;              /* written by the worker before it pushes */
+  struct df__pool_worker *worker; /* the claimer (set under `mutex`) */
+  atomic_int state;              /* DF__POOL_QUEUED, ... */
   bool abandoned;                /* reactor only: cancelled while running */
 } df__pool_job;
 
 /* ---------------------------------------------------------------- pool */
 
-typedef struct df__pool_worker {
-  pthread_t thread;
-  df_pool *pool;
-  sem_t wake;                          /* posted to end its sleep */
-  struct df__pool_worker *next_asleep; /* in pool->asleep (mutex) */
-} df__pool_worker;
-
 /* Fields are grouped by who writes them, one group per cache line pair, so
  * that the reactor's bookkeeping and a worker polling the queue do not slow
  * each other down by sharing a line (the pool is allocated aligned). */
 #define DF__POOL_LINE 128
+
+/* The most jobs a worker claims at a time. */
+#define DF__POOL_BATCH_MAX 32u
+
+/* Allocated aligned, one per line pair: a worker's `pending` is written for
+ * each job it starts and should not share a line with another worker's. */
+typedef struct df__pool_worker {
+  _Alignas(DF__POOL_LINE) pthread_t thread;
+  df_pool *pool;
+  sem_t wake;                          /* posted to end its sleep */
+  struct df__pool_worker *next_asleep; /* in pool->asleep (mutex) */
+  /* Jobs of its batch still CLAIMED: raised under `mutex` when it claims,
+   * lowered by whoever wins a job's way out of CLAIMED (the worker, or the
+   * canceller). Queued jobs are pool->nqueued plus these. */
+  atomic_size_t pending;
+} df__pool_worker;
 
 struct df_pool {
   /* Set by df_pool_new(), then only read, by every thread. */
@@ -109,6 +142,9 @@ struct df_pool {
   size_t max_queued;
   df__pool_worker *workers;
   unsigned threads;                /* threads asked for */
+  /* Set once by a DF_POOL_CANCEL close: workers drop their claimed jobs
+   * instead of starting them. */
+  atomic_bool drop_claimed;
 
   /* Shared with the workers, under `mutex`. */
   _Alignas(DF__POOL_LINE) pthread_mutex_t mutex;
@@ -174,6 +210,10 @@ static inline void df__pool_update_outstanding(df_pool *p) {
 
 /* ---------------------------------------------------------------- worker.c */
 
+/* Jobs not started: in the queue or claimed by a worker. Mutex held, so
+ * that no claim moves jobs between the two counts meanwhile. */
+size_t df__pool_queued_locked(df_pool *p);
+
 /* Starts `n` workers. On failure, stops and joins the ones started and
  * returns the negative errno of pthread_create(). */
 int df__pool_start_workers(df_pool *p, unsigned n);
@@ -233,8 +273,10 @@ void df__pool_job_cache_clear(df_pool *p);
 /* Reactor side: calls the job's arg_free, once. */
 void df__pool_job_release_arg(df__pool_job *job);
 
-/* Reactor side: fails a job that no worker took (already off the queue)
- * with \p f (reference taken), releases its argument and its node. */
-void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f);
+/* Reactor side: fails a job that never ran with \p f (reference taken),
+ * counts it as cancelled and releases its argument; and its node, unless
+ * \p keep_node (a worker still holds it and will hand it back). */
+void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f,
+                       bool keep_node);
 
 #endif /* DF_POOL_INTERNAL_H */

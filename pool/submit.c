@@ -34,6 +34,8 @@ df__pool_job *df__pool_job_get(df_pool *p) {
   df__pool_link_init(&job->link);
   job->next = NULL;
   job->pool = p;
+  job->worker = NULL;
+  atomic_store_explicit(&job->state, DF__POOL_QUEUED, memory_order_relaxed);
   job->abandoned = false;
   return job;
 }
@@ -66,25 +68,49 @@ void df__pool_job_release_arg(df__pool_job *job) {
 
 /* ---------------------------------------------------------------- cancel */
 
-/* Drops a job that no worker has taken (df_cancel() or DF_POOL_CANCEL): it
- * never runs, its Deferred fails with \p f, its argument is released. The
- * job must already be off the queue. */
-void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f) {
+/* Drops a job that never started (df_cancel() or DF_POOL_CANCEL): it never
+ * runs, its Deferred fails with \p f, its argument is released. The job is
+ * off the queue, or out of CLAIMED for good (the worker then still holds
+ * the node, \p keep_node, and hands it back through the completion list). */
+void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f,
+                       bool keep_node) {
   df_deferred *d = job->d;
+  job->d = NULL;
   p->cancelled++;
   df__pool_update_outstanding(p);
   p->delivering++; /* the callbacks below must not free the pool under us */
   df_errback(d, f);
   df__pool_job_release_arg(job);
-  df__pool_job_put(p, job);
+  if (!keep_node)
+    df__pool_job_put(p, job);
   p->delivering--;
   df_unref(d);
 }
 
-/* The canceller of every Deferred of the pool (S15). The job is either in
- * the queue (linked) or taken by a worker (self-linked): finished jobs that
- * wait for delivery count as taken, their results are discarded the same
- * way. */
+/* Takes a claimed job back before its worker starts it: true when this
+ * call won the job's way out of CLAIMED, or when a DF_POOL_CANCEL close
+ * made the worker drop it and its node is still on the way back. Either
+ * way the work never runs, and the node is marked so that its delivery
+ * only recycles it. */
+static bool take_back_claimed(df__pool_job *job) {
+  int expected = DF__POOL_CLAIMED;
+  if (atomic_compare_exchange_strong_explicit(
+          &job->state, &expected, DF__POOL_CANCELLED, memory_order_acq_rel,
+          memory_order_acquire)) {
+    atomic_fetch_sub_explicit(&job->worker->pending, 1, memory_order_relaxed);
+    return true;
+  }
+  if (expected != DF__POOL_DROPPED)
+    return false;
+  /* Only the reactor moves a job out of DROPPED. */
+  atomic_store_explicit(&job->state, DF__POOL_CANCELLED, memory_order_relaxed);
+  return true;
+}
+
+/* The canceller of every Deferred of the pool (S15). The job is in the
+ * queue (linked), claimed by a worker and not started, or started (finished
+ * jobs that wait for delivery count as started, their results are
+ * discarded the same way). */
 static void cancel_job(df_deferred *d, void *arg) {
   df__pool_job *job = arg;
   df_pool *p = job->pool;
@@ -96,10 +122,11 @@ static void cancel_job(df_deferred *d, void *arg) {
   }
   pthread_mutex_unlock(&p->mutex);
 
-  if (queued) {
+  if (queued || take_back_claimed(job)) {
     df__pool_drop_job(p, job,
                       df_failure_new(&DF_CANCELLED, 0,
-                                     "pool job cancelled before it ran"));
+                                     "pool job cancelled before it ran"),
+                      !queued);
     return;
   }
   /* S20: the work cannot be interrupted. Fail now; delivery frees the late
@@ -114,6 +141,18 @@ static void cancel_job(df_deferred *d, void *arg) {
 }
 
 /* ---------------------------------------------------------------- submit */
+
+/* Whether the jobs not started (queued, or claimed by a worker) fill the
+ * queue's limit. The workers' batches are summed only when they could make
+ * the difference: near the limit, so never without a limit (SIZE_MAX). */
+static bool queue_full_locked(df_pool *p) {
+  size_t queued = df__pool_nqueued(p);
+  if (queued >= p->max_queued)
+    return true;
+  if (p->max_queued - queued > (size_t)p->threads * DF__POOL_BATCH_MAX)
+    return false;
+  return df__pool_queued_locked(p) >= p->max_queued;
+}
 
 /* A job refused at once: a Deferred failed with \p f, the argument
  * released. Counted when \p p is known and this is its thread. */
@@ -163,7 +202,7 @@ df_deferred *df_defer_to_thread_full(df_pool *p, df_work_fn fn, void *arg,
   job->d = d;
 
   pthread_mutex_lock(&p->mutex);
-  if (df__pool_nqueued(p) >= p->max_queued) {
+  if (queue_full_locked(p)) {
     pthread_mutex_unlock(&p->mutex);
     df__pool_job_put(p, job);
     p->rejected++;

@@ -271,6 +271,122 @@ static void test_s20_late_result_arriving_during_close_is_freed(void) {
   tp_end();
 }
 
+/* ------------------------------------------------------------ claimed */
+
+static bool shared_queue_empty(void) {
+  pthread_mutex_lock(&tp.pool->mutex);
+  bool empty = df__pool_link_empty(&tp.pool->queue);
+  pthread_mutex_unlock(&tp.pool->mutex);
+  return empty;
+}
+
+static void assert_stats_add_up(void) {
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.submitted,
+                  s.queued + s.running + s.completed + s.cancelled);
+}
+
+/* The only worker claims two jobs in one batch and starts the first, held
+ * on \p gate: the second is claimed and not started. */
+static void claim_pair(tp_gate *gate, df_deferred **first,
+                       tp_outcome *first_out, df_deferred **second,
+                       tp_outcome *second_out) {
+  tp_holder h;
+  tp_hold_begin(&h);
+  *first = submit_watched(tp_work_value, tp_arg_new(1, gate), first_out);
+  *second = submit_watched(tp_work_value, tp_arg_new(2, NULL), second_out);
+  tp_hold_end(&h);
+  tp_gate_wait_entered(gate, 1);
+  /* White-box: the second job left the queue with the first, yet it has
+   * not started, so it still counts as queued. */
+  CU_ASSERT(shared_queue_empty());
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.queued, 1);
+  CU_ASSERT_EQUAL(s.running, 1);
+  assert_stats_add_up();
+}
+
+/* S15 for a job a worker claimed in a batch but did not start: it never
+ * runs, its Deferred fails with DF_CANCELLED at once and once, its argument
+ * is released at once and once, and the counts add up throughout. */
+static void test_s15_cancelled_claimed_job_never_runs(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome first, second;
+  df_deferred *a, *b;
+  claim_pair(&gate, &a, &first, &b, &second);
+  long frees = tp_arg_frees(); /* the holder's */
+
+  df_cancel(b);
+  CU_ASSERT_EQUAL(second.fired, 1);
+  CU_ASSERT_PTR_EQUAL(second.type, &DF_CANCELLED);
+  CU_ASSERT_EQUAL(tp_arg_frees(), frees + 1);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.queued, 0);
+  CU_ASSERT_EQUAL(s.running, 1);
+  CU_ASSERT_EQUAL(s.cancelled, 1);
+  CU_ASSERT_EQUAL(s.abandoned, 0);
+  assert_stats_add_up();
+  df_cancel(b); /* fired already: nothing more */
+  CU_ASSERT_EQUAL(second.fired, 1);
+
+  tp_gate_open(&gate);
+  tp_run_until_count(&first.fired, 1);
+  CU_ASSERT(first.success);
+  CU_ASSERT_EQUAL(first.value, 3);
+  /* A job submitted now runs after the worker handed the cancelled node
+   * back: by then nothing of it may have run or been released again. */
+  tp_outcome later;
+  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value, tp_arg_new(4, NULL),
+                                   tp_arg_free),
+           &later);
+  tp_run_until_count(&later.fired, 1);
+  CU_ASSERT_EQUAL(second.fired, 1);
+  CU_ASSERT_EQUAL(tp_works_run(), 3); /* the holder, a, the later job */
+  CU_ASSERT_EQUAL(tp_arg_frees(), frees + 3);
+  s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, 3);
+  CU_ASSERT_EQUAL(s.cancelled, 1);
+  CU_ASSERT_EQUAL(s.queued + s.running, 0);
+  assert_stats_add_up();
+  df_unref(a);
+  df_unref(b);
+  tp_end();
+}
+
+/* The first job of a batch cancelled while it runs is abandoned as usual;
+ * the claimed one behind it still runs and fires with its result. */
+static void test_s20_cancel_running_job_of_a_batch_leaves_the_rest(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome first, second;
+  df_deferred *a, *b;
+  claim_pair(&gate, &a, &first, &b, &second);
+  df_cancel(a);
+  CU_ASSERT_EQUAL(first.fired, 1);
+  CU_ASSERT_PTR_EQUAL(first.type, &DF_CANCELLED);
+  CU_ASSERT_EQUAL(tp_stats().abandoned, 1);
+  CU_ASSERT_EQUAL(tp_stats().queued, 1);
+  tp_gate_open(&gate);
+  tp_run_until_count(&second.fired, 1);
+  CU_ASSERT(second.success);
+  CU_ASSERT_EQUAL(second.value, 6);
+  tp_run_until_completed(3);
+  CU_ASSERT_EQUAL(first.fired, 1);
+  CU_ASSERT_EQUAL(tp_works_run(), 3);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.cancelled, 0);
+  CU_ASSERT_EQUAL(s.queued + s.running, 0);
+  assert_stats_add_up();
+  df_unref(a);
+  df_unref(b);
+  tp_end();
+}
+
 static CU_TestInfo tests[] = {
     {"s15_cancelled_queued_job_never_runs",
      test_s15_cancelled_queued_job_never_runs},
@@ -288,6 +404,10 @@ static CU_TestInfo tests[] = {
     {"s29_timeout_on_a_running_job", test_s29_timeout_on_a_running_job},
     {"s20_late_result_arriving_during_close_is_freed",
      test_s20_late_result_arriving_during_close_is_freed},
+    {"s15_cancelled_claimed_job_never_runs",
+     test_s15_cancelled_claimed_job_never_runs},
+    {"s20_cancel_running_job_of_a_batch_leaves_the_rest",
+     test_s20_cancel_running_job_of_a_batch_leaves_the_rest},
     CU_TEST_INFO_NULL,
 };
 

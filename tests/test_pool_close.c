@@ -82,6 +82,41 @@ static void test_full_queue_refuses_at_once_with_pool_full(void) {
   tp_end();
 }
 
+/* A job claimed by a worker and not started still takes room in the queue:
+ * with max_queued 2, a claimed job and a queued one fill it. */
+static void test_full_queue_counts_claimed_jobs(void) {
+  if (!tp_begin(1, 2))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_holder h;
+  tp_hold_begin(&h);
+  tp_outcome running, claimed, queued, refused;
+  submit(tp_work_value, tp_arg_new(1, &gate), &running);
+  submit(tp_work_value, tp_arg_new(2, NULL), &claimed);
+  tp_hold_end(&h);
+  tp_gate_wait_entered(&gate, 1);
+  pthread_mutex_lock(&tp.pool->mutex);
+  CU_ASSERT(df__pool_link_empty(&tp.pool->queue)); /* claimed, not queued */
+  pthread_mutex_unlock(&tp.pool->mutex);
+  submit(tp_work_value, tp_arg_new(3, NULL), &queued);
+  CU_ASSERT_EQUAL(queued.fired, 0);
+  submit(tp_work_value, tp_arg_new(4, NULL), &refused);
+  CU_ASSERT_EQUAL(refused.fired, 1);
+  CU_ASSERT_PTR_EQUAL(refused.type, &DF_POOL_FULL);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.queued, 2);
+  CU_ASSERT_EQUAL(s.running, 1);
+  CU_ASSERT_EQUAL(s.rejected, 1);
+  tp_gate_open(&gate);
+  tp_run_until_count(&queued.fired, 1);
+  CU_ASSERT(running.success);
+  CU_ASSERT(claimed.success);
+  CU_ASSERT(queued.success);
+  CU_ASSERT_EQUAL(tp_works_run(), 4); /* the holder and three jobs */
+  tp_end();
+}
+
 /* Delivered job nodes are kept for reuse, but no more than the queue can
  * hold plus one per thread. */
 static void test_job_node_cache_is_bounded_by_the_queue(void) {
@@ -158,6 +193,107 @@ static void test_close_cancel_drops_queued_jobs_with_pool_closed(void) {
   CU_ASSERT_EQUAL(s.completed, 1);
   CU_ASSERT_EQUAL(s.cancelled, N - 1);
   CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
+  tp_end();
+}
+
+/* The only worker claims two jobs in one batch and starts the first, held
+ * on \p gate; the second is claimed and not started. */
+static void claim_pair(tp_gate *gate, tp_outcome *first, df_deferred **second,
+                       tp_outcome *second_out) {
+  tp_holder h;
+  tp_hold_begin(&h);
+  submit(tp_work_value, tp_arg_new(1, gate), first);
+  *second = df_defer_to_thread_full(tp.pool, tp_work_value, tp_arg_new(2, NULL),
+                                    tp_arg_free);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(*second);
+  df_ref(*second);
+  tp_watch(*second, second_out);
+  tp_hold_end(&h);
+  tp_gate_wait_entered(gate, 1);
+  pthread_mutex_lock(&tp.pool->mutex);
+  CU_ASSERT(df__pool_link_empty(&tp.pool->queue)); /* claimed, not queued */
+  pthread_mutex_unlock(&tp.pool->mutex);
+  CU_ASSERT_EQUAL(tp_stats().queued, 1);
+}
+
+/* DF_POOL_CANCEL drops a job claimed by a worker and not started like a
+ * queued one: it never runs and fails with DF_POOL_CLOSED, once. */
+static void test_close_cancel_drops_claimed_jobs_with_pool_closed(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome running, claimed;
+  df_deferred *d;
+  claim_pair(&gate, &running, &d, &claimed);
+  opener o;
+  opener_start(&o, tp.pool, &gate);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
+  pthread_join(o.thread, NULL);
+  CU_ASSERT_EQUAL(running.fired, 1);
+  CU_ASSERT(running.success);
+  CU_ASSERT_EQUAL(claimed.fired, 1);
+  CU_ASSERT_PTR_EQUAL(claimed.type, &DF_POOL_CLOSED);
+  df_cancel(d); /* fired already: nothing more */
+  CU_ASSERT_EQUAL(claimed.fired, 1);
+  CU_ASSERT_EQUAL(tp_works_run(), 2); /* the holder and the running job */
+  CU_ASSERT_EQUAL(tp_args_live(), 0);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, 2);
+  CU_ASSERT_EQUAL(s.cancelled, 1);
+  CU_ASSERT_EQUAL(s.queued + s.running, 0);
+  CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
+  df_unref(d);
+  tp_end();
+}
+
+/* A claimed job dropped by DF_POOL_CANCEL, cancelled by a callback that the
+ * close runs before the job's own failure was delivered: it fails once,
+ * with DF_CANCELLED, and is counted once. */
+static df_result cancel_in_callback(df_result in, void *arg) {
+  df_cancel(arg);
+  return in;
+}
+
+static void test_close_cancel_then_cancel_of_a_dropped_claimed_job(void) {
+  if (!tp_begin(1, 0))
+    return;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_holder h;
+  tp_hold_begin(&h);
+  df_deferred *a = df_defer_to_thread_full(tp.pool, tp_work_value,
+                                           tp_arg_new(1, &gate), tp_arg_free);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  df_deferred *b = df_defer_to_thread_full(tp.pool, tp_work_value,
+                                           tp_arg_new(2, NULL), tp_arg_free);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  df_ref(b);
+  df_add_callback(a, cancel_in_callback, b);
+  tp_outcome first, second;
+  tp_watch(a, &first);
+  tp_watch(b, &second);
+  tp_hold_end(&h);
+  tp_gate_wait_entered(&gate, 1);
+  /* The worker finishes a, then drops b; a is delivered first, and its
+   * callback cancels b before b's node is delivered. */
+  opener o;
+  opener_start(&o, tp.pool, &gate);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
+  pthread_join(o.thread, NULL);
+  CU_ASSERT_EQUAL(first.fired, 1);
+  CU_ASSERT(first.success);
+  CU_ASSERT_EQUAL(second.fired, 1);
+  CU_ASSERT_PTR_EQUAL(second.type, &DF_CANCELLED);
+  CU_ASSERT_EQUAL(tp_works_run(), 2);
+  CU_ASSERT_EQUAL(tp_args_live(), 0);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, 2);
+  CU_ASSERT_EQUAL(s.cancelled, 1);
+  CU_ASSERT_EQUAL(s.abandoned, 0);
+  CU_ASSERT_EQUAL(s.queued + s.running, 0);
+  CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
+  df_unref(b);
   tp_end();
 }
 
@@ -349,12 +485,17 @@ static void test_pool_works_after_a_failed_start(void) {
 static CU_TestInfo tests[] = {
     {"full_queue_refuses_at_once_with_pool_full",
      test_full_queue_refuses_at_once_with_pool_full},
+    {"full_queue_counts_claimed_jobs", test_full_queue_counts_claimed_jobs},
     {"job_node_cache_is_bounded_by_the_queue",
      test_job_node_cache_is_bounded_by_the_queue},
     {"close_drain_runs_every_queued_job",
      test_close_drain_runs_every_queued_job},
     {"close_cancel_drops_queued_jobs_with_pool_closed",
      test_close_cancel_drops_queued_jobs_with_pool_closed},
+    {"close_cancel_drops_claimed_jobs_with_pool_closed",
+     test_close_cancel_drops_claimed_jobs_with_pool_closed},
+    {"close_cancel_then_cancel_of_a_dropped_claimed_job",
+     test_close_cancel_then_cancel_of_a_dropped_claimed_job},
     {"submissions_after_close_fail_with_pool_closed",
      test_submissions_after_close_fail_with_pool_closed},
     {"free_of_an_open_pool_cancels_its_queue",

@@ -246,3 +246,19 @@ void tp_watch(df_deferred *d, tp_outcome *out) {
   CU_ASSERT_PTR_EQUAL(df_add_both(d, record, out), d);
   df_unref(d);
 }
+
+/* ------------------------------------------------------------ holder */
+
+void tp_hold_begin(tp_holder *h) {
+  tp_gate_init(&h->gate);
+  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
+                                   tp_arg_new(0, &h->gate), tp_arg_free),
+           &h->out);
+  tp_gate_wait_entered(&h->gate, 1);
+}
+
+void tp_hold_end(tp_holder *h) {
+  tp_gate_open(&h->gate);
+  tp_run_until_count(&h->out.fired, 1);
+  CU_ASSERT(h->out.success);
+}

@@ -125,4 +125,20 @@ typedef struct tp_outcome {
  * then drops the caller's reference to \p d. A failure is handled there. */
 void tp_watch(df_deferred *d, tp_outcome *out);
 
+/* ------------------------------------------------------------ holder */
+
+/* A job that holds the only worker of a one-thread pool while the test
+ * queues jobs behind it: when it lets the worker go, the worker finds them
+ * all queued and claims them in one batch (the queue's share of one awake
+ * worker is all of it, up to the batch bound). */
+typedef struct tp_holder {
+  tp_gate gate;
+  tp_outcome out;
+} tp_holder;
+
+/* Submits the holding job and waits until the worker runs it. */
+void tp_hold_begin(tp_holder *h);
+/* Lets the worker go and runs the reactor until the holding job fired. */
+void tp_hold_end(tp_holder *h);
+
 #endif

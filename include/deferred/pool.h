@@ -30,18 +30,18 @@
  *    discarded results run on the reactor thread too.
  *
  *  Cancellation (S15-S17, S20). Each Deferred has a canceller:
- *  - a job still queued is removed from the queue and never runs: the
- *    Deferred fails with DF_CANCELLED at once, then its argument is
- *    released;
+ *  - a job still queued (or claimed by a worker and not started) never
+ *    runs: the Deferred fails with DF_CANCELLED at once, then its argument
+ *    is released;
  *  - a job already running is not interrupted: the Deferred fails with
  *    DF_CANCELLED at once, and the result the work function returns later is
  *    freed, on the reactor thread, when it arrives. The argument is released
  *    only then, since the work function may still be using it.
  *  Nothing leaks on either path, and no Deferred fires twice.
  *
- *  Backpressure: the queue holds at most max_queued jobs waiting for a
- *  worker. A submission that finds it full returns a Deferred already failed
- *  with DF_POOL_FULL; the reactor thread never waits for room.
+ *  Backpressure: the pool holds at most max_queued jobs waiting to start. A
+ *  submission that finds it full returns a Deferred already failed with
+ *  DF_POOL_FULL; the reactor thread never waits for room.
  *
  *  Shutdown: df_pool_close() stops accepting jobs (later submissions fail
  *  with DF_POOL_CLOSED), then either runs (DF_POOL_DRAIN) or drops
@@ -58,12 +58,21 @@
  *  - df_pool_free() is refused (DF_EBUSY) inside a callback that the pool
  *    itself is running; free the pool after the round, or from a timer.
  *
- *  Cost: one mutex guards the queue; jobs run with no lock held. A
- *  sleeping worker is woken (through a semaphore of its own, which never
- *  blocks the reactor thread) only when the queued jobs outnumber the
- *  workers awake to take them, so a stream of short jobs that one worker
- *  keeps up with wakes nobody. With at most one job per thread outstanding
- *  (request and reply), an idle worker polls the queue for about ten
+ *  Cost: one mutex guards the queue; jobs run with no lock held. A worker
+ *  takes one job per lock while the queued jobs are no more than the workers
+ *  awake to take them, and otherwise claims its share of the queue (up to
+ *  32 jobs) in one lock and runs them in order: a job may then wait behind
+ *  a long one claimed with it. A claimed job that has not started still
+ *  counts as queued (df_pool_stats(), max_queued) and is cancelled, or
+ *  dropped by DF_POOL_CANCEL, as a queued one: it never runs. A sleeping
+ *  worker is woken (through a semaphore of its own, which never blocks the
+ *  reactor thread) by a submission only when no worker is awake to take the
+ *  job, and by a worker that leaves more jobs queued than the workers awake
+ *  to take them; so a stream of short jobs that one worker keeps up with
+ *  wakes nobody, and a backlog spreads over the threads at the workers'
+ *  expense, not the reactor thread's. While jobs are outstanding (accepted
+ *  and not delivered: request and reply, or a pipeline that each delivery
+ *  refills), one idle worker at a time polls the queue for about ten
  *  microseconds before it sleeps, so the next job needs no wake-up either.
  *  Completed jobs go back to the reactor through a lock-free list; one
  *  wake-up of the reactor serves every completion that arrives until it has
@@ -107,7 +116,8 @@ typedef struct df_pool_options {
   /*! Worker threads, started by df_pool_new(): 0 gives
    *  DF_POOL_DEFAULT_THREADS; at most DF_POOL_MAX_THREADS. */
   unsigned threads;
-  /*! Jobs that may wait for a worker (running jobs do not count): 0 gives
+  /*! Jobs that may wait to start (queued, including those claimed by a
+   *  worker and not started; running jobs do not count): 0 gives
    *  DF_POOL_DEFAULT_MAX_QUEUED; SIZE_MAX means no limit. Memory: the pool
    *  keeps the bookkeeping of delivered jobs for reuse, up to max_queued +
    *  threads of them (at most 131072, about 100 bytes each), until
@@ -130,16 +140,19 @@ typedef enum df_pool_close_mode {
  *  `struct df_pool_stats`. */
 struct df_pool_stats {
   unsigned threads;    /*!< worker threads alive (0 after close) */
-  size_t queued;       /*!< jobs waiting for a worker now */
-  size_t running;      /*!< jobs taken by a worker whose result has not
-                            reached the reactor thread yet */
+  size_t queued;       /*!< jobs not started now: in the queue, or claimed
+                            by a worker and not started */
+  size_t running;      /*!< jobs started by a worker whose result has not
+                            reached the reactor thread yet (during a
+                            DF_POOL_CANCEL close, also claimed jobs the
+                            close dropped, until they fail) */
   uint64_t submitted;  /*!< jobs accepted by df_defer_to_thread() */
   uint64_t rejected;   /*!< submissions refused at once: full, closed, bad
                             argument (their Deferreds failed at once) */
   uint64_t completed;  /*!< jobs whose work function returned and whose
                             result reached the reactor thread */
   uint64_t failed;     /*!< of completed: the result was a failure */
-  uint64_t cancelled;  /*!< queued jobs removed without running, by
+  uint64_t cancelled;  /*!< jobs dropped before they started, by
                             df_cancel() or DF_POOL_CANCEL */
   uint64_t abandoned;  /*!< running jobs whose Deferred was cancelled; their
                             late results were (or will be) freed unseen */
