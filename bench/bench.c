@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <deferred/error.h>
 
@@ -307,4 +309,43 @@ df_bench_alloc_stats df_bench_alloc_read(void) {
   s.bytes = atomic_load(&n_bytes);
   s.live_bytes = atomic_load(&n_live);
   return s;
+}
+
+int df_bench_run_child(char *const argv[], const char *env_name,
+                       const char *env_value, char *out, size_t size) {
+  int fds[2];
+  if (size == 0 || pipe(fds) != 0)
+    return -1;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    if (env_name != NULL)
+      setenv(env_name, env_value, 1);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  size_t used = 0;
+  while (used < size - 1) {
+    ssize_t got = read(fds[0], out + used, size - 1 - used);
+    if (got > 0)
+      used += (size_t)got;
+    else if (got == 0 || errno != EINTR)
+      break;
+  }
+  out[used] = '\0';
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

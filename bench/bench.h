@@ -53,6 +53,12 @@ int df_bench_dns(int argc, char **argv, const df_bench_opts *o);
 /* ---------------------------------------------------------------- time */
 
 /*! Nanoseconds on the monotonic clock (CLOCK_MONOTONIC); thread-safe. */
+/* Runs argv[0] (with env_name=env_value in its environment when env_name is
+ * not NULL), reads its stdout into out (NUL-ended, cut at size - 1) and
+ * returns its exit status, or -1 when it could not run or was killed. */
+int df_bench_run_child(char *const argv[], const char *env_name,
+                       const char *env_value, char *out, size_t size);
+
 uint64_t df_bench_now_ns(void);
 
 /*! \brief Nanoseconds of CPU time used by the calling thread

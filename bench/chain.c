@@ -214,51 +214,6 @@ static bool find_script(char *buf, size_t size) {
   return access(buf, R_OK) == 0;
 }
 
-/* Runs the script with argv and reads its stdout into out (NUL-ended).
- * Returns the child's exit status, or -1 when it could not run. */
-static int run_child(char **argv, char *out, size_t size) {
-  int fds[2];
-  if (pipe(fds) != 0) {
-    return -1;
-  }
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  close(fds[1]);
-  size_t used = 0;
-  for (;;) {
-    ssize_t got = read(fds[0], out + used, size - 1 - used);
-    if (got > 0) {
-      used += (size_t)got;
-      if (used == size - 1) {
-        break;
-      }
-    } else if (got == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  out[used] = '\0';
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return -1;
-    }
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Fills rows[].twisted_ns from the script's "chain N ns" lines. Returns a
  * short reason when the baseline is unavailable, NULL when it ran. */
 static const char *run_twisted(const chain_config *c, bool quick,
@@ -281,7 +236,7 @@ static const char *run_twisted(const chain_config *c, bool quick,
     argv[argc++] = numbers[i];
   }
   argv[argc] = NULL;
-  int status = run_child(argv, out, sizeof out);
+  int status = df_bench_run_child(argv, NULL, NULL, out, sizeof out);
   if (status == 3) {
     return "Twisted is not importable by " DF_BENCH_PYTHON;
   }

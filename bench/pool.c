@@ -223,46 +223,16 @@ static int measure_uv(const pool_bench_params *p, pool_bench_result *out) {
   char *argv[] = {(char *)"deferred-bench", (char *)"pool",
                   (char *)"--uv-child", args[0], args[1], args[2], args[3],
                   args[4], args[5], NULL};
-  int fds[2];
-  if (pipe(fds) != 0)
-    return -1;
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    setenv("UV_THREADPOOL_SIZE", args[0], 1);
-    execv("/proc/self/exe", argv);
-    _exit(127);
-  }
-  close(fds[1]);
+  argv[0] = (char *)"/proc/self/exe";
   char line[1024];
-  size_t used = 0;
-  for (;;) {
-    ssize_t got = read(fds[0], line + used, sizeof line - 1 - used);
-    if (got > 0 && (used += (size_t)got) < sizeof line - 1)
-      continue;
-    if (got < 0 && errno == EINTR)
-      continue;
-    break;
-  }
-  line[used] = '\0';
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  int status = df_bench_run_child(argv, "UV_THREADPOOL_SIZE", args[0], line,
+                                  sizeof line);
   /* The result is the line that starts with "uv "; main() may print a
    * header before it. */
   const char *result = strncmp(line, "uv ", 3) == 0 ? line : strstr(line, "\nuv ");
   if (result != NULL && result[0] == '\n')
     result++;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || result == NULL ||
+  if (status != 0 || result == NULL ||
       sscanf(result, "uv %lf %lf %lf %lf %lf", &out->burst_jobs_per_s,
              &out->steady_jobs_per_s, &out->latency_p50_us,
              &out->latency_p99_us, &out->burst_preallocated_jobs_per_s) != 5)

@@ -882,19 +882,8 @@ int df_fire_at(df_deferred *d, df_result r, const char *file, int line) {
   return 0;
 }
 
-df_deferred *df_succeed(void *value, df_free_fn free) {
-  df_deferred *d = df_deferred_new_at(NULL, NULL, NULL, 0);
-  if (d == NULL) {
-    if (free != NULL)
-      free(value);
-    return NULL;
-  }
-  mark_fired(d, df_ok(value, free), NULL, 0);
-  return d;
-}
-
-df_deferred *df_fail_now(df_failure *f) {
-  df_result r = df_fail(f);
+/* A Deferred already fired with r; frees r when none can be made. */
+static df_deferred *fired_with(df_result r) {
   df_deferred *d = df_deferred_new_at(NULL, NULL, NULL, 0);
   if (d == NULL) {
     df_result_free(r);
@@ -903,6 +892,12 @@ df_deferred *df_fail_now(df_failure *f) {
   mark_fired(d, r, NULL, 0);
   return d;
 }
+
+df_deferred *df_succeed(void *value, df_free_fn free) {
+  return fired_with(df_ok(value, free));
+}
+
+df_deferred *df_fail_now(df_failure *f) { return fired_with(df_fail(f)); }
 
 df_deferred *df_maybe(df_maybe_fn fn, void *arg) {
   if (fn == NULL)
@@ -914,13 +909,7 @@ df_deferred *df_maybe(df_maybe_fn fn, void *arg) {
       return r.ptr; /* R10.4: the same Deferred, with the result's reference */
     r = misuse_failure(EMPTY, "df_maybe: fn returned a NULL Deferred");
   }
-  df_deferred *d = df_deferred_new_at(NULL, NULL, NULL, 0);
-  if (d == NULL) {
-    df_result_free(r);
-    return NULL;
-  }
-  mark_fired(d, r, NULL, 0);
-  return d;
+  return fired_with(r);
 }
 
 /* ------------------------------------------------------------ control */
