@@ -240,6 +240,8 @@ typedef struct df_debug_info {
  *  AlreadyCalled and unhandled-failure reports name both. Off (the default,
  *  unless the environment has DF_DEBUG=1), nothing is recorded. */
 DF_EXTERN void df_set_debugging(bool on);
+
+/*! \brief True while debug mode is on (df_set_debugging() or DF_DEBUG=1). */
 DF_EXTERN bool df_get_debugging(void);
 
 /*! Called for a Deferred released with an unhandled failure (S09). \p where
