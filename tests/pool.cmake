@@ -4,6 +4,8 @@
 if(TARGET deferred_pool_static)
   add_library(df_pool_test_support STATIC test_pool_support.c)
   target_link_libraries(df_pool_test_support PUBLIC df_test_support deferred_pool_static)
+  # tp_queue_empty() and tp_claim_pair() look into the pool's queue.
+  target_include_directories(df_pool_test_support PRIVATE ${PROJECT_SOURCE_DIR}/pool)
   df_warnings(df_pool_test_support)
 
   foreach(suite

@@ -102,9 +102,7 @@ static void test_s16_cancel_without_canceller_errbacks_cancelled(void) {
   df_cancel(d);
   CU_ASSERT(df_called(d));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<Cancelled>");
-  CU_ASSERT(dft_peek_is_failure(d, &DF_CANCELLED));
-  df_add_errback(d, dft_cb_none, NULL);
-  df_unref(d);
+  dft_release_failed(d, &DF_CANCELLED);
   dft_end();
 }
 
@@ -124,30 +122,35 @@ static void test_s16_canceller_that_does_not_fire_gives_cancelled(void) {
   dft_end();
 }
 
-static void test_s16_r7_4_canceller_that_callbacks_decides_the_outcome(void) {
-  dft_begin();
-  reset();
-  /* test_cancellerThatCallbacks. */
-  df_deferred *d = df_deferred_new(canceller_callbacks, NULL);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
-  df_cancel(d);
-  CU_ASSERT_EQUAL(canceller_calls, 1);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb='Callback Result'");
-  df_unref(d);
-  dft_end();
-}
+/* A canceller that fires the Deferred itself decides the outcome. */
+static const struct deciding_canceller {
+  df_canceller_fn canceller;
+  const char *trace;
+  const df_error_type *failed; /* the outcome's failure type; NULL: a value */
+} deciding_cancellers[] = {
+    /* test_cancellerThatCallbacks. */
+    {canceller_callbacks, "cb='Callback Result'", NULL},
+    /* test_cancellerThatErrbacks. */
+    {canceller_errbacks, "eb=<ValueError: generic>", &DFT_VALUE_ERROR},
+};
 
-static void test_s16_r7_4_canceller_that_errbacks_decides_the_outcome(void) {
-  dft_begin();
-  reset();
-  /* test_cancellerThatErrbacks. */
-  df_deferred *d = df_deferred_new(canceller_errbacks, NULL);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
-  df_cancel(d);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<ValueError: generic>");
-  df_add_errback(d, dft_cb_none, NULL);
-  df_unref(d);
-  dft_end();
+static void test_s16_r7_4_canceller_that_fires_decides_the_outcome(void) {
+  for (size_t i = 0;
+       i < sizeof deciding_cancellers / sizeof deciding_cancellers[0]; i++) {
+    const struct deciding_canceller *c = &deciding_cancellers[i];
+    dft_begin();
+    reset();
+    df_deferred *d = df_deferred_new(c->canceller, NULL);
+    df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
+    df_cancel(d);
+    CU_ASSERT_EQUAL(canceller_calls, 1);
+    CU_ASSERT_STRING_EQUAL(dft_trace_text(), c->trace);
+    if (c->failed != NULL)
+      dft_release_failed(d, c->failed);
+    else
+      df_unref(d);
+    dft_end();
+  }
 }
 
 static void test_s17_late_callback_after_cancel_is_swallowed_and_freed(void) {
@@ -163,9 +166,7 @@ static void test_s17_late_callback_after_cancel_is_swallowed_and_freed(void) {
   CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x")),
                   DF_EALREADY);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<Cancelled>");
-  CU_ASSERT(dft_peek_is_failure(d, &DF_CANCELLED));
-  df_add_errback(d, dft_cb_none, NULL);
-  df_unref(d);
+  dft_release_failed(d, &DF_CANCELLED);
   dft_end();
 }
 
@@ -226,9 +227,7 @@ static void test_s18_cancel_after_errback_changes_nothing(void) {
   df_cancel(d);
   CU_ASSERT_EQUAL(canceller_calls, 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<RuntimeError: first>");
-  CU_ASSERT(dft_peek_is_failure(d, &DFT_RUNTIME_ERROR));
-  df_add_errback(d, dft_cb_none, NULL);
-  df_unref(d);
+  dft_release_failed(d, &DFT_RUNTIME_ERROR);
   dft_end();
 }
 
@@ -464,8 +463,7 @@ static CU_TestInfo tests[] = {
     {"s15_canceller_may_drop_the_last_reference", test_s15_canceller_may_drop_the_last_reference},
     {"s16_cancel_without_canceller_errbacks_cancelled", test_s16_cancel_without_canceller_errbacks_cancelled},
     {"s16_canceller_that_does_not_fire_gives_cancelled", test_s16_canceller_that_does_not_fire_gives_cancelled},
-    {"s16_r7_4_canceller_that_callbacks_decides_the_outcome", test_s16_r7_4_canceller_that_callbacks_decides_the_outcome},
-    {"s16_r7_4_canceller_that_errbacks_decides_the_outcome", test_s16_r7_4_canceller_that_errbacks_decides_the_outcome},
+    {"s16_r7_4_canceller_that_fires_decides_the_outcome", test_s16_r7_4_canceller_that_fires_decides_the_outcome},
     {"s17_late_callback_after_cancel_is_swallowed_and_freed", test_s17_late_callback_after_cancel_is_swallowed_and_freed},
     {"s17_late_errback_after_cancel_is_swallowed_and_freed", test_s17_late_errback_after_cancel_is_swallowed_and_freed},
     {"s17_repeated_cancels_do_not_rearm_the_swallow", test_s17_repeated_cancels_do_not_rearm_the_swallow},

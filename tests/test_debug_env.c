@@ -24,15 +24,11 @@ static void test_debug_env_reports_name_creation_and_first_fire(void) {
   CU_ASSERT_EQUAL(df_callback(d, NULL, NULL), DF_EALREADY);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_already(), 1);
-  CU_ASSERT(dft_last_already()->has_where);
-  CU_ASSERT_EQUAL(dft_last_already()->created_line, created);
+  CU_ASSERT(dft_last_already()->where.has_where);
+  CU_ASSERT_EQUAL(dft_last_already()->where.created_line, created);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   const dft_unhandled_report *r = dft_last_unhandled();
-  CU_ASSERT(r->has_where);
-  CU_ASSERT(dft_path_is(r->created_file, "test_debug_env.c"));
-  CU_ASSERT_EQUAL(r->created_line, created);
-  CU_ASSERT(dft_path_is(r->fired_file, "test_debug_env.c"));
-  CU_ASSERT_EQUAL(r->fired_line, fired);
+  dft_assert_where(&r->where, "test_debug_env.c", created, fired);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
 }
 
@@ -43,7 +39,7 @@ static void test_debug_env_can_still_be_turned_off(void) {
   df_deferred *d = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "off"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  CU_ASSERT_FALSE(dft_last_unhandled()->has_where);
+  CU_ASSERT_FALSE(dft_last_unhandled()->where.has_where);
   dft_end();
 }
 

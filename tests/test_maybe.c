@@ -84,9 +84,7 @@ static void test_s12_deferred_failure_is_shared(void) {
   df_deferred *d1 = df_deferred_new(NULL, NULL);
   df_deferred *d2 = df_maybe(fn_deferred, d1);
   df_errback(d1, df_failure_new(&DFT_RUNTIME_ERROR, 0, "async"));
-  CU_ASSERT(dft_peek_is_failure(d2, &DFT_RUNTIME_ERROR));
-  df_add_errback(d2, dft_cb_none, NULL);
-  df_unref(d2);
+  dft_release_failed(d2, &DFT_RUNTIME_ERROR);
   df_unref(d1);
   dft_end();
 }
@@ -136,9 +134,7 @@ static void test_s12_null_function_gives_invalid_argument(void) {
   dft_begin();
   df_deferred *d = df_maybe(NULL, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-  CU_ASSERT(dft_peek_is_failure(d, &DF_INVALID_ARGUMENT));
-  df_add_errback(d, dft_cb_none, NULL);
-  df_unref(d);
+  dft_release_failed(d, &DF_INVALID_ARGUMENT);
   dft_end();
 }
 
@@ -180,9 +176,7 @@ static void test_s13_fail_now_is_already_failed(void) {
 static void test_s13_fail_now_null_gives_invalid_argument(void) {
   dft_begin();
   df_deferred *d = df_fail_now(NULL);
-  CU_ASSERT(dft_peek_is_failure(d, &DF_INVALID_ARGUMENT));
-  df_add_errback(d, dft_cb_none, NULL);
-  df_unref(d);
+  dft_release_failed(d, &DF_INVALID_ARGUMENT);
   dft_end();
 }
 

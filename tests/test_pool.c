@@ -35,14 +35,20 @@ static void run_until_fired(tp_outcome *outs, int n) {
   tp_run_until(outcomes_fired, &o);
 }
 
+/* Submits n jobs, the i-th on i: tp_work_fail for every i that is a
+ * multiple of \p fail_every (0: none), tp_work_value for the others. */
+static void submit_many(tp_outcome *outs, int n, int fail_every) {
+  for (int i = 0; i < n; i++)
+    tp_submit(fail_every > 0 && i % fail_every == 0 ? tp_work_fail
+                                                    : tp_work_value,
+              tp_arg_new(i, NULL), &outs[i]);
+}
+
 static void test_c1_values_fire_on_the_reactor_thread(void) {
   if (!tp_begin(4, 0))
     return;
   static tp_outcome outs[MANY];
-  for (int i = 0; i < MANY; i++)
-    tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
-                                     tp_arg_new(i, NULL), tp_arg_free),
-             &outs[i]);
+  submit_many(outs, MANY, 0);
   run_until_fired(outs, MANY);
   for (int i = 0; i < MANY; i++) {
     CU_ASSERT_EQUAL(outs[i].fired, 1);
@@ -105,9 +111,7 @@ static void test_s03_failure_of_work_runs_the_errbacks(void) {
   if (!tp_begin(2, 0))
     return;
   tp_outcome out;
-  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_fail, tp_arg_new(5, NULL),
-                                   tp_arg_free),
-           &out);
+  tp_submit(tp_work_fail, tp_arg_new(5, NULL), &out);
   tp_run_until_count(&out.fired, 1);
   CU_ASSERT_FALSE(out.success);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_ERROR);
@@ -156,10 +160,7 @@ static void test_fifo_order_with_one_thread(void) {
   if (!tp_begin(1, 0))
     return;
   static tp_outcome outs[MANY];
-  for (int i = 0; i < MANY; i++)
-    tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
-                                     tp_arg_new(i, NULL), tp_arg_free),
-             &outs[i]);
+  submit_many(outs, MANY, 0);
   run_until_fired(outs, MANY);
   /* One worker finishes jobs in queue order, and completions are delivered
    * in the order they finished. */
@@ -178,14 +179,10 @@ static void test_c1_jobs_behind_long_ones_run_on_other_threads(void) {
   tp_gate_init(&gate);
   tp_outcome held[THREADS - 1], free_job;
   for (int i = 0; i < THREADS - 1; i++) {
-    tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
-                                     tp_arg_new(i, &gate), tp_arg_free),
-             &held[i]);
+    tp_submit(tp_work_value, tp_arg_new(i, &gate), &held[i]);
     tp_gate_wait_entered(&gate, i + 1); /* each on a thread of its own */
   }
-  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
-                                   tp_arg_new(9, NULL), tp_arg_free),
-           &free_job);
+  tp_submit(tp_work_value, tp_arg_new(9, NULL), &free_job);
   tp_run_until_count(&free_job.fired, 1);
   CU_ASSERT_EQUAL(free_job.value, 27);
   for (int i = 0; i < THREADS - 1; i++)
@@ -283,9 +280,7 @@ static void test_null_arguments_give_failed_deferreds(void) {
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(out.message, "pool"));
-  tp_watch(df_defer_to_thread_full(tp.pool, NULL, tp_arg_new(1, NULL),
-                                   tp_arg_free),
-           &out);
+  tp_submit(NULL, tp_arg_new(1, NULL), &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(out.message, "fn"));
@@ -371,11 +366,7 @@ static void test_default_options_and_counters_add_up(void) {
   struct df_pool_stats s = tp_stats();
   CU_ASSERT_EQUAL(s.threads, DF_POOL_DEFAULT_THREADS);
   static tp_outcome outs[MANY];
-  for (int i = 0; i < MANY; i++)
-    tp_watch(df_defer_to_thread_full(tp.pool,
-                                     i % 4 == 0 ? tp_work_fail : tp_work_value,
-                                     tp_arg_new(i, NULL), tp_arg_free),
-             &outs[i]);
+  submit_many(outs, MANY, 4);
   s = tp_stats();
   CU_ASSERT_EQUAL(s.submitted, MANY);
   CU_ASSERT_EQUAL(s.submitted, s.queued + s.running + s.completed + s.cancelled);

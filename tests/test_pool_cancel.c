@@ -10,32 +10,59 @@
 #include "runner.h"
 #include "test_pool_support.h"
 
-/* Submits fn(arg) with tp_arg_free and watches it, keeping a reference of
- * the test's own so that it can cancel the Deferred later. */
-static df_deferred *submit_watched(df_work_fn fn, tp_arg *arg,
-                                   tp_outcome *out) {
-  df_deferred *d = df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-  df_ref(d);
-  tp_watch(d, out);
+/* Begins a test on a one-thread pool: submits a job held on \p gate and one
+ * queued behind it, both watched, and waits until the held job runs.
+ * Returns false when the pool could not be made (tp_begin). */
+static bool begin_blocked_pair(tp_gate *gate, df_deferred **blocker,
+                               tp_outcome *blocker_out, df_deferred **queued,
+                               tp_outcome *queued_out) {
+  if (!tp_begin(1, 0))
+    return false;
+  tp_gate_init(gate);
+  *blocker =
+      tp_submit_watched(tp_work_value, tp_arg_new(1, gate), blocker_out);
+  *queued = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), queued_out);
+  tp_gate_wait_entered(gate, 1); /* the only worker is busy with blocker */
+  return true;
+}
+
+/* Begins a test on a one-thread pool: submits fn(n) held on \p gate,
+ * watched, and waits until it runs. Returns the caller's reference, or NULL
+ * when the pool could not be made (tp_begin). */
+static df_deferred *begin_held(df_work_fn fn, long n, tp_gate *gate,
+                               tp_outcome *out) {
+  if (!tp_begin(1, 0))
+    return NULL;
+  tp_gate_init(gate);
+  df_deferred *d = tp_submit_watched(fn, tp_arg_new(n, gate), out);
+  tp_gate_wait_entered(gate, 1);
   return d;
 }
 
+/* Cancels \p d and asserts it failed with DF_CANCELLED at once and once. */
+static void cancel_fails_at_once(df_deferred *d, const tp_outcome *out) {
+  df_cancel(d);
+  CU_ASSERT_EQUAL(out->fired, 1);
+  CU_ASSERT_PTR_EQUAL(out->type, &DF_CANCELLED);
+}
+
+/* Drops the test's references to the two jobs and ends the test. */
+static void end_pair(df_deferred *a, df_deferred *b) {
+  df_unref(a);
+  df_unref(b);
+  tp_end();
+}
+
 static void test_s15_cancelled_queued_job_never_runs(void) {
-  if (!tp_begin(1, 0))
-    return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome blocker, queued;
-  df_deferred *a = submit_watched(tp_work_value, tp_arg_new(1, &gate), &blocker);
-  df_deferred *b = submit_watched(tp_work_value, tp_arg_new(2, NULL), &queued);
-  tp_gate_wait_entered(&gate, 1); /* the only worker is busy with a */
+  df_deferred *a, *b;
+  if (!begin_blocked_pair(&gate, &a, &blocker, &b, &queued))
+    return;
   CU_ASSERT_EQUAL(tp_stats().queued, 1);
 
-  df_cancel(b);
   /* S16: failed at once, without a round of the reactor. */
-  CU_ASSERT_EQUAL(queued.fired, 1);
-  CU_ASSERT_PTR_EQUAL(queued.type, &DF_CANCELLED);
+  cancel_fails_at_once(b, &queued);
   CU_ASSERT_EQUAL(tp_arg_frees(), 1); /* b's argument, released at once */
   struct df_pool_stats s = tp_stats();
   CU_ASSERT_EQUAL(s.queued, 0);
@@ -49,23 +76,17 @@ static void test_s15_cancelled_queued_job_never_runs(void) {
   s = tp_stats();
   CU_ASSERT_EQUAL(s.completed, 1);
   CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
-  df_unref(a);
-  df_unref(b);
-  tp_end();
+  end_pair(a, b);
 }
 
 static void test_s20_cancelled_running_job_fails_at_once_and_its_late_result_is_freed(void) {
-  if (!tp_begin(1, 0))
-    return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome out;
-  df_deferred *d = submit_watched(tp_work_value, tp_arg_new(5, &gate), &out);
-  tp_gate_wait_entered(&gate, 1);
+  df_deferred *d = begin_held(tp_work_value, 5, &gate, &out);
+  if (d == NULL)
+    return;
 
-  df_cancel(d);
-  CU_ASSERT_EQUAL(out.fired, 1);
-  CU_ASSERT_PTR_EQUAL(out.type, &DF_CANCELLED);
+  cancel_fails_at_once(d, &out);
   /* The work still uses its argument: it is not released yet. */
   CU_ASSERT_EQUAL(tp_args_live(), 1);
   struct df_pool_stats s = tp_stats();
@@ -88,13 +109,11 @@ static void test_s20_cancelled_running_job_fails_at_once_and_its_late_result_is_
 }
 
 static void test_s20_late_failure_of_a_cancelled_job_is_freed_unreported(void) {
-  if (!tp_begin(1, 0))
-    return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome out;
-  df_deferred *d = submit_watched(tp_work_fail, tp_arg_new(9, &gate), &out);
-  tp_gate_wait_entered(&gate, 1);
+  df_deferred *d = begin_held(tp_work_fail, 9, &gate, &out);
+  if (d == NULL)
+    return;
   df_cancel(d);
   tp_gate_open(&gate);
   tp_run_until_completed(1);
@@ -114,12 +133,10 @@ static void test_s20_cancel_between_finish_and_delivery(void) {
   if (!tp_begin(1, 0))
     return;
   tp_outcome out;
-  df_deferred *d = submit_watched(tp_work_value, tp_arg_new(1, NULL), &out);
+  df_deferred *d = tp_submit_watched(tp_work_value, tp_arg_new(1, NULL), &out);
   tp_wait(job_on_completion_list, tp.pool);
   CU_ASSERT_FALSE(df_called(d));
-  df_cancel(d);
-  CU_ASSERT_EQUAL(out.fired, 1);
-  CU_ASSERT_PTR_EQUAL(out.type, &DF_CANCELLED);
+  cancel_fails_at_once(d, &out);
   tp_run_until_completed(1);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_EQUAL(tp_values_live(), 0);
@@ -129,14 +146,11 @@ static void test_s20_cancel_between_finish_and_delivery(void) {
 }
 
 static void test_s14_cancel_twice_fires_once(void) {
-  if (!tp_begin(1, 0))
-    return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome blocker, queued;
-  df_deferred *a = submit_watched(tp_work_value, tp_arg_new(1, &gate), &blocker);
-  df_deferred *b = submit_watched(tp_work_value, tp_arg_new(2, NULL), &queued);
-  tp_gate_wait_entered(&gate, 1);
+  df_deferred *a, *b;
+  if (!begin_blocked_pair(&gate, &a, &blocker, &b, &queued))
+    return;
   df_cancel(b);
   df_cancel(b);
   df_cancel(a);
@@ -150,16 +164,14 @@ static void test_s14_cancel_twice_fires_once(void) {
   tp_run_until_completed(1);
   CU_ASSERT_EQUAL(queued.fired, 1);
   CU_ASSERT_EQUAL(blocker.fired, 1);
-  df_unref(a);
-  df_unref(b);
-  tp_end();
+  end_pair(a, b);
 }
 
 static void test_s18_cancel_after_delivery_changes_nothing(void) {
   if (!tp_begin(2, 0))
     return;
   tp_outcome out;
-  df_deferred *d = submit_watched(tp_work_value, tp_arg_new(4, NULL), &out);
+  df_deferred *d = tp_submit_watched(tp_work_value, tp_arg_new(4, NULL), &out);
   tp_run_until_count(&out.fired, 1);
   df_cancel(d);
   CU_ASSERT_EQUAL(out.fired, 1);
@@ -200,7 +212,7 @@ static void test_s15_cancel_from_a_callback_of_another_job(void) {
   df_add_callback(a, cancel_targets, &c);
   tp_watch(a, &first);
   for (int i = 0; i < 3; i++)
-    c.targets[i] = submit_watched(tp_work_value, tp_arg_new(10 + i, NULL),
+    c.targets[i] = tp_submit_watched(tp_work_value, tp_arg_new(10 + i, NULL),
                                   &later[i]);
   c.n = 3;
   tp_gate_open(&gate);
@@ -251,13 +263,11 @@ static void test_s29_timeout_on_a_running_job(void) {
 /* The late result of a cancelled running job is also freed when it arrives
  * during df_pool_close(). */
 static void test_s20_late_result_arriving_during_close_is_freed(void) {
-  if (!tp_begin(1, 0))
-    return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome out;
-  df_deferred *d = submit_watched(tp_work_value, tp_arg_new(8, &gate), &out);
-  tp_gate_wait_entered(&gate, 1);
+  df_deferred *d = begin_held(tp_work_value, 8, &gate, &out);
+  if (d == NULL)
+    return;
   df_cancel(d);
   tp_gate_open(&gate);
   CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
@@ -273,39 +283,6 @@ static void test_s20_late_result_arriving_during_close_is_freed(void) {
 
 /* ------------------------------------------------------------ claimed */
 
-static bool shared_queue_empty(void) {
-  pthread_mutex_lock(&tp.pool->mutex);
-  bool empty = df__pool_link_empty(&tp.pool->queue);
-  pthread_mutex_unlock(&tp.pool->mutex);
-  return empty;
-}
-
-static void assert_stats_add_up(void) {
-  struct df_pool_stats s = tp_stats();
-  CU_ASSERT_EQUAL(s.submitted,
-                  s.queued + s.running + s.completed + s.cancelled);
-}
-
-/* The only worker claims two jobs in one batch and starts the first, held
- * on \p gate: the second is claimed and not started. */
-static void claim_pair(tp_gate *gate, df_deferred **first,
-                       tp_outcome *first_out, df_deferred **second,
-                       tp_outcome *second_out) {
-  tp_holder h;
-  tp_hold_begin(&h);
-  *first = submit_watched(tp_work_value, tp_arg_new(1, gate), first_out);
-  *second = submit_watched(tp_work_value, tp_arg_new(2, NULL), second_out);
-  tp_hold_end(&h);
-  tp_gate_wait_entered(gate, 1);
-  /* White-box: the second job left the queue with the first, yet it has
-   * not started, so it still counts as queued. */
-  CU_ASSERT(shared_queue_empty());
-  struct df_pool_stats s = tp_stats();
-  CU_ASSERT_EQUAL(s.queued, 1);
-  CU_ASSERT_EQUAL(s.running, 1);
-  assert_stats_add_up();
-}
-
 /* S15 for a job a worker claimed in a batch but did not start: it never
  * runs, its Deferred fails with DF_CANCELLED at once and once, its argument
  * is released at once and once, and the counts add up throughout. */
@@ -313,22 +290,19 @@ static void test_s15_cancelled_claimed_job_never_runs(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome first, second;
   df_deferred *a, *b;
-  claim_pair(&gate, &a, &first, &b, &second);
+  tp_claim_pair(&gate, &a, &first, &b, &second);
   long frees = tp_arg_frees(); /* the holder's */
 
-  df_cancel(b);
-  CU_ASSERT_EQUAL(second.fired, 1);
-  CU_ASSERT_PTR_EQUAL(second.type, &DF_CANCELLED);
+  cancel_fails_at_once(b, &second);
   CU_ASSERT_EQUAL(tp_arg_frees(), frees + 1);
   struct df_pool_stats s = tp_stats();
   CU_ASSERT_EQUAL(s.queued, 0);
   CU_ASSERT_EQUAL(s.running, 1);
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.abandoned, 0);
-  assert_stats_add_up();
+  tp_assert_stats_add_up();
   df_cancel(b); /* fired already: nothing more */
   CU_ASSERT_EQUAL(second.fired, 1);
 
@@ -350,10 +324,8 @@ static void test_s15_cancelled_claimed_job_never_runs(void) {
   CU_ASSERT_EQUAL(s.completed, 3);
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
-  assert_stats_add_up();
-  df_unref(a);
-  df_unref(b);
-  tp_end();
+  tp_assert_stats_add_up();
+  end_pair(a, b);
 }
 
 /* The first job of a batch cancelled while it runs is abandoned as usual;
@@ -362,13 +334,10 @@ static void test_s20_cancel_running_job_of_a_batch_leaves_the_rest(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome first, second;
   df_deferred *a, *b;
-  claim_pair(&gate, &a, &first, &b, &second);
-  df_cancel(a);
-  CU_ASSERT_EQUAL(first.fired, 1);
-  CU_ASSERT_PTR_EQUAL(first.type, &DF_CANCELLED);
+  tp_claim_pair(&gate, &a, &first, &b, &second);
+  cancel_fails_at_once(a, &first);
   CU_ASSERT_EQUAL(tp_stats().abandoned, 1);
   CU_ASSERT_EQUAL(tp_stats().queued, 1);
   tp_gate_open(&gate);
@@ -381,10 +350,8 @@ static void test_s20_cancel_running_job_of_a_batch_leaves_the_rest(void) {
   struct df_pool_stats s = tp_stats();
   CU_ASSERT_EQUAL(s.cancelled, 0);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
-  assert_stats_add_up();
-  df_unref(a);
-  df_unref(b);
-  tp_end();
+  tp_assert_stats_add_up();
+  end_pair(a, b);
 }
 
 static CU_TestInfo tests[] = {

@@ -13,10 +13,6 @@
 #include "runner.h"
 #include "test_pool_support.h"
 
-static void submit(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  tp_watch(df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free), out);
-}
-
 /* Opens a gate from another thread once the pool has been told to stop,
  * i.e. once df_pool_close() has taken what it drops off the queue: the
  * job behind the gate then cannot let a worker reach the queue earlier. */
@@ -47,6 +43,27 @@ static void opener_start(opener *o, df_pool *p, tp_gate *g) {
   CU_ASSERT_EQUAL_FATAL(pthread_create(&o->thread, NULL, open_when_stopping, o), 0);
 }
 
+/* Closes the pool with \p mode while an opener lets \p gate go once the
+ * close has taken what it drops off the queue; asserts the close worked. */
+static void close_opening(tp_gate *gate, df_pool_close_mode mode) {
+  opener o;
+  opener_start(&o, tp.pool, gate);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, mode), 0);
+  pthread_join(o.thread, NULL);
+}
+
+/* On a one-thread pool: submits outs[0] as a job held on \p gate, then
+ * outs[1..n-1] queued behind it (odd ones run \p odd, even ones
+ * tp_work_value), and waits until the held job runs. */
+static void start_behind_gate(tp_gate *gate, tp_outcome *outs, int n,
+                              df_work_fn odd) {
+  tp_gate_init(gate);
+  tp_submit(tp_work_value, tp_arg_new(0, gate), &outs[0]);
+  for (int i = 1; i < n; i++)
+    tp_submit(i % 2 ? odd : tp_work_value, tp_arg_new(i, NULL), &outs[i]);
+  tp_gate_wait_entered(gate, 1);
+}
+
 /* ------------------------------------------------------------ backpressure */
 
 static void test_full_queue_refuses_at_once_with_pool_full(void) {
@@ -55,11 +72,11 @@ static void test_full_queue_refuses_at_once_with_pool_full(void) {
   tp_gate gate;
   tp_gate_init(&gate);
   tp_outcome running, q1, q2, refused;
-  submit(tp_work_value, tp_arg_new(1, &gate), &running);
+  tp_submit(tp_work_value, tp_arg_new(1, &gate), &running);
   tp_gate_wait_entered(&gate, 1); /* running jobs do not count */
-  submit(tp_work_value, tp_arg_new(2, NULL), &q1);
-  submit(tp_work_value, tp_arg_new(3, NULL), &q2);
-  submit(tp_work_value, tp_arg_new(4, NULL), &refused);
+  tp_submit(tp_work_value, tp_arg_new(2, NULL), &q1);
+  tp_submit(tp_work_value, tp_arg_new(3, NULL), &q2);
+  tp_submit(tp_work_value, tp_arg_new(4, NULL), &refused);
   CU_ASSERT_EQUAL(refused.fired, 1);
   CU_ASSERT_PTR_EQUAL(refused.type, &DF_POOL_FULL);
   CU_ASSERT_EQUAL(tp_arg_frees(), 1);
@@ -76,7 +93,7 @@ static void test_full_queue_refuses_at_once_with_pool_full(void) {
   CU_ASSERT_EQUAL(refused.fired, 1);
   /* Room again once the queue drained. */
   tp_outcome later;
-  submit(tp_work_value, tp_arg_new(5, NULL), &later);
+  tp_submit(tp_work_value, tp_arg_new(5, NULL), &later);
   tp_run_until_count(&later.fired, 1);
   CU_ASSERT_EQUAL(later.value, 15);
   tp_end();
@@ -88,20 +105,12 @@ static void test_full_queue_counts_claimed_jobs(void) {
   if (!tp_begin(1, 2))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
-  tp_holder h;
-  tp_hold_begin(&h);
   tp_outcome running, claimed, queued, refused;
-  submit(tp_work_value, tp_arg_new(1, &gate), &running);
-  submit(tp_work_value, tp_arg_new(2, NULL), &claimed);
-  tp_hold_end(&h);
-  tp_gate_wait_entered(&gate, 1);
-  pthread_mutex_lock(&tp.pool->mutex);
-  CU_ASSERT(df__pool_link_empty(&tp.pool->queue)); /* claimed, not queued */
-  pthread_mutex_unlock(&tp.pool->mutex);
-  submit(tp_work_value, tp_arg_new(3, NULL), &queued);
+  df_deferred *a, *b;
+  tp_claim_pair(&gate, &a, &running, &b, &claimed);
+  tp_submit(tp_work_value, tp_arg_new(3, NULL), &queued);
   CU_ASSERT_EQUAL(queued.fired, 0);
-  submit(tp_work_value, tp_arg_new(4, NULL), &refused);
+  tp_submit(tp_work_value, tp_arg_new(4, NULL), &refused);
   CU_ASSERT_EQUAL(refused.fired, 1);
   CU_ASSERT_PTR_EQUAL(refused.type, &DF_POOL_FULL);
   struct df_pool_stats s = tp_stats();
@@ -114,6 +123,8 @@ static void test_full_queue_counts_claimed_jobs(void) {
   CU_ASSERT(claimed.success);
   CU_ASSERT(queued.success);
   CU_ASSERT_EQUAL(tp_works_run(), 4); /* the holder and three jobs */
+  df_unref(a);
+  df_unref(b);
   tp_end();
 }
 
@@ -126,7 +137,7 @@ static void test_job_node_cache_is_bounded_by_the_queue(void) {
   for (int round = 0; round < ROUNDS; round++) {
     tp_outcome outs[4];
     for (int i = 0; i < 4; i++)
-      submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
+      tp_submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
     tp_run_until_completed(tp_stats().submitted);
   }
   CU_ASSERT(tp.pool->ncached <= 3 + 1);
@@ -140,17 +151,10 @@ static void test_close_drain_runs_every_queued_job(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
   enum { N = 20 };
   tp_outcome outs[N];
-  submit(tp_work_value, tp_arg_new(0, &gate), &outs[0]);
-  for (int i = 1; i < N; i++)
-    submit(i % 2 ? tp_work_fail : tp_work_value, tp_arg_new(i, NULL), &outs[i]);
-  tp_gate_wait_entered(&gate, 1);
-  opener o;
-  opener_start(&o, tp.pool, &gate);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
-  pthread_join(o.thread, NULL);
+  start_behind_gate(&gate, outs, N, tp_work_fail);
+  close_opening(&gate, DF_POOL_DRAIN);
   /* Everything fired inside the close, in order, with its own result. */
   for (int i = 0; i < N; i++) {
     CU_ASSERT_EQUAL(outs[i].fired, 1);
@@ -169,17 +173,10 @@ static void test_close_cancel_drops_queued_jobs_with_pool_closed(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
   enum { N = 6 };
   tp_outcome outs[N];
-  submit(tp_work_value, tp_arg_new(0, &gate), &outs[0]);
-  for (int i = 1; i < N; i++)
-    submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
-  tp_gate_wait_entered(&gate, 1);
-  opener o;
-  opener_start(&o, tp.pool, &gate);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
-  pthread_join(o.thread, NULL);
+  start_behind_gate(&gate, outs, N, tp_work_value);
+  close_opening(&gate, DF_POOL_CANCEL);
   /* The running job was waited for and delivered; the queued ones never
    * ran and failed with DF_POOL_CLOSED. */
   CU_ASSERT_EQUAL(outs[0].fired, 1);
@@ -196,40 +193,16 @@ static void test_close_cancel_drops_queued_jobs_with_pool_closed(void) {
   tp_end();
 }
 
-/* The only worker claims two jobs in one batch and starts the first, held
- * on \p gate; the second is claimed and not started. */
-static void claim_pair(tp_gate *gate, tp_outcome *first, df_deferred **second,
-                       tp_outcome *second_out) {
-  tp_holder h;
-  tp_hold_begin(&h);
-  submit(tp_work_value, tp_arg_new(1, gate), first);
-  *second = df_defer_to_thread_full(tp.pool, tp_work_value, tp_arg_new(2, NULL),
-                                    tp_arg_free);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(*second);
-  df_ref(*second);
-  tp_watch(*second, second_out);
-  tp_hold_end(&h);
-  tp_gate_wait_entered(gate, 1);
-  pthread_mutex_lock(&tp.pool->mutex);
-  CU_ASSERT(df__pool_link_empty(&tp.pool->queue)); /* claimed, not queued */
-  pthread_mutex_unlock(&tp.pool->mutex);
-  CU_ASSERT_EQUAL(tp_stats().queued, 1);
-}
-
 /* DF_POOL_CANCEL drops a job claimed by a worker and not started like a
  * queued one: it never runs and fails with DF_POOL_CLOSED, once. */
 static void test_close_cancel_drops_claimed_jobs_with_pool_closed(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
   tp_outcome running, claimed;
-  df_deferred *d;
-  claim_pair(&gate, &running, &d, &claimed);
-  opener o;
-  opener_start(&o, tp.pool, &gate);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
-  pthread_join(o.thread, NULL);
+  df_deferred *first, *d;
+  tp_claim_pair(&gate, &first, &running, &d, &claimed);
+  close_opening(&gate, DF_POOL_CANCEL);
   CU_ASSERT_EQUAL(running.fired, 1);
   CU_ASSERT(running.success);
   CU_ASSERT_EQUAL(claimed.fired, 1);
@@ -243,6 +216,7 @@ static void test_close_cancel_drops_claimed_jobs_with_pool_closed(void) {
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
   CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
+  df_unref(first);
   df_unref(d);
   tp_end();
 }
@@ -277,10 +251,7 @@ static void test_close_cancel_then_cancel_of_a_dropped_claimed_job(void) {
   tp_gate_wait_entered(&gate, 1);
   /* The worker finishes a, then drops b; a is delivered first, and its
    * callback cancels b before b's node is delivered. */
-  opener o;
-  opener_start(&o, tp.pool, &gate);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
-  pthread_join(o.thread, NULL);
+  close_opening(&gate, DF_POOL_CANCEL);
   CU_ASSERT_EQUAL(first.fired, 1);
   CU_ASSERT(first.success);
   CU_ASSERT_EQUAL(second.fired, 1);
@@ -302,7 +273,7 @@ static void test_submissions_after_close_fail_with_pool_closed(void) {
     return;
   CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
   tp_outcome out;
-  submit(tp_work_value, tp_arg_new(1, NULL), &out);
+  tp_submit(tp_work_value, tp_arg_new(1, NULL), &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_POOL_CLOSED);
   CU_ASSERT_EQUAL(tp_arg_frees(), 1);
@@ -317,20 +288,17 @@ static void test_free_of_an_open_pool_cancels_its_queue(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
-  tp_outcome running, queued;
-  submit(tp_work_value, tp_arg_new(1, &gate), &running);
-  submit(tp_work_value, tp_arg_new(2, NULL), &queued);
-  tp_gate_wait_entered(&gate, 1);
+  tp_outcome outs[2]; /* the running job, the queued one */
+  start_behind_gate(&gate, outs, 2, tp_work_value);
   opener o;
   opener_start(&o, tp.pool, &gate);
   CU_ASSERT_EQUAL(df_pool_free(tp.pool), 0);
   pthread_join(o.thread, NULL);
   tp.pool = NULL;
-  CU_ASSERT_EQUAL(running.fired, 1);
-  CU_ASSERT(running.success);
-  CU_ASSERT_EQUAL(queued.fired, 1);
-  CU_ASSERT_PTR_EQUAL(queued.type, &DF_POOL_CLOSED);
+  CU_ASSERT_EQUAL(outs[0].fired, 1);
+  CU_ASSERT(outs[0].success);
+  CU_ASSERT_EQUAL(outs[1].fired, 1);
+  CU_ASSERT_PTR_EQUAL(outs[1].type, &DF_POOL_CLOSED);
   tp_end();
 }
 
@@ -347,7 +315,7 @@ static df_result reenter_pool(df_result in, void *arg) {
   reentry *r = arg;
   r->free_rc = df_pool_free(tp.pool);
   r->close_rc = df_pool_close(tp.pool, DF_POOL_DRAIN);
-  submit(tp_work_value, tp_arg_new(99, NULL), &r->after_close);
+  tp_submit(tp_work_value, tp_arg_new(99, NULL), &r->after_close);
   return in;
 }
 
@@ -364,7 +332,7 @@ static void test_free_from_a_callback_is_busy_and_close_from_one_works(void) {
   df_add_callback(d, reenter_pool, &r);
   tp_watch(d, &first);
   for (int i = 0; i < N; i++)
-    submit(tp_work_value, tp_arg_new(i, NULL), &others[i]);
+    tp_submit(tp_work_value, tp_arg_new(i, NULL), &others[i]);
   tp_run_until_count(&first.fired, 1);
   CU_ASSERT_EQUAL(r.free_rc, DF_EBUSY);
   CU_ASSERT_EQUAL(r.close_rc, 0);
@@ -394,7 +362,7 @@ static void test_free_from_a_callback_run_by_a_cancel_is_busy(void) {
   tp_gate gate;
   tp_gate_init(&gate);
   tp_outcome running, queued;
-  submit(tp_work_value, tp_arg_new(1, &gate), &running);
+  tp_submit(tp_work_value, tp_arg_new(1, &gate), &running);
   df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
                                            tp_arg_new(2, NULL), tp_arg_free);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
@@ -476,7 +444,7 @@ static void test_pool_works_after_a_failed_start(void) {
   if (!tp_begin(2, 0))
     return;
   tp_outcome out;
-  submit(tp_work_value, tp_arg_new(2, NULL), &out);
+  tp_submit(tp_work_value, tp_arg_new(2, NULL), &out);
   tp_run_until_count(&out.fired, 1);
   CU_ASSERT_EQUAL(out.value, 6);
   tp_end();

@@ -3,6 +3,8 @@
 
 #include "test_pool_support.h"
 
+#include "pool_internal.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,4 +263,47 @@ void tp_hold_end(tp_holder *h) {
   tp_gate_open(&h->gate);
   tp_run_until_count(&h->out.fired, 1);
   CU_ASSERT(h->out.success);
+}
+
+/* ------------------------------------------------------------ batches */
+
+void tp_submit(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
+  tp_watch(df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free), out);
+}
+
+df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
+  df_deferred *d = df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  df_ref(d);
+  tp_watch(d, out);
+  return d;
+}
+
+bool tp_queue_empty(void) {
+  pthread_mutex_lock(&tp.pool->mutex);
+  bool empty = df__pool_link_empty(&tp.pool->queue);
+  pthread_mutex_unlock(&tp.pool->mutex);
+  return empty;
+}
+
+void tp_assert_stats_add_up(void) {
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.submitted,
+                  s.queued + s.running + s.completed + s.cancelled);
+}
+
+void tp_claim_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
+                   df_deferred **second, tp_outcome *second_out) {
+  tp_gate_init(gate);
+  tp_holder h;
+  tp_hold_begin(&h);
+  *first = tp_submit_watched(tp_work_value, tp_arg_new(1, gate), first_out);
+  *second = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), second_out);
+  tp_hold_end(&h);
+  tp_gate_wait_entered(gate, 1);
+  CU_ASSERT(tp_queue_empty());
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.queued, 1);
+  CU_ASSERT_EQUAL(s.running, 1);
+  tp_assert_stats_add_up();
 }

@@ -141,4 +141,27 @@ void tp_hold_begin(tp_holder *h);
 /* Lets the worker go and runs the reactor until the holding job fired. */
 void tp_hold_end(tp_holder *h);
 
+/* ------------------------------------------------------------ batches */
+
+/* Submits fn(arg) with tp_arg_free and watches it (tp_watch). */
+void tp_submit(df_work_fn fn, tp_arg *arg, tp_outcome *out);
+
+/* Submits fn(arg) with tp_arg_free and watches it (tp_watch), keeping a
+ * reference for the caller, who drops it with df_unref(). */
+df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out);
+
+/* White-box: true when the pool's shared queue holds no job (jobs claimed
+ * by a worker have left it). */
+bool tp_queue_empty(void);
+
+/* Asserts submitted == queued + running + completed + cancelled. */
+void tp_assert_stats_add_up(void);
+
+/* On a one-thread pool, behind a holder: the only worker claims two jobs in
+ * one batch and starts the first, held on \p gate (initialised here); the
+ * second is claimed and not started, so it still counts as queued (this is
+ * asserted). Both are watched; the caller owns a reference to each. */
+void tp_claim_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
+                   df_deferred **second, tp_outcome *second_out);
+
 #endif

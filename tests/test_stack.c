@@ -17,10 +17,11 @@ static void *trampoline(void *arg) {
   return NULL;
 }
 
-/* Runs \p fn on a fresh thread with a 256 KiB stack and waits for it. The
- * calling thread is blocked meanwhile, so CUnit is used by one thread at a
- * time. */
+/* Runs \p fn, between dft_begin() and dft_end(), on a fresh thread with a
+ * 256 KiB stack and waits for it. The calling thread is blocked meanwhile,
+ * so CUnit is used by one thread at a time. */
 static void on_small_stack(void (*fn)(void)) {
+  dft_begin();
   pthread_attr_t attr;
   pthread_t thread;
   job j = {fn};
@@ -29,6 +30,7 @@ static void on_small_stack(void (*fn)(void)) {
   CU_ASSERT_EQUAL_FATAL(pthread_create(&thread, &attr, trampoline, &j), 0);
   pthread_join(thread, NULL);
   pthread_attr_destroy(&attr);
+  dft_end();
 }
 
 static long counter;
@@ -37,6 +39,24 @@ static df_result cb_count(df_result in, void *arg) {
   (void)arg;
   counter++;
   return in;
+}
+
+/* A tower of DEPTH + 1 Deferreds (each made with \p canceller), each fired
+ * and waiting on the one below; every outer reference but the outermost's
+ * is dropped. Stores a reference to the innermost (unfired) in
+ * \p innermost and returns the outermost. */
+static df_deferred *waiting_tower(df_canceller_fn canceller,
+                                  df_deferred **innermost) {
+  *innermost = df_deferred_new(canceller, NULL);
+  df_deferred *inner = df_ref(*innermost);
+  for (long i = 0; i < DEPTH; i++) {
+    df_deferred *outer = df_deferred_new(canceller, NULL);
+    df_add_callback(outer, dft_cb_wait, inner);
+    df_callback(outer, NULL, NULL);
+    df_unref(inner);
+    inner = outer;
+  }
+  return inner;
 }
 
 /* ------------------------------------------------------------ S26 */
@@ -76,23 +96,14 @@ static void million_waiting_deferreds(void) {
 }
 
 static void test_s26_r5_9_million_waiting_deferreds_on_small_stack(void) {
-  dft_begin();
   on_small_stack(million_waiting_deferreds);
-  dft_end();
 }
 
 static void million_deep_failure(void) {
   /* The same depth with a failure travelling up and every outer reference
    * dropped first: the chain frees itself as it unwinds. */
-  df_deferred *innermost = df_deferred_new(NULL, NULL);
-  df_deferred *inner = df_ref(innermost);
-  for (long i = 0; i < DEPTH; i++) {
-    df_deferred *outer = df_deferred_new(NULL, NULL);
-    df_add_callback(outer, dft_cb_wait, inner);
-    df_callback(outer, NULL, NULL);
-    df_unref(inner);
-    inner = outer;
-  }
+  df_deferred *innermost;
+  df_deferred *inner = waiting_tower(NULL, &innermost);
   df_add_errback(inner, dft_cb_trace, DFT_S("outermost"));
   df_add_errback(inner, dft_cb_none, NULL);
   df_unref(inner);
@@ -102,9 +113,7 @@ static void million_deep_failure(void) {
 }
 
 static void test_s26_r5_9_million_deep_failure_on_small_stack(void) {
-  dft_begin();
   on_small_stack(million_deep_failure);
-  dft_end();
 }
 
 static void million_callbacks(void) {
@@ -119,9 +128,7 @@ static void million_callbacks(void) {
 }
 
 static void test_s02_million_callbacks_on_one_deferred_on_small_stack(void) {
-  dft_begin();
   on_small_stack(million_callbacks);
-  dft_end();
 }
 
 static void million_discarded_steps(void) {
@@ -133,9 +140,7 @@ static void million_discarded_steps(void) {
 }
 
 static void test_s01_million_steps_discarded_on_small_stack(void) {
-  dft_begin();
   on_small_stack(million_discarded_steps);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ R7.9 */
@@ -150,15 +155,8 @@ static void canceller_count(df_deferred *d, void *arg) {
 
 static void cancel_through_long_chain(void) {
   canceller_calls = 0;
-  df_deferred *innermost = df_deferred_new(canceller_count, NULL);
-  df_deferred *inner = df_ref(innermost);
-  for (long i = 0; i < DEPTH; i++) {
-    df_deferred *outer = df_deferred_new(canceller_count, NULL);
-    df_add_callback(outer, dft_cb_wait, inner);
-    df_callback(outer, NULL, NULL);
-    df_unref(inner);
-    inner = outer;
-  }
+  df_deferred *innermost;
+  df_deferred *inner = waiting_tower(canceller_count, &innermost);
   df_add_errback(inner, dft_cb_trace, DFT_S("outermost"));
   df_add_errback(inner, dft_cb_none, NULL);
   df_cancel(inner);
@@ -171,9 +169,7 @@ static void cancel_through_long_chain(void) {
 }
 
 static void test_s19_r7_9_cancel_through_million_waiting_on_small_stack(void) {
-  dft_begin();
   on_small_stack(cancel_through_long_chain);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S28 */
@@ -195,9 +191,7 @@ static void million_explicit_links(void) {
 }
 
 static void test_s28_r6_3_million_explicit_links_on_small_stack(void) {
-  dft_begin();
   on_small_stack(million_explicit_links);
-  dft_end();
 }
 
 static void deep_failure_causes(void) {
@@ -211,9 +205,7 @@ static void deep_failure_causes(void) {
 }
 
 static void test_s25_million_nested_causes_released_on_small_stack(void) {
-  dft_begin();
   on_small_stack(deep_failure_causes);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {

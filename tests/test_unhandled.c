@@ -21,7 +21,7 @@ static void test_s09_released_with_unhandled_failure_reports_once(void) {
   CU_ASSERT_STRING_EQUAL(r->message, "nobody handled me");
   CU_ASSERT(dft_path_is(r->file, "test_unhandled.c"));
   CU_ASSERT_EQUAL(r->line, line);
-  CU_ASSERT_FALSE(r->has_where); /* debug mode off */
+  CU_ASSERT_FALSE(r->where.has_where); /* debug mode off */
   dft_end();
 }
 
@@ -243,12 +243,7 @@ static void test_debug_unhandled_report_names_creation_and_first_fire(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   const dft_unhandled_report *r = dft_last_unhandled();
-  CU_ASSERT(r->has_where);
-  CU_ASSERT(dft_path_is(r->created_file, "test_unhandled.c"));
-  CU_ASSERT_EQUAL(r->created_line, created);
-  CU_ASSERT(r->has_fired);
-  CU_ASSERT(dft_path_is(r->fired_file, "test_unhandled.c"));
-  CU_ASSERT_EQUAL(r->fired_line, fired);
+  dft_assert_where(&r->where, "test_unhandled.c", created, fired);
   dft_end();
 }
 
@@ -260,10 +255,10 @@ static void test_debug_fire_at_records_the_given_place(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   const dft_unhandled_report *r = dft_last_unhandled();
-  CU_ASSERT_STRING_EQUAL(r->created_file, "made.c");
-  CU_ASSERT_EQUAL(r->created_line, 11);
-  CU_ASSERT_STRING_EQUAL(r->fired_file, "fired.c");
-  CU_ASSERT_EQUAL(r->fired_line, 22);
+  CU_ASSERT_STRING_EQUAL(r->where.created_file, "made.c");
+  CU_ASSERT_EQUAL(r->where.created_line, 11);
+  CU_ASSERT_STRING_EQUAL(r->where.fired_file, "fired.c");
+  CU_ASSERT_EQUAL(r->where.fired_line, 22);
   dft_end();
 }
 
@@ -278,12 +273,7 @@ static void test_debug_already_called_report_names_all_three_places(void) {
   CU_ASSERT_EQUAL(df_callback(d, dft_str("second"), dft_str_free), DF_EALREADY);
   CU_ASSERT_EQUAL(dft_take_already(), 1);
   const dft_already_report *r = dft_last_already();
-  CU_ASSERT(r->has_where);
-  CU_ASSERT(dft_path_is(r->created_file, "test_unhandled.c"));
-  CU_ASSERT_EQUAL(r->created_line, created);
-  CU_ASSERT(r->has_fired);
-  CU_ASSERT(dft_path_is(r->fired_file, "test_unhandled.c"));
-  CU_ASSERT_EQUAL(r->fired_line, fired);
+  dft_assert_where(&r->where, "test_unhandled.c", created, fired);
   CU_ASSERT(dft_path_is(r->file, "test_unhandled.c"));
   CU_ASSERT_EQUAL(r->line, refused);
   CU_ASSERT(dft_peek_is_value(d, "first"));
@@ -301,10 +291,10 @@ static void test_debug_first_fire_is_kept_after_refused_fires(void) {
   CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "3rd")),
                   DF_EALREADY);
   CU_ASSERT_EQUAL(dft_take_already(), 2);
-  CU_ASSERT_EQUAL(dft_last_already()->fired_line, fired);
+  CU_ASSERT_EQUAL(dft_last_already()->where.fired_line, fired);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  CU_ASSERT_EQUAL(dft_last_unhandled()->fired_line, fired);
+  CU_ASSERT_EQUAL(dft_last_unhandled()->where.fired_line, fired);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "first");
   dft_end();
 }
@@ -319,7 +309,7 @@ static void test_debug_off_reports_have_no_place(void) {
   CU_ASSERT_EQUAL(dft_take_already(), 0);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  CU_ASSERT_FALSE(dft_last_unhandled()->has_where);
+  CU_ASSERT_FALSE(dft_last_unhandled()->where.has_where);
   dft_end();
 }
 
@@ -333,10 +323,10 @@ static void test_debug_applies_to_deferreds_created_from_now_on(void) {
   df_errback(during, df_failure_new(&DFT_RUNTIME_ERROR, 0, "during"));
   df_unref(before);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  CU_ASSERT_FALSE(dft_last_unhandled()->has_where);
+  CU_ASSERT_FALSE(dft_last_unhandled()->where.has_where);
   df_unref(during);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  CU_ASSERT(dft_last_unhandled()->has_where);
+  CU_ASSERT(dft_last_unhandled()->where.has_where);
   dft_end();
 }
 

@@ -94,18 +94,23 @@ const char *dft_stderr_end(void);
 
 /* ------------------------------------------------------------ reports */
 
+/* Where a Deferred was made and fired, as a debug-mode report gives it. */
+typedef struct dft_where_report {
+  bool has_where; /* false when debug mode was off */
+  char created_file[256];
+  int created_line;
+  bool has_fired;
+  char fired_file[256];
+  int fired_line;
+} dft_where_report;
+
 typedef struct dft_unhandled_report {
   const df_error_type *type;
   int code;
   char message[256];
   char file[256];
   int line;
-  bool has_where;
-  char created_file[256];
-  int created_line;
-  bool has_fired;
-  char fired_file[256];
-  int fired_line;
+  dft_where_report where;
 } dft_unhandled_report;
 
 /* Unhandled-failure reports since the last take; the count is reset. */
@@ -114,12 +119,7 @@ int dft_take_unhandled(void);
 const dft_unhandled_report *dft_last_unhandled(void);
 
 typedef struct dft_already_report {
-  bool has_where;
-  char created_file[256];
-  int created_line;
-  bool has_fired;
-  char fired_file[256];
-  int fired_line;
+  dft_where_report where;
   char file[256]; /* where the refused fire was made */
   int line;
 } dft_already_report;
@@ -133,6 +133,11 @@ void dft_hooks_install(void);
 
 /* True when \p path ends with \p base (a file name). */
 bool dft_path_is(const char *path, const char *base);
+
+/* Asserts that \p w names a Deferred made at \p base:\p created_line and
+ * first fired at \p base:\p fired_line (base: a file name, dft_path_is). */
+void dft_assert_where(const dft_where_report *w, const char *base,
+                      int created_line, int fired_line);
 
 /* ------------------------------------------------------------ steps */
 
@@ -156,5 +161,9 @@ df_result dft_cb_none(df_result in, void *arg);
 bool dft_peek_is_value(const df_deferred *d, const char *text);
 bool dft_peek_is_none(const df_deferred *d);
 bool dft_peek_is_failure(const df_deferred *d, const df_error_type *type);
+
+/* Asserts that \p d holds a failure of \p type, then handles it (so that it
+ * is not reported as unhandled) and drops the caller's reference to \p d. */
+void dft_release_failed(df_deferred *d, const df_error_type *type);
 
 #endif

@@ -166,6 +166,19 @@ static void copy(char *dst, size_t cap, const char *src) {
   snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
+/* Both reports say where the Deferred was made and fired the same way;
+ * \p w is left zeroed (has_where false) when debug mode was off. */
+static void copy_where(dft_where_report *w, const df_debug_info *where) {
+  w->has_where = where != NULL;
+  if (where == NULL)
+    return;
+  copy(w->created_file, sizeof w->created_file, where->created_file);
+  w->created_line = where->created_line;
+  w->has_fired = where->fired_file != NULL;
+  copy(w->fired_file, sizeof w->fired_file, where->fired_file);
+  w->fired_line = where->fired_line;
+}
+
 static void on_unhandled(const df_failure *f, const df_debug_info *where,
                          void *arg) {
   (void)arg;
@@ -176,14 +189,7 @@ static void on_unhandled(const df_failure *f, const df_debug_info *where,
   copy(r->message, sizeof r->message, df_failure_message(f));
   copy(r->file, sizeof r->file, df_failure_file(f));
   r->line = df_failure_line(f);
-  r->has_where = where != NULL;
-  if (where != NULL) {
-    copy(r->created_file, sizeof r->created_file, where->created_file);
-    r->created_line = where->created_line;
-    r->has_fired = where->fired_file != NULL;
-    copy(r->fired_file, sizeof r->fired_file, where->fired_file);
-    r->fired_line = where->fired_line;
-  }
+  copy_where(&r->where, where);
   unhandled_count++;
 }
 
@@ -192,14 +198,7 @@ static void on_already(const df_debug_info *where, const char *file, int line,
   (void)arg;
   dft_already_report *r = &already_last;
   memset(r, 0, sizeof *r);
-  r->has_where = where != NULL;
-  if (where != NULL) {
-    copy(r->created_file, sizeof r->created_file, where->created_file);
-    r->created_line = where->created_line;
-    r->has_fired = where->fired_file != NULL;
-    copy(r->fired_file, sizeof r->fired_file, where->fired_file);
-    r->fired_line = where->fired_line;
-  }
+  copy_where(&r->where, where);
   copy(r->file, sizeof r->file, file);
   r->line = line;
   already_count++;
@@ -231,6 +230,16 @@ bool dft_path_is(const char *path, const char *base) {
   if (n < b || strcmp(path + n - b, base) != 0)
     return false;
   return n == b || path[n - b - 1] == '/';
+}
+
+void dft_assert_where(const dft_where_report *w, const char *base,
+                      int created_line, int fired_line) {
+  CU_ASSERT(w->has_where);
+  CU_ASSERT(dft_path_is(w->created_file, base));
+  CU_ASSERT_EQUAL(w->created_line, created_line);
+  CU_ASSERT(w->has_fired);
+  CU_ASSERT(dft_path_is(w->fired_file, base));
+  CU_ASSERT_EQUAL(w->fired_line, fired_line);
 }
 
 void dft_capture_reset(void) {

@@ -73,3 +73,9 @@ bool dft_peek_is_failure(const df_deferred *d, const df_error_type *type) {
   return df_peek(d, &r) && df_result_kind(r) == DF_FAILURE &&
          df_failure_type(r.ptr) == type;
 }
+
+void dft_release_failed(df_deferred *d, const df_error_type *type) {
+  CU_ASSERT(dft_peek_is_failure(d, type));
+  df_add_errback(d, dft_cb_none, NULL);
+  df_unref(d);
+}
