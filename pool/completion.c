@@ -64,7 +64,9 @@ static void deliver(df_pool *p, df__pool_job *job) {
   default:
     break;
   }
-  df_result r = job->result;
+  /* Checked first: a Deferred returned by the work fails the job, and is
+   * counted as the failure it becomes. */
+  df_result r = job->abandoned ? job->result : checked_result(job->result);
   p->completed++;
   df__pool_update_outstanding(p);
   if (df_result_is_failure(r))
@@ -72,7 +74,7 @@ static void deliver(df_pool *p, df__pool_job *job) {
   if (job->abandoned)
     df_result_free(r);
   else
-    df_fire(job->d, checked_result(r));
+    df_fire(job->d, r);
   df__pool_job_release_arg(job);
   df_deferred *d = job->d;
   df__pool_job_put(p, job);

@@ -71,18 +71,25 @@ void df__pool_job_release_arg(df__pool_job *job) {
 /* Drops a job that never started (df_cancel() or DF_POOL_CANCEL): it never
  * runs, its Deferred fails with \p f, its argument is released. The job is
  * off the queue, or out of CLAIMED for good (the worker then still holds
- * the node, \p keep_node, and hands it back through the completion list). */
+ * the node, \p keep_node, and hands it back through the completion list).
+ * The node is not touched once the callbacks ran: with \p keep_node, a
+ * df_pool_close() called from one of them delivers the node the worker
+ * handed back, which recycles or frees it. */
 void df__pool_drop_job(df_pool *p, df__pool_job *job, df_failure *f,
                        bool keep_node) {
   df_deferred *d = job->d;
+  df_arg_free_fn arg_free = job->arg_free;
+  void *arg = job->arg;
   job->d = NULL;
+  job->arg_free = NULL;
+  if (!keep_node)
+    df__pool_job_put(p, job);
   p->cancelled++;
   df__pool_update_outstanding(p);
   p->delivering++; /* the callbacks below must not free the pool under us */
   df_errback(d, f);
-  df__pool_job_release_arg(job);
-  if (!keep_node)
-    df__pool_job_put(p, job);
+  if (arg_free != NULL)
+    arg_free(arg);
   p->delivering--;
   df_unref(d);
 }

@@ -264,6 +264,10 @@ static void test_work_returning_a_deferred_fails_invalid_argument(void) {
   tp_run_until_count(&out.fired, 1);
   CU_ASSERT_FALSE(out.success);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
+  /* The Deferred failed, so the counters say so. */
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, 1);
+  CU_ASSERT_EQUAL(s.failed, 1);
   df_unref(inner);
   tp_end();
 }

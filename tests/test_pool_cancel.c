@@ -354,6 +354,68 @@ static void test_s20_cancel_running_job_of_a_batch_leaves_the_rest(void) {
   end_pair(a, b);
 }
 
+/* Jobs that finished and wait on the completion list (white-box). */
+static bool done_holds(void *arg) {
+  size_t n = 0;
+  for (df__pool_job *j = atomic_load(&tp.pool->done); j != NULL; j = j->next)
+    n++;
+  return n >= *(const size_t *)arg;
+}
+
+/* Submits a job and waits until its worker handed it back, undelivered. */
+static void finish_undelivered(tp_outcome *out, size_t nth) {
+  tp_submit(tp_work_value, tp_arg_new((long)nth, NULL), out);
+  tp_wait(done_holds, &nth);
+}
+
+/* The errback of the claimed job: lets the running job go and closes the
+ * pool, which hands the cancelled node back while the cancel still runs. */
+static df_result close_from_errback(df_result in, void *arg) {
+  tp_gate_open(arg);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  return in;
+}
+
+/* S15 for a claimed job whose errback closes the pool: the close delivers
+ * the node the worker handed back, and with the node cache full (a queue
+ * limit of 2, more nodes finished than it keeps) that frees the node. The
+ * cancel must not touch it afterwards; the argument is released once. */
+static void test_s15_cancelled_claimed_job_closing_the_pool(void) {
+  if (!tp_begin(1, 2))
+    return;
+  tp_outcome early[3];
+  for (size_t i = 0; i < 3; i++)
+    finish_undelivered(&early[i], i + 1);
+  tp_holder h;
+  tp_hold_begin(&h);
+  tp_gate gate;
+  tp_gate_init(&gate);
+  tp_outcome first, second;
+  df_deferred *a =
+      tp_submit_watched(tp_work_value, tp_arg_new(1, &gate), &first);
+  df_deferred *b = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL),
+                                     &second);
+  df_add_both(b, close_from_errback, &gate);
+  tp_gate_open(&h.gate); /* the worker claims both, starts the first */
+  tp_gate_wait_entered(&gate, 1);
+  CU_ASSERT_EQUAL(tp_stats().queued, 1);
+
+  cancel_fails_at_once(b, &second);
+  CU_ASSERT_EQUAL(first.fired, 1);
+  CU_ASSERT(first.success);
+  CU_ASSERT_EQUAL(h.out.fired, 1);
+  for (size_t i = 0; i < 3; i++)
+    CU_ASSERT_EQUAL(early[i].fired, 1);
+  CU_ASSERT_EQUAL(tp_works_run(), 5); /* three, the holder, the first */
+  CU_ASSERT_EQUAL(tp_args_live(), 0);
+  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(s.completed, 5);
+  CU_ASSERT_EQUAL(s.cancelled, 1);
+  CU_ASSERT_EQUAL(s.queued + s.running, 0);
+  tp_assert_stats_add_up();
+  end_pair(a, b);
+}
+
 static CU_TestInfo tests[] = {
     {"s15_cancelled_queued_job_never_runs",
      test_s15_cancelled_queued_job_never_runs},
@@ -375,6 +437,8 @@ static CU_TestInfo tests[] = {
      test_s15_cancelled_claimed_job_never_runs},
     {"s20_cancel_running_job_of_a_batch_leaves_the_rest",
      test_s20_cancel_running_job_of_a_batch_leaves_the_rest},
+    {"s15_cancelled_claimed_job_closing_the_pool",
+     test_s15_cancelled_claimed_job_closing_the_pool},
     CU_TEST_INFO_NULL,
 };
 
