@@ -23,6 +23,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <deferred/alloc.h>
 #include <stdint.h>
 
 /*! The machine-readable sink: one JSON document per run. Opaque. */

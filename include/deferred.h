@@ -9,6 +9,7 @@
 #define DEFERRED_H
 
 #include "deferred/error.h"
+#include "deferred/alloc.h"
 #include "deferred/failure.h"
 #include "deferred/result.h"
 #include "deferred/deferred.h"

@@ -1,9 +1,11 @@
-/* The allocator hook: one place every allocation of the library goes through,
- * so embedders can route memory and tests can fail the n-th allocation. */
+/* The allocator hook: one place every allocation of the deferred libraries
+ * goes through, so embedders can route memory and tests can fail the n-th
+ * allocation. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "deferred/error.h"
+#include "deferred/alloc.h"
 #include "internal.h"
 
 static void *(*malloc_impl)(size_t) = malloc;
@@ -27,9 +29,9 @@ int df_replace_allocator(void *(*malloc_fn)(size_t),
   return 0;
 }
 
-void *df__malloc(size_t size) { return malloc_impl(size); }
+void *df_malloc(size_t size) { return malloc_impl(size); }
 
-void *df__calloc(size_t count, size_t size) {
+void *df_calloc(size_t count, size_t size) {
   if (size != 0 && count > SIZE_MAX / size)
     return NULL;
   void *p = malloc_impl(count * size);
@@ -38,14 +40,14 @@ void *df__calloc(size_t count, size_t size) {
   return p;
 }
 
-void *df__realloc(void *ptr, size_t size) { return realloc_impl(ptr, size); }
+void *df_realloc(void *ptr, size_t size) { return realloc_impl(ptr, size); }
 
-void df__free(void *ptr) {
+void df_free(void *ptr) {
   if (ptr != NULL)
     free_impl(ptr);
 }
 
-char *df__strdup(const char *s) {
+char *df_strdup(const char *s) {
   size_t len = strlen(s) + 1;
   char *copy = malloc_impl(len);
   if (copy != NULL)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deferred/alloc.h"
 #include "deferred/deferred.h"
 #include "deferred/failure.h"
 #include "deferred/result.h"
@@ -22,13 +23,14 @@
 #define DF__CONTAINER_OF(ptr, type, field)                                     \
   ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
 
-/* alloc.c: every allocation of the library goes through these, so that
- * df_replace_allocator() sees all of them. */
-DF__HIDDEN void *df__malloc(size_t size);
-DF__HIDDEN void *df__calloc(size_t count, size_t size);
-DF__HIDDEN void *df__realloc(void *ptr, size_t size);
-DF__HIDDEN void df__free(void *ptr);
-DF__HIDDEN char *df__strdup(const char *s);
+/* alloc.c: every allocation of the library goes through the public
+ * allocator (deferred/alloc.h), so that df_replace_allocator() sees all of
+ * them; the core's files use these short names. */
+#define df__malloc df_malloc
+#define df__calloc df_calloc
+#define df__realloc df_realloc
+#define df__free df_free
+#define df__strdup df_strdup
 
 /* debug.c: debug mode and the two reports. */
 DF__HIDDEN extern int df__debugging;

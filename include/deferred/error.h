@@ -1,5 +1,5 @@
 /*! \file deferred/error.h
- *  \brief Synchronous error codes, the export macro and the allocator hook.
+ *  \brief Synchronous error codes and the export macro.
  *
  *  Every function of the library that can fail synchronously returns 0 or a
  *  negative code. The codes below are `-errno` values where an errno exists,
@@ -57,22 +57,6 @@ DF_EXTERN const char *df_strerror(int code);
 /*! \brief The symbolic name of \p code ("DF_EINVAL", "DF_OK", or "unknown").
  *  \return a static string; never NULL. Thread-safe. */
 DF_EXTERN const char *df_err_name(int code);
-
-/*! \brief Replaces the allocator used for every allocation the core library
- *  (libdeferred: failures, Deferreds, lists, the reactor) makes. The pool and
- *  the DNS layer allocate with the C library's malloc().
- *
- *  Intended for embedding and for fault-injection tests (fail the n-th
- *  allocation). Call it before the library allocates anything, or after
- *  everything it allocated has been freed: memory must be released by the
- *  allocator that made it.
- *  \param malloc_fn, realloc_fn, free_fn all three or none: passing three
- *         NULLs restores the C library's functions.
- *  \return 0, or DF_EINVAL when only some of the three are NULL.
- *  Not thread-safe: call it while no other thread uses the library. */
-DF_EXTERN int df_replace_allocator(void *(*malloc_fn)(size_t),
-                                   void *(*realloc_fn)(void *, size_t),
-                                   void (*free_fn)(void *));
 
 #ifdef __cplusplus
 }

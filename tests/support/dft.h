@@ -5,6 +5,7 @@
 #define DFT_H
 
 #include <CUnit/CUnit.h>
+#include <deferred/alloc.h>
 #include <deferred/deferred.h>
 #include <deferred/list.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 #include "dft_alloc.h"
 
-#include <deferred/error.h>
+#include <deferred/alloc.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
