@@ -150,7 +150,7 @@ static int measure_ours(const pool_bench_params *p, pool_bench_result *out) {
   int reps = p->reps > 0 && p->reps <= 64 ? p->reps : 1;
   double bursts[64], bwake[64], steadies[64], swake[64], p50s[64], p99s[64];
   double *samples = malloc((size_t)p->latency_jobs * sizeof *samples);
-  df_pool_options opts = {p->threads, SIZE_MAX};
+  df_pool_options opts = {.threads = p->threads, .max_queued = SIZE_MAX};
   int rc = -1;
   if (samples == NULL || df_reactor_new(&s.reactor, NULL) != 0) {
     free(samples);

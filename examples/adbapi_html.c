@@ -128,7 +128,7 @@ static df_deferred *run_query_async(app *a, const char *sql) {
     return df_fail_now(df_failure_new(&DF_NO_MEMORY, 0, "query"));
   q->db_path = a->db_path;
   q->sql = strdup(sql);
-  return df_defer_to_thread_full(a->pool, run_query, q, query_free);
+  return df_defer_to_thread_opts(a->pool, run_query, q, &(df_job_options){.arg_free = query_free});
 }
 
 static void append_escaped(FILE *out, const char *s) {
@@ -247,7 +247,7 @@ int main(int argc, char **argv) {
     perror("temporary database");
     return 1;
   }
-  df_pool_options opts = {2, 0};
+  df_pool_options opts = {.threads = 2};
   if (df_reactor_new(&a.reactor, NULL) != 0 ||
       df_pool_new(&a.pool, a.reactor, &opts) != 0) {
     fprintf(stderr, "cannot start the reactor and the pool\n");

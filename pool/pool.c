@@ -1,54 +1,266 @@
-/* A pool's life: df_pool_new(), df_pool_close(), df_pool_free() and
- * df_pool_stats(). Submission is in submit.c, the workers in worker.c, the
- * way back to the reactor in completion.c. */
-#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
-#include <stdlib.h>
+/* A pool's life: df_pool_new(), its worker threads and how many there
+ * are, df_defer_to_thread(), df_pool_close(), df_pool_free() and
+ * df_pool_stats(). The jobs themselves are in job.c, the queue and the
+ * sleeping workers in queue.c.
+ *
+ * Sizing. A fixed pool starts its threads in df_pool_new() and keeps them
+ * until close. An elastic pool starts min_threads there; a job queued when
+ * no thread is idle starts one more, up to max_threads (queue.c decides, on
+ * the reactor thread, in df_defer_to_thread()); a thread above min_threads
+ * that stayed idle for idle_timeout leaves by itself, and the reactor joins
+ * it on its next wake-up. A thread that cannot be started leaves the pool
+ * with the threads it has; only when it has none are the waiting jobs
+ * failed, since nothing would run them.
+ *
+ * Workers block asynchronous signals so that they are delivered to the
+ * application's threads; faults stay deliverable so that crashes are
+ * reported where they happen. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "pool_internal.h"
 
-/* The queue's critical sections are a few pointer moves, so a thread that
- * finds the mutex taken spins briefly before it sleeps in the kernel (glibc's
- * adaptive mutex): the reactor then rarely pays a futex call to queue a job
- * while a worker pops one. */
-static int init_mutex(pthread_mutex_t *m) {
-  pthread_mutexattr_t attr;
-  if (pthread_mutexattr_init(&attr) != 0)
-    return DF_ENOMEM;
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-  (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-  int rc = pthread_mutex_init(m, &attr);
-  pthread_mutexattr_destroy(&attr);
-  return rc == 0 ? 0 : DF_ENOMEM;
+/* A worker thread. Allocated by the reactor thread when it starts the
+ * thread, freed by it once joined. */
+typedef struct df__worker {
+  df__link link;        /* in pool->workers (mutex) */
+  df__sleeper sleeper;
+  df_pool *pool;
+  pthread_t thread;
+  bool exited;          /* the thread is returning (mutex) */
+} df__worker;
+
+static df__pool_thread_create_fn thread_create = pthread_create;
+
+void df__pool_set_thread_create_hook(df__pool_thread_create_fn fn) {
+  thread_create = fn != NULL ? fn : pthread_create;
 }
 
-static int init_sync(df_pool *p, unsigned threads) {
-  if (init_mutex(&p->mutex) != 0)
-    return DF_ENOMEM;
-  for (unsigned i = 0; i < threads; i++) {
-    if (sem_init(&p->workers[i].wake, 0, 0) != 0) {
-      while (i-- > 0)
-        sem_destroy(&p->workers[i].wake);
-      pthread_mutex_destroy(&p->mutex);
-      return DF_ENOMEM;
-    }
-    p->workers[i].pool = p;
-    atomic_init(&p->workers[i].pending, 0);
+/* ---------------------------------------------------------------- workers */
+
+static struct timespec deadline_after(uint64_t ns) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  uint64_t sum = (uint64_t)t.tv_nsec + ns % 1000000000u;
+  t.tv_sec += (time_t)(ns / 1000000000u + sum / 1000000000u);
+  t.tv_nsec = (long)(sum % 1000000000u);
+  return t;
+}
+
+/* Sleeps until woken, mutex held on entry and return. False when the
+ * worker should leave: it stayed idle for the idle timeout while the pool
+ * has more threads than its minimum. */
+static bool idle_wait_locked(df__worker *self) {
+  df_pool *p = self->pool;
+  if (p->idle_timeout_ns == 0 || p->queue.threads <= p->min_threads) {
+    (void)df__queue_sleep_locked(&p->queue, &self->sleeper, NULL);
+    return true;
   }
-  return 0;
+  struct timespec deadline = deadline_after(p->idle_timeout_ns);
+  if (df__queue_sleep_locked(&p->queue, &self->sleeper, &deadline))
+    return true;
+  return p->queue.threads <= p->min_threads;
 }
 
-static void destroy_sync(df_pool *p) {
-  for (unsigned i = 0; i < p->threads; i++)
-    sem_destroy(&p->workers[i].wake);
-  pthread_mutex_destroy(&p->mutex);
+static void *worker_main(void *arg) {
+  df__worker *self = arg;
+  df_pool *p = self->pool;
+  df__queue *q = &p->queue;
+  pthread_mutex_lock(&q->mutex);
+  for (;;) {
+    df__job *job = df__job_claim_locked(p);
+    if (job != NULL) {
+      q->busy++;
+      pthread_mutex_unlock(&q->mutex);
+      df__job_run(job);
+      pthread_mutex_lock(&q->mutex);
+      q->busy--;
+      continue;
+    }
+    if (q->stopping || !idle_wait_locked(self))
+      break;
+  }
+  q->threads--;
+  self->exited = true;
+  pthread_mutex_unlock(&q->mutex);
+  /* Ask the reactor to join us. df_pool_close() joins every thread before
+   * the handle is freed, so this send has returned by then. */
+  atomic_fetch_add_explicit(&p->exited, 1, memory_order_relaxed);
+  (void)df_async_send(p->async);
+  return NULL;
 }
 
-static void free_memory(df_pool *p) {
-  df__pool_job_cache_clear(p);
-  free(p->workers);
-  free(p);
+static void block_async_signals(sigset_t *old) {
+  sigset_t set;
+  sigfillset(&set);
+  int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    sigdelset(&set, faults[i]);
+  pthread_sigmask(SIG_SETMASK, &set, old);
+}
+
+/* Starts a thread that queue.threads counts already; on failure uncounts
+ * it. Returns 0 or a negative code. */
+static int start_worker(df_pool *p) {
+  df__worker *w = df_malloc(sizeof *w);
+  int rc = DF_ENOMEM;
+  if (w != NULL && df__sleeper_init(&w->sleeper) == 0) {
+    w->pool = p;
+    w->exited = false;
+    pthread_mutex_lock(&p->queue.mutex);
+    df__link_push_back(&p->workers, &w->link);
+    pthread_mutex_unlock(&p->queue.mutex);
+    sigset_t old;
+    block_async_signals(&old); /* inherited by the new thread */
+    rc = thread_create(&w->thread, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) {
+      p->threads_started++;
+      return 0;
+    }
+    rc = rc > 0 ? -rc : DF_EAGAIN;
+    pthread_mutex_lock(&p->queue.mutex);
+    df__link_remove(&w->link);
+    pthread_mutex_unlock(&p->queue.mutex);
+    df__sleeper_destroy(&w->sleeper);
+  }
+  df_free(w);
+  pthread_mutex_lock(&p->queue.mutex);
+  p->queue.threads--;
+  pthread_mutex_unlock(&p->queue.mutex);
+  p->thread_failures++;
+  return rc;
+}
+
+static void join_worker(df__worker *w) {
+  pthread_join(w->thread, NULL);
+  df__sleeper_destroy(&w->sleeper);
+  df_free(w);
+}
+
+/* Joins the threads that left on their idle timeout. */
+static void reap_exited(df_pool *p) {
+  df__link gone;
+  df__link_init(&gone);
+  pthread_mutex_lock(&p->queue.mutex);
+  df__link *at = p->workers.next;
+  while (at != &p->workers) {
+    df__link *next = at->next;
+    if (DF__CONTAINER_OF(at, df__worker, link)->exited) {
+      df__link_remove(at);
+      df__link_push_back(&gone, at);
+    }
+    at = next;
+  }
+  pthread_mutex_unlock(&p->queue.mutex);
+  unsigned n = 0;
+  while (!df__link_empty(&gone)) {
+    df__link *link = gone.next;
+    df__link_remove(link);
+    join_worker(DF__CONTAINER_OF(link, df__worker, link));
+    n++;
+  }
+  atomic_fetch_sub_explicit(&p->exited, n, memory_order_relaxed);
+}
+
+/* Tells every thread to leave once the queue is empty, and joins them. */
+static void stop_workers(df_pool *p) {
+  pthread_mutex_lock(&p->queue.mutex);
+  p->queue.stopping = true;
+  df__sleeper *s = df__queue_take_sleepers_locked(&p->queue);
+  pthread_mutex_unlock(&p->queue.mutex);
+  while (s != NULL) { /* awake workers see `stopping` at their next look */
+    df__sleeper *next = s->next;
+    df__sleeper_post(s);
+    s = next;
+  }
+  for (;;) {
+    pthread_mutex_lock(&p->queue.mutex);
+    df__link *link = df__link_empty(&p->workers) ? NULL : p->workers.next;
+    if (link != NULL)
+      df__link_remove(link);
+    pthread_mutex_unlock(&p->queue.mutex);
+    if (link == NULL)
+      break;
+    join_worker(DF__CONTAINER_OF(link, df__worker, link));
+  }
+  atomic_store_explicit(&p->exited, 0, memory_order_relaxed);
+}
+
+/* The df_async callback: completions, and threads to join. */
+static void on_wakeup(void *arg) {
+  df_pool *p = arg;
+  if (atomic_load_explicit(&p->exited, memory_order_relaxed) > 0)
+    reap_exited(p);
+  df__job_deliver(p);
+}
+
+/* A job was queued that no thread can run now: start one, as queue.c
+ * asked. With no thread at all left, the waiting jobs cannot run. */
+static void grow(df_pool *p) {
+  if (start_worker(p) == 0)
+    return;
+  pthread_mutex_lock(&p->queue.mutex);
+  bool none = p->queue.threads == 0;
+  pthread_mutex_unlock(&p->queue.mutex);
+  if (none)
+    df__job_drop_waiting(p, &DF_SYSTEM,
+                         "no worker thread could be started for the job");
+}
+
+/* ---------------------------------------------------------------- options */
+
+typedef struct sizing {
+  unsigned initial;
+  unsigned min;
+  unsigned max;
+  uint64_t idle_timeout_ns;
+} sizing;
+
+static int read_sizing(const df_pool_options *o, sizing *s) {
+  df_pool_options none = {0};
+  if (o == NULL)
+    o = &none;
+  if (o->max_threads == 0) { /* fixed */
+    if (o->min_threads != 0 || o->idle_timeout_ms != 0)
+      return DF_EINVAL;
+    s->initial = o->threads != 0 ? o->threads : DF_POOL_DEFAULT_THREADS;
+    s->min = s->max = s->initial;
+    s->idle_timeout_ns = 0;
+  } else {
+    if (o->threads != 0 || o->min_threads > o->max_threads)
+      return DF_EINVAL;
+    s->initial = s->min = o->min_threads;
+    s->max = o->max_threads;
+    s->idle_timeout_ns =
+        (uint64_t)(o->idle_timeout_ms != 0 ? o->idle_timeout_ms
+                                           : DF_POOL_DEFAULT_IDLE_TIMEOUT_MS) *
+        1000000u;
+  }
+  return s->max > DF_POOL_MAX_THREADS ? DF_EINVAL : 0;
+}
+
+/* ---------------------------------------------------------------- life */
+
+static df_pool *allocate_pool(void) {
+  /* The cache-line groups of the struct need its alignment. */
+  void *block = df_malloc(sizeof(df_pool) + _Alignof(df_pool));
+  if (block == NULL)
+    return NULL;
+  uintptr_t at = ((uintptr_t)block + _Alignof(df_pool) - 1) &
+                 ~(uintptr_t)(_Alignof(df_pool) - 1);
+  df_pool *p = (df_pool *)at;
+  memset(p, 0, sizeof *p);
+  p->block = block;
+  return p;
+}
+
+static void free_pool(df_pool *p) {
+  df__job_cache_clear(p);
+  df_free(p->block);
 }
 
 int df_pool_new(df_pool **out, df_reactor *reactor,
@@ -56,87 +268,106 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   if (out == NULL)
     return DF_EINVAL;
   *out = NULL;
-  if (reactor == NULL || !df_reactor_in_thread(reactor))
+  sizing s;
+  if (reactor == NULL || !df_reactor_in_thread(reactor) ||
+      read_sizing(opts, &s) != 0)
     return DF_EINVAL;
-  unsigned threads = opts != NULL ? opts->threads : 0;
   size_t max_queued = opts != NULL ? opts->max_queued : 0;
-  if (threads == 0)
-    threads = DF_POOL_DEFAULT_THREADS;
-  if (threads > DF_POOL_MAX_THREADS)
-    return DF_EINVAL;
   if (max_queued == 0)
     max_queued = DF_POOL_DEFAULT_MAX_QUEUED;
 
-  /* aligned_alloc: the struct's cache-line groups need its alignment. */
-  df_pool *p = aligned_alloc(_Alignof(df_pool), sizeof *p);
+  df_pool *p = allocate_pool();
   if (p == NULL)
     return DF_ENOMEM;
-  memset(p, 0, sizeof *p);
   p->reactor = reactor;
   p->max_queued = max_queued;
-  p->threads = threads;
-  p->cache_max = df__pool_cache_max(max_queued, threads);
-  df__pool_link_init(&p->queue);
-  atomic_init(&p->nqueued, 0);
-  atomic_init(&p->spinning, false);
+  p->min_threads = s.min;
+  p->max_threads = s.max;
+  p->idle_timeout_ns = s.idle_timeout_ns;
+  p->cache_max = df__job_cache_max(max_queued, s.max);
+  df__link_init(&p->workers);
   atomic_init(&p->done, NULL);
   atomic_init(&p->draining, false);
-  atomic_init(&p->outstanding, 0);
+  atomic_init(&p->exited, 0);
   atomic_init(&p->wakeups, 0);
-  atomic_init(&p->drop_claimed, false);
-  /* Aligned like the pool: each worker's `pending` on a line of its own.
-   * The size is a multiple of the alignment, as aligned_alloc() wants. */
-  p->workers = aligned_alloc(_Alignof(df__pool_worker),
-                             (size_t)threads * sizeof *p->workers);
-  if (p->workers != NULL)
-    memset(p->workers, 0, (size_t)threads * sizeof *p->workers);
-  if (p->workers == NULL) {
-    free_memory(p);
+  if (df__queue_init(&p->queue) != 0) {
+    free_pool(p);
     return DF_ENOMEM;
   }
-  int rc = init_sync(p, threads);
-  if (rc != 0) {
-    free_memory(p);
-    return rc;
+  p->async = df_async_new(reactor, on_wakeup, p);
+  int rc = p->async != NULL ? 0 : DF_ENOMEM;
+  for (unsigned i = 0; rc == 0 && i < s.initial; i++) {
+    p->queue.threads++;
+    rc = start_worker(p);
   }
-  p->async = df_async_new(reactor, df__pool_on_wakeup, p);
-  if (p->async == NULL) {
-    rc = DF_ENOMEM;
-  } else {
-    rc = df__pool_start_workers(p, threads);
-    if (rc != 0)
+  if (rc != 0) {
+    if (p->async != NULL) {
+      stop_workers(p);
       df_async_free(p->async);
-  }
-  if (rc != 0) {
-    destroy_sync(p);
-    free_memory(p);
+    }
+    df__queue_destroy(&p->queue);
+    free_pool(p);
     return rc;
   }
   *out = p;
   return 0;
 }
 
-/* DF_POOL_CANCEL: fails the jobs taken off the queue, oldest first. A
- * callback run here may cancel one of the later ones: the canceller finds it
- * still linked (in `dropped`), unlinks it under the mutex and fails it with
- * DF_CANCELLED instead, so each still fires once. */
-static void drop_queued(df_pool *p, df__pool_link *dropped) {
-  for (;;) {
-    pthread_mutex_lock(&p->mutex);
-    if (df__pool_link_empty(dropped)) {
-      pthread_mutex_unlock(&p->mutex);
-      return;
-    }
-    df__pool_link *link = dropped->next;
-    df__pool_link_remove(link);
-    df__pool_sub_nqueued(p, 1);
-    pthread_mutex_unlock(&p->mutex);
-    df__pool_job *job = DF__POOL_CONTAINER_OF(link, df__pool_job, link);
-    df__pool_drop_job(p, job,
-                      df_failure_new(&DF_POOL_CLOSED, 0,
-                                     "pool closed before the job ran"),
-                      false);
-  }
+/* A submission refused before it reached the pool's bookkeeping. */
+static df_deferred *refuse(df_pool *p, void *arg, df_arg_free_fn arg_free,
+                           const df_error_type *type, const char *message) {
+  if (p != NULL)
+    p->rejected++;
+  df_deferred *d = df_fail_now(df_failure_new(type, 0, "%s", message));
+  if (arg_free != NULL) /* last: user code, which may free the pool */
+    arg_free(arg);
+  return d;
+}
+
+static bool valid_priority(df_job_priority priority) {
+  return priority == DF_PRIORITY_NORMAL || priority == DF_PRIORITY_HIGH ||
+         priority == DF_PRIORITY_LOW;
+}
+
+df_deferred *df_defer_to_thread_opts(df_pool *p, df_work_fn fn, void *arg,
+                                     const df_job_options *opts) {
+  static const df_job_options defaults = {DF_PRIORITY_NORMAL, NULL};
+  if (opts == NULL)
+    opts = &defaults;
+  if (p == NULL)
+    return refuse(NULL, arg, opts->arg_free, &DF_INVALID_ARGUMENT,
+                  "df_defer_to_thread: pool is NULL");
+  if (!df_reactor_in_thread(p->reactor))
+    return refuse(NULL, arg, opts->arg_free, &DF_INVALID_ARGUMENT,
+                  "df_defer_to_thread: called off the reactor thread");
+  if (fn == NULL)
+    return refuse(p, arg, opts->arg_free, &DF_INVALID_ARGUMENT,
+                  "df_defer_to_thread: fn is NULL");
+  if (!valid_priority(opts->priority))
+    return refuse(p, arg, opts->arg_free, &DF_INVALID_ARGUMENT,
+                  "df_defer_to_thread: opts->priority is not a "
+                  "df_job_priority");
+  if (p->closed)
+    return refuse(p, arg, opts->arg_free, &DF_POOL_CLOSED,
+                  "df_defer_to_thread: the pool is closed");
+  df__wake wake;
+  df_deferred *d = df__job_submit(p, fn, arg, opts, &wake);
+  if (wake.sleeper != NULL)
+    df__sleeper_post(wake.sleeper);
+  else if (wake.start_thread)
+    grow(p);
+  return d;
+}
+
+df_deferred *df_defer_to_thread(df_pool *p, df_work_fn fn, void *arg) {
+  return df_defer_to_thread_opts(p, fn, arg, NULL);
+}
+
+/* Every finished job, delivered: the threads are joined, nothing is left
+ * to arrive. */
+static void deliver_all(df_pool *p) {
+  while (atomic_load_explicit(&p->done, memory_order_acquire) != NULL)
+    df__job_deliver(p);
 }
 
 int df_pool_close(df_pool *p, df_pool_close_mode mode) {
@@ -146,25 +377,14 @@ int df_pool_close(df_pool *p, df_pool_close_mode mode) {
   if (p->closed)
     return DF_ECLOSED;
   p->closed = true; /* from now on df_defer_to_thread() refuses */
-
-  /* The jobs stay counted in nqueued until each has fired, so the stats
-   * add up while their callbacks run. */
-  df__pool_link dropped;
-  df__pool_link_init(&dropped);
-  if (mode == DF_POOL_CANCEL) {
-    /* Jobs claimed by a worker and not started are dropped by the worker
-     * and failed when their nodes come back (df__pool_deliver_done()). */
-    atomic_store_explicit(&p->drop_claimed, true, memory_order_relaxed);
-    pthread_mutex_lock(&p->mutex);
-    df__pool_link_splice(&dropped, &p->queue);
-    pthread_mutex_unlock(&p->mutex);
-  }
-  /* DF_POOL_DRAIN: the workers leave only once the queue is empty. */
-  df__pool_join_workers(p);
-
   p->delivering++;
-  df__pool_deliver_done(p);
-  drop_queued(p, &dropped);
+  if (mode == DF_POOL_CANCEL)
+    df__job_drop_waiting(p, &DF_POOL_CLOSED, "pool closed before the job ran");
+  stop_workers(p); /* DF_POOL_DRAIN: they leave once the queue is empty */
+  deliver_all(p);
+  /* Left only when no thread could be started to run them. */
+  df__job_drop_waiting(p, &DF_POOL_CLOSED,
+                       "pool closed with no thread to run the job");
   p->delivering--;
   return 0;
 }
@@ -181,18 +401,21 @@ int df_pool_free(df_pool *p) {
   /* The workers are joined, so nothing sends any more; a wake-up still
    * pending is dropped with the handle. */
   df_async_free(p->async);
-  destroy_sync(p);
-  free_memory(p);
+  df__queue_destroy(&p->queue);
+  free_pool(p);
   return 0;
 }
 
 int df_pool_stats(df_pool *p, struct df_pool_stats *out) {
   if (p == NULL || out == NULL || !df_reactor_in_thread(p->reactor))
     return DF_EINVAL;
-  pthread_mutex_lock(&p->mutex);
-  size_t queued = df__pool_queued_locked(p);
-  pthread_mutex_unlock(&p->mutex);
-  out->threads = p->nthreads;
+  pthread_mutex_lock(&p->queue.mutex);
+  size_t queued = p->queue.length;
+  unsigned threads = p->queue.threads;
+  unsigned idle = p->queue.nasleep;
+  pthread_mutex_unlock(&p->queue.mutex);
+  out->threads = threads;
+  out->idle = idle;
   out->queued = queued;
   out->submitted = p->submitted;
   out->rejected = p->rejected;
@@ -200,10 +423,11 @@ int df_pool_stats(df_pool *p, struct df_pool_stats *out) {
   out->failed = p->failed;
   out->cancelled = p->cancelled;
   out->abandoned = p->abandoned;
-  /* Started by a worker and not delivered: running, or on the completion
-   * list (with a claimed job that a DF_POOL_CANCEL close dropped, until its
-   * node is back). Exact on the reactor thread, which alone moves jobs in
-   * and out of the other counts. */
+  out->threads_started = p->threads_started;
+  out->thread_failures = p->thread_failures;
+  /* Claimed by a worker and not delivered: running, or on its way back.
+   * Exact on the reactor thread, which alone moves jobs in and out of the
+   * other counts. */
   out->running =
       (size_t)(p->submitted - p->completed - p->cancelled - (uint64_t)queued);
   out->wakeups = atomic_load_explicit(&p->wakeups, memory_order_relaxed);

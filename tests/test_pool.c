@@ -69,8 +69,8 @@ static bool result_pushed(void *arg) {
 static void test_c1_nothing_fires_until_the_reactor_runs(void) {
   if (!tp_begin(1, 0))
     return;
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(7, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(7, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   /* The worker has finished and handed the result back; the Deferred still
    * waits for a round of the reactor. */
@@ -132,8 +132,8 @@ static df_result submit_next(df_result in, void *arg) {
   tp_check_reactor_thread();
   long v = *(long *)in.ptr;
   df_result_free(in);
-  df_deferred *next = df_defer_to_thread_full(
-      chain_pool, tp_work_value, tp_arg_new(v + 1, NULL), tp_arg_free);
+  df_deferred *next = df_defer_to_thread_opts(
+      chain_pool, tp_work_value, tp_arg_new(v + 1, NULL), &(df_job_options){.arg_free = tp_arg_free});
   df_result r = df_wait(next);
   df_unref(next);
   return r;
@@ -143,8 +143,8 @@ static void test_s26_callback_waits_on_a_second_job(void) {
   if (!tp_begin(2, 0))
     return;
   chain_pool = tp.pool;
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(1, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, submit_next, NULL);
   tp_outcome out;
@@ -207,8 +207,8 @@ static df_result look_at_arg_count(df_result in, void *arg) {
 static void test_arg_free_runs_once_after_the_deferred_fired(void) {
   if (!tp_begin(2, 0))
     return;
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(2, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(2, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, look_at_arg_count, NULL);
   tp_outcome out;
@@ -236,8 +236,8 @@ static void test_borrowed_arg_is_never_freed(void) {
 static void test_unconsumed_result_is_freed_with_the_deferred(void) {
   if (!tp_begin(2, 0))
     return;
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(3, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(3, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_unref(d); /* nobody listens: the pool's reference fires and frees it */
   tp_run_until_completed(1);
@@ -278,8 +278,7 @@ static void test_null_arguments_give_failed_deferreds(void) {
   if (!tp_begin(1, 0))
     return;
   tp_outcome out;
-  tp_watch(df_defer_to_thread_full(NULL, tp_work_value, tp_arg_new(1, NULL),
-                                   tp_arg_free),
+  tp_watch(df_defer_to_thread_opts(NULL, tp_work_value, tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free}),
            &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
@@ -299,7 +298,7 @@ static void test_bad_arguments_of_the_life_functions(void) {
   if (!tp_begin(1, 0))
     return;
   df_pool *p = tp.pool; /* any non-NULL value: it must be reset */
-  df_pool_options too_many = {DF_POOL_MAX_THREADS + 1, 0};
+  df_pool_options too_many = {.threads = DF_POOL_MAX_THREADS + 1};
   CU_ASSERT_EQUAL(df_pool_new(NULL, tp.reactor, NULL), DF_EINVAL);
   CU_ASSERT_EQUAL(df_pool_new(&p, NULL, NULL), DF_EINVAL);
   CU_ASSERT_PTR_NULL(p);

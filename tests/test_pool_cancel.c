@@ -204,8 +204,8 @@ static void test_s15_cancel_from_a_callback_of_another_job(void) {
   tp_gate gate;
   tp_gate_init(&gate);
   tp_outcome first, later[3];
-  df_deferred *a = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(1, &gate), tp_arg_free);
+  df_deferred *a = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(1, &gate), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
   cancel_others c;
   memset(&c, 0, sizeof c);
@@ -242,8 +242,8 @@ static void test_s29_timeout_on_a_running_job(void) {
     return;
   tp_gate gate;
   tp_gate_init(&gate);
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(3, &gate), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(3, &gate), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   CU_ASSERT_PTR_EQUAL(df_add_timeout(d, tp.reactor, 0.01), d);
   tp_outcome out;
@@ -281,18 +281,18 @@ static void test_s20_late_result_arriving_during_close_is_freed(void) {
   tp_end();
 }
 
-/* ------------------------------------------------------------ claimed */
+/* ------------------------------------------------------------ behind */
 
-/* S15 for a job a worker claimed in a batch but did not start: it never
- * runs, its Deferred fails with DF_CANCELLED at once and once, its argument
- * is released at once and once, and the counts add up throughout. */
-static void test_s15_cancelled_claimed_job_never_runs(void) {
+/* S15 for a job waiting behind a running one: it never runs, its Deferred
+ * fails with DF_CANCELLED at once and once, its argument is released at
+ * once and once, and the counts add up throughout. */
+static void test_s15_cancelled_job_behind_a_running_one_never_runs(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
   tp_outcome first, second;
   df_deferred *a, *b;
-  tp_claim_pair(&gate, &a, &first, &b, &second);
+  tp_queue_pair(&gate, &a, &first, &b, &second);
   long frees = tp_arg_frees(); /* the holder's */
 
   cancel_fails_at_once(b, &second);
@@ -310,11 +310,10 @@ static void test_s15_cancelled_claimed_job_never_runs(void) {
   tp_run_until_count(&first.fired, 1);
   CU_ASSERT(first.success);
   CU_ASSERT_EQUAL(first.value, 3);
-  /* A job submitted now runs after the worker handed the cancelled node
-   * back: by then nothing of it may have run or been released again. */
+  /* A job submitted now may reuse the cancelled job's node: nothing of the
+   * cancelled job may run or be released again. */
   tp_outcome later;
-  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value, tp_arg_new(4, NULL),
-                                   tp_arg_free),
+  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(4, NULL), &(df_job_options){.arg_free = tp_arg_free}),
            &later);
   tp_run_until_count(&later.fired, 1);
   CU_ASSERT_EQUAL(second.fired, 1);
@@ -328,15 +327,15 @@ static void test_s15_cancelled_claimed_job_never_runs(void) {
   end_pair(a, b);
 }
 
-/* The first job of a batch cancelled while it runs is abandoned as usual;
- * the claimed one behind it still runs and fires with its result. */
-static void test_s20_cancel_running_job_of_a_batch_leaves_the_rest(void) {
+/* A job cancelled while it runs is abandoned as usual; the one queued
+ * behind it still runs and fires with its result. */
+static void test_s20_cancel_running_job_leaves_the_one_behind_it(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
   tp_outcome first, second;
   df_deferred *a, *b;
-  tp_claim_pair(&gate, &a, &first, &b, &second);
+  tp_queue_pair(&gate, &a, &first, &b, &second);
   cancel_fails_at_once(a, &first);
   CU_ASSERT_EQUAL(tp_stats().abandoned, 1);
   CU_ASSERT_EQUAL(tp_stats().queued, 1);
@@ -357,7 +356,7 @@ static void test_s20_cancel_running_job_of_a_batch_leaves_the_rest(void) {
 /* Jobs that finished and wait on the completion list (white-box). */
 static bool done_holds(void *arg) {
   size_t n = 0;
-  for (df__pool_job *j = atomic_load(&tp.pool->done); j != NULL; j = j->next)
+  for (df__job *j = atomic_load(&tp.pool->done); j != NULL; j = j->next)
     n++;
   return n >= *(const size_t *)arg;
 }
@@ -368,19 +367,19 @@ static void finish_undelivered(tp_outcome *out, size_t nth) {
   tp_wait(done_holds, &nth);
 }
 
-/* The errback of the claimed job: lets the running job go and closes the
- * pool, which hands the cancelled node back while the cancel still runs. */
+/* The errback of the queued job: lets the running job go and closes the
+ * pool while the cancel still runs. */
 static df_result close_from_errback(df_result in, void *arg) {
   tp_gate_open(arg);
   CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
   return in;
 }
 
-/* S15 for a claimed job whose errback closes the pool: the close delivers
- * the node the worker handed back, and with the node cache full (a queue
- * limit of 2, more nodes finished than it keeps) that frees the node. The
- * cancel must not touch it afterwards; the argument is released once. */
-static void test_s15_cancelled_claimed_job_closing_the_pool(void) {
+/* S15 for a queued job whose errback closes the pool: with the node cache
+ * full (a queue limit of 2, more nodes finished than it keeps) the close
+ * frees nodes while the cancel still runs. The cancel must not touch the
+ * job's node afterwards; the argument is released once. */
+static void test_s15_cancelled_queued_job_closing_the_pool(void) {
   if (!tp_begin(1, 2))
     return;
   tp_outcome early[3];
@@ -396,7 +395,7 @@ static void test_s15_cancelled_claimed_job_closing_the_pool(void) {
   df_deferred *b = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL),
                                      &second);
   df_add_both(b, close_from_errback, &gate);
-  tp_gate_open(&h.gate); /* the worker claims both, starts the first */
+  tp_gate_open(&h.gate); /* the worker starts the first; b waits */
   tp_gate_wait_entered(&gate, 1);
   CU_ASSERT_EQUAL(tp_stats().queued, 1);
 
@@ -433,12 +432,12 @@ static CU_TestInfo tests[] = {
     {"s29_timeout_on_a_running_job", test_s29_timeout_on_a_running_job},
     {"s20_late_result_arriving_during_close_is_freed",
      test_s20_late_result_arriving_during_close_is_freed},
-    {"s15_cancelled_claimed_job_never_runs",
-     test_s15_cancelled_claimed_job_never_runs},
-    {"s20_cancel_running_job_of_a_batch_leaves_the_rest",
-     test_s20_cancel_running_job_of_a_batch_leaves_the_rest},
-    {"s15_cancelled_claimed_job_closing_the_pool",
-     test_s15_cancelled_claimed_job_closing_the_pool},
+    {"s15_cancelled_job_behind_a_running_one_never_runs",
+     test_s15_cancelled_job_behind_a_running_one_never_runs},
+    {"s20_cancel_running_job_leaves_the_one_behind_it",
+     test_s20_cancel_running_job_leaves_the_one_behind_it},
+    {"s15_cancelled_queued_job_closing_the_pool",
+     test_s15_cancelled_queued_job_closing_the_pool},
     CU_TEST_INFO_NULL,
 };
 

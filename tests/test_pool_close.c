@@ -25,9 +25,9 @@ typedef struct opener {
 static void *open_when_stopping(void *arg) {
   opener *o = arg;
   for (;;) {
-    pthread_mutex_lock(&o->pool->mutex);
-    bool stopping = o->pool->stopping;
-    pthread_mutex_unlock(&o->pool->mutex);
+    pthread_mutex_lock(&o->pool->queue.mutex);
+    bool stopping = o->pool->queue.stopping;
+    pthread_mutex_unlock(&o->pool->queue.mutex);
     if (stopping)
       break;
     struct timespec ts = {0, 200000};
@@ -99,15 +99,15 @@ static void test_full_queue_refuses_at_once_with_pool_full(void) {
   tp_end();
 }
 
-/* A job claimed by a worker and not started still takes room in the queue:
- * with max_queued 2, a claimed job and a queued one fill it. */
-static void test_full_queue_counts_claimed_jobs(void) {
+/* Only waiting jobs take room in the queue: with max_queued 2, a running
+ * job and two waiting ones fill it. */
+static void test_full_queue_counts_waiting_jobs_only(void) {
   if (!tp_begin(1, 2))
     return;
   tp_gate gate;
-  tp_outcome running, claimed, queued, refused;
+  tp_outcome running, waiting, queued, refused;
   df_deferred *a, *b;
-  tp_claim_pair(&gate, &a, &running, &b, &claimed);
+  tp_queue_pair(&gate, &a, &running, &b, &waiting);
   tp_submit(tp_work_value, tp_arg_new(3, NULL), &queued);
   CU_ASSERT_EQUAL(queued.fired, 0);
   tp_submit(tp_work_value, tp_arg_new(4, NULL), &refused);
@@ -120,7 +120,7 @@ static void test_full_queue_counts_claimed_jobs(void) {
   tp_gate_open(&gate);
   tp_run_until_count(&queued.fired, 1);
   CU_ASSERT(running.success);
-  CU_ASSERT(claimed.success);
+  CU_ASSERT(waiting.success);
   CU_ASSERT(queued.success);
   CU_ASSERT_EQUAL(tp_works_run(), 4); /* the holder and three jobs */
   df_unref(a);
@@ -193,22 +193,22 @@ static void test_close_cancel_drops_queued_jobs_with_pool_closed(void) {
   tp_end();
 }
 
-/* DF_POOL_CANCEL drops a job claimed by a worker and not started like a
- * queued one: it never runs and fails with DF_POOL_CLOSED, once. */
-static void test_close_cancel_drops_claimed_jobs_with_pool_closed(void) {
+/* DF_POOL_CANCEL drops a job waiting behind a running one: it never runs
+ * and fails with DF_POOL_CLOSED, once; the running one delivers. */
+static void test_close_cancel_drops_the_job_behind_a_running_one(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_outcome running, claimed;
+  tp_outcome running, dropped;
   df_deferred *first, *d;
-  tp_claim_pair(&gate, &first, &running, &d, &claimed);
+  tp_queue_pair(&gate, &first, &running, &d, &dropped);
   close_opening(&gate, DF_POOL_CANCEL);
   CU_ASSERT_EQUAL(running.fired, 1);
   CU_ASSERT(running.success);
-  CU_ASSERT_EQUAL(claimed.fired, 1);
-  CU_ASSERT_PTR_EQUAL(claimed.type, &DF_POOL_CLOSED);
+  CU_ASSERT_EQUAL(dropped.fired, 1);
+  CU_ASSERT_PTR_EQUAL(dropped.type, &DF_POOL_CLOSED);
   df_cancel(d); /* fired already: nothing more */
-  CU_ASSERT_EQUAL(claimed.fired, 1);
+  CU_ASSERT_EQUAL(dropped.fired, 1);
   CU_ASSERT_EQUAL(tp_works_run(), 2); /* the holder and the running job */
   CU_ASSERT_EQUAL(tp_args_live(), 0);
   struct df_pool_stats s = tp_stats();
@@ -221,50 +221,41 @@ static void test_close_cancel_drops_claimed_jobs_with_pool_closed(void) {
   tp_end();
 }
 
-/* A claimed job dropped by DF_POOL_CANCEL, cancelled by a callback that the
- * close runs before the job's own failure was delivered: it fails once,
- * with DF_CANCELLED, and is counted once. */
+/* Two jobs dropped by DF_POOL_CANCEL, the second cancelled by a step of
+ * the first's chain, which the close runs before it fails the second: the
+ * second fails once, with DF_CANCELLED, and each is counted once. */
 static df_result cancel_in_callback(df_result in, void *arg) {
   df_cancel(arg);
   return in;
 }
 
-static void test_close_cancel_then_cancel_of_a_dropped_claimed_job(void) {
+static void test_close_cancel_then_cancel_of_a_dropped_job(void) {
   if (!tp_begin(1, 0))
     return;
   tp_gate gate;
-  tp_gate_init(&gate);
-  tp_holder h;
-  tp_hold_begin(&h);
-  df_deferred *a = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(1, &gate), tp_arg_free);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-  df_deferred *b = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(2, NULL), tp_arg_free);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-  df_ref(b);
-  df_add_callback(a, cancel_in_callback, b);
-  tp_outcome first, second;
-  tp_watch(a, &first);
-  tp_watch(b, &second);
-  tp_hold_end(&h);
-  tp_gate_wait_entered(&gate, 1);
-  /* The worker finishes a, then drops b; a is delivered first, and its
-   * callback cancels b before b's node is delivered. */
+  tp_outcome running, first, second;
+  df_deferred *a, *b;
+  tp_queue_pair(&gate, &a, &running, &b, &first);
+  df_deferred *c = tp_submit_watched(tp_work_value, tp_arg_new(3, NULL),
+                                     &second);
+  df_add_both(b, cancel_in_callback, c);
   close_opening(&gate, DF_POOL_CANCEL);
+  CU_ASSERT(running.success);
   CU_ASSERT_EQUAL(first.fired, 1);
-  CU_ASSERT(first.success);
+  CU_ASSERT_PTR_EQUAL(first.type, &DF_POOL_CLOSED);
   CU_ASSERT_EQUAL(second.fired, 1);
   CU_ASSERT_PTR_EQUAL(second.type, &DF_CANCELLED);
-  CU_ASSERT_EQUAL(tp_works_run(), 2);
+  CU_ASSERT_EQUAL(tp_works_run(), 2); /* the holder and the running job */
   CU_ASSERT_EQUAL(tp_args_live(), 0);
   struct df_pool_stats s = tp_stats();
   CU_ASSERT_EQUAL(s.completed, 2);
-  CU_ASSERT_EQUAL(s.cancelled, 1);
+  CU_ASSERT_EQUAL(s.cancelled, 2);
   CU_ASSERT_EQUAL(s.abandoned, 0);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
   CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
+  df_unref(a);
   df_unref(b);
+  df_unref(c);
   tp_end();
 }
 
@@ -326,8 +317,8 @@ static void test_free_from_a_callback_is_busy_and_close_from_one_works(void) {
   tp_outcome first, others[N];
   reentry r;
   memset(&r, 0, sizeof r);
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(1, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, reenter_pool, &r);
   tp_watch(d, &first);
@@ -363,8 +354,8 @@ static void test_free_from_a_callback_run_by_a_cancel_is_busy(void) {
   tp_gate_init(&gate);
   tp_outcome running, queued;
   tp_submit(tp_work_value, tp_arg_new(1, &gate), &running);
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(2, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(2, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_errback(d, free_pool_in_errback, NULL);
   df_ref(d);
@@ -422,7 +413,7 @@ static void check_failed_start(unsigned threads, int fail_at) {
   atomic_store(&fail_at_call, fail_at);
   df__pool_set_thread_create_hook(failing_create);
   df_pool *p = (df_pool *)r; /* any non-NULL value: it must be reset */
-  df_pool_options opts = {threads, 0};
+  df_pool_options opts = {.threads = threads};
   CU_ASSERT_EQUAL(df_pool_new(&p, r, &opts), DF_EAGAIN);
   df__pool_set_thread_create_hook(NULL);
   CU_ASSERT_PTR_NULL(p);
@@ -453,17 +444,18 @@ static void test_pool_works_after_a_failed_start(void) {
 static CU_TestInfo tests[] = {
     {"full_queue_refuses_at_once_with_pool_full",
      test_full_queue_refuses_at_once_with_pool_full},
-    {"full_queue_counts_claimed_jobs", test_full_queue_counts_claimed_jobs},
+    {"full_queue_counts_waiting_jobs_only",
+     test_full_queue_counts_waiting_jobs_only},
     {"job_node_cache_is_bounded_by_the_queue",
      test_job_node_cache_is_bounded_by_the_queue},
     {"close_drain_runs_every_queued_job",
      test_close_drain_runs_every_queued_job},
     {"close_cancel_drops_queued_jobs_with_pool_closed",
      test_close_cancel_drops_queued_jobs_with_pool_closed},
-    {"close_cancel_drops_claimed_jobs_with_pool_closed",
-     test_close_cancel_drops_claimed_jobs_with_pool_closed},
-    {"close_cancel_then_cancel_of_a_dropped_claimed_job",
-     test_close_cancel_then_cancel_of_a_dropped_claimed_job},
+    {"close_cancel_drops_the_job_behind_a_running_one",
+     test_close_cancel_drops_the_job_behind_a_running_one},
+    {"close_cancel_then_cancel_of_a_dropped_job",
+     test_close_cancel_then_cancel_of_a_dropped_job},
     {"submissions_after_close_fail_with_pool_closed",
      test_submissions_after_close_fail_with_pool_closed},
     {"free_of_an_open_pool_cancels_its_queue",

@@ -49,7 +49,7 @@ bool tp_begin(unsigned threads, size_t max_queued) {
   CU_ASSERT_EQUAL(rc, 0);
   if (rc != 0)
     return false;
-  df_pool_options opts = {threads, max_queued};
+  df_pool_options opts = {.threads = threads, .max_queued = max_queued};
   rc = df_pool_new(&tp.pool, tp.reactor, &opts);
   CU_ASSERT_EQUAL(rc, 0);
   if (rc != 0) {
@@ -253,8 +253,8 @@ void tp_watch(df_deferred *d, tp_outcome *out) {
 
 void tp_hold_begin(tp_holder *h) {
   tp_gate_init(&h->gate);
-  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
-                                   tp_arg_new(0, &h->gate), tp_arg_free),
+  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                   tp_arg_new(0, &h->gate), &(df_job_options){.arg_free = tp_arg_free}),
            &h->out);
   tp_gate_wait_entered(&h->gate, 1);
 }
@@ -268,11 +268,11 @@ void tp_hold_end(tp_holder *h) {
 /* ------------------------------------------------------------ batches */
 
 void tp_submit(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  tp_watch(df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free), out);
+  tp_watch(df_defer_to_thread_opts(tp.pool, fn, arg, &(df_job_options){.arg_free = tp_arg_free}), out);
 }
 
 df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  df_deferred *d = df_defer_to_thread_full(tp.pool, fn, arg, tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, fn, arg, &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_ref(d);
   tp_watch(d, out);
@@ -280,9 +280,9 @@ df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
 }
 
 bool tp_queue_empty(void) {
-  pthread_mutex_lock(&tp.pool->mutex);
-  bool empty = df__pool_link_empty(&tp.pool->queue);
-  pthread_mutex_unlock(&tp.pool->mutex);
+  pthread_mutex_lock(&tp.pool->queue.mutex);
+  bool empty = tp.pool->queue.length == 0;
+  pthread_mutex_unlock(&tp.pool->queue.mutex);
   return empty;
 }
 
@@ -292,7 +292,7 @@ void tp_assert_stats_add_up(void) {
                   s.queued + s.running + s.completed + s.cancelled);
 }
 
-void tp_claim_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
+void tp_queue_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
                    df_deferred **second, tp_outcome *second_out) {
   tp_gate_init(gate);
   tp_holder h;
@@ -301,7 +301,7 @@ void tp_claim_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
   *second = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), second_out);
   tp_hold_end(&h);
   tp_gate_wait_entered(gate, 1);
-  CU_ASSERT(tp_queue_empty());
+  CU_ASSERT(!tp_queue_empty());
   struct df_pool_stats s = tp_stats();
   CU_ASSERT_EQUAL(s.queued, 1);
   CU_ASSERT_EQUAL(s.running, 1);

@@ -129,8 +129,7 @@ void tp_watch(df_deferred *d, tp_outcome *out);
 
 /* A job that holds the only worker of a one-thread pool while the test
  * queues jobs behind it: when it lets the worker go, the worker finds them
- * all queued and claims them in one batch (the queue's share of one awake
- * worker is all of it, up to the batch bound). */
+ * all queued and takes them one by one. */
 typedef struct tp_holder {
   tp_gate gate;
   tp_outcome out;
@@ -150,18 +149,17 @@ void tp_submit(df_work_fn fn, tp_arg *arg, tp_outcome *out);
  * reference for the caller, who drops it with df_unref(). */
 df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out);
 
-/* White-box: true when the pool's shared queue holds no job (jobs claimed
- * by a worker have left it). */
+/* White-box: true when the pool's queue holds no job waiting to start. */
 bool tp_queue_empty(void);
 
 /* Asserts submitted == queued + running + completed + cancelled. */
 void tp_assert_stats_add_up(void);
 
-/* On a one-thread pool, behind a holder: the only worker claims two jobs in
- * one batch and starts the first, held on \p gate (initialised here); the
- * second is claimed and not started, so it still counts as queued (this is
- * asserted). Both are watched; the caller owns a reference to each. */
-void tp_claim_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
+/* On a one-thread pool, behind a holder: the only worker starts the first
+ * of two jobs, held on \p gate (initialised here); the second waits in the
+ * queue behind it (this is asserted). Both are watched; the caller owns a
+ * reference to each. */
+void tp_queue_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
                    df_deferred **second, tp_outcome *second_out);
 
 #endif

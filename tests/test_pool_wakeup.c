@@ -20,7 +20,7 @@ enum { BATCH = 500 };
 
 static long done_list_length(df_pool *p) {
   long n = 0;
-  for (df__pool_job *j = atomic_load(&p->done); j != NULL; j = j->next)
+  for (df__job *j = atomic_load(&p->done); j != NULL; j = j->next)
     n++;
   return n;
 }
@@ -44,8 +44,8 @@ static bool batch_on_done_list(void *arg) {
 
 static void submit_batch(tp_outcome *outs, int n) {
   for (int i = 0; i < n; i++)
-    tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value,
-                                     tp_arg_new(i, NULL), tp_arg_free),
+    tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                     tp_arg_new(i, NULL), &(df_job_options){.arg_free = tp_arg_free}),
              &outs[i]);
 }
 
@@ -73,8 +73,7 @@ static void test_c1_one_wakeup_for_a_batch(void) {
 
   /* The list was taken: the next completion wakes the reactor again. */
   tp_outcome again;
-  tp_watch(df_defer_to_thread_full(tp.pool, tp_work_value, tp_arg_new(1, NULL),
-                                   tp_arg_free),
+  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free}),
            &again);
   tp_run_until_count(&again.fired, 1);
   expect_wakeups(2);
@@ -88,7 +87,7 @@ static void test_c1_one_wakeup_for_a_batch(void) {
  * so every job finishes during a delivery. */
 typedef struct relay {
   int remaining;
-  tp_outcome outs[DF__POOL_ROUND_JOBS + 8];
+  tp_outcome outs[DF__JOB_ROUND_JOBS + 8];
   int n;
 } relay;
 
@@ -102,8 +101,8 @@ static df_result relay_next(df_result in, void *arg) {
   df_result_free(in);
   if (r->remaining > 0) {
     r->remaining--;
-    df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                             tp_arg_new(r->n, NULL), tp_arg_free);
+    df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                             tp_arg_new(r->n, NULL), &(df_job_options){.arg_free = tp_arg_free});
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     df_add_callback(d, relay_next, r);
     tp_watch(d, &r->outs[r->n++]);
@@ -115,8 +114,8 @@ static df_result relay_next(df_result in, void *arg) {
 static void run_relay(relay *r, int jobs) {
   memset(r, 0, sizeof *r);
   r->remaining = jobs - 1;
-  df_deferred *d = df_defer_to_thread_full(tp.pool, tp_work_value,
-                                           tp_arg_new(0, NULL), tp_arg_free);
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
+                                           tp_arg_new(0, NULL), &(df_job_options){.arg_free = tp_arg_free});
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, relay_next, r);
   tp_watch(d, &r->outs[r->n++]);
@@ -139,7 +138,7 @@ static void test_c1_a_round_delivers_a_bounded_number_of_jobs(void) {
   if (!tp_begin(1, 0))
     return;
   static relay r;
-  run_relay(&r, DF__POOL_ROUND_JOBS + 8);
+  run_relay(&r, DF__JOB_ROUND_JOBS + 8);
   /* The first round stopped at its bound and the reactor woke itself for
    * the rest. */
   expect_wakeups(2);
@@ -276,8 +275,7 @@ static void test_c1_completions_wake_a_reactor_that_waits_forever(void) {
   enum { N = 50 };
   tp_outcome outs[N];
   for (int i = 0; i < N; i++)
-    tp_watch(df_defer_to_thread_full(tp.pool, slow_work, tp_arg_new(i, NULL),
-                                     tp_arg_free),
+    tp_watch(df_defer_to_thread_opts(tp.pool, slow_work, tp_arg_new(i, NULL), &(df_job_options){.arg_free = tp_arg_free}),
              &outs[i]);
   watchdog w;
   w.reactor = tp.reactor;

@@ -30,8 +30,7 @@
  *    discarded results run on the reactor thread too.
  *
  *  Cancellation (S15-S17, S20). Each Deferred has a canceller:
- *  - a job still queued (or claimed by a worker and not started) never
- *    runs: the Deferred fails with DF_CANCELLED at once, then its argument
+ *  - a job still queued never runs: the Deferred fails with DF_CANCELLED at once, then its argument
  *    is released;
  *  - a job already running is not interrupted: the Deferred fails with
  *    DF_CANCELLED at once, and the result the work function returns later is
@@ -58,26 +57,38 @@
  *  - df_pool_free() is refused (DF_EBUSY) inside a callback that the pool
  *    itself is running; free the pool after the round, or from a timer.
  *
- *  Cost: one mutex guards the queue; jobs run with no lock held. A worker
- *  takes one job per lock while the queued jobs are no more than the workers
- *  awake to take them, and otherwise claims its share of the queue (up to
- *  32 jobs) in one lock and runs them in order: a job may then wait behind
- *  a long one claimed with it. A claimed job that has not started still
- *  counts as queued (df_pool_stats(), max_queued) and is cancelled, or
- *  dropped by DF_POOL_CANCEL, as a queued one: it never runs. A sleeping
- *  worker is woken (through a semaphore of its own, which never blocks the
- *  reactor thread) by a submission only when no worker is awake to take the
- *  job, and by a worker that leaves more jobs queued than the workers awake
- *  to take them; so a stream of short jobs that one worker keeps up with
- *  wakes nobody, and a backlog spreads over the threads at the workers'
- *  expense, not the reactor thread's. While jobs are outstanding (accepted
- *  and not delivered: request and reply, or a pipeline that each delivery
- *  refills), one idle worker at a time polls the queue for about ten
- *  microseconds before it sleeps, so the next job needs no wake-up either.
- *  Completed jobs go back to the reactor through a lock-free list; one
- *  wake-up of the reactor serves every completion that arrives until it has
- *  delivered them all, so under load a wake-up is written for many jobs, not
- *  one per job (df_pool_stats() counts them).
+ *  Concurrency: a pool with T threads runs min(T, queued) jobs at once.
+ *  Whenever a thread is idle and a job waits, the job starts without
+ *  waiting for any other job to finish; jobs that block (a query, a sleep,
+ *  a job waiting for another job) therefore never hold up the jobs behind
+ *  them while a thread is free.
+ *
+ *  Sizing: a fixed pool (df_pool_options.threads, the default) starts its
+ *  threads in df_pool_new() and keeps them. An elastic pool
+ *  (df_pool_options.max_threads) starts min_threads, starts one more thread
+ *  when a job is queued and no thread is idle, up to max_threads, and lets
+ *  a thread above min_threads exit once it stayed idle for idle_timeout_ms.
+ *  A thread that cannot be started (pthread_create() fails) leaves the pool
+ *  running with the threads it has (counted in thread_failures); only when
+ *  it has no thread at all do the waiting jobs fail, with DF_SYSTEM.
+ *
+ *  Priorities: each job is high, normal (the default) or low
+ *  (df_job_options.priority). Waiting jobs start most urgent class first,
+ *  in submission order within a class, with one exception so that no class
+ *  starves: a class with jobs waiting while DF_POOL_AGING_LIMIT jobs of
+ *  other classes started goes next. Under a constant flow of high-priority
+ *  jobs, a waiting low-priority job therefore starts after at most
+ *  DF_POOL_AGING_LIMIT high ones (one more when normal jobs fall due at the
+ *  same time); low jobs get at least about one start in
+ *  DF_POOL_AGING_LIMIT + 1 while they wait, not none.
+ *
+ *  Cost: one mutex guards the queue and is held for a few pointer moves;
+ *  jobs run with no lock held. Results come back through a lock-free list,
+ *  and one wake-up of the reactor serves every completion that arrives
+ *  until it has delivered them all (df_pool_stats() counts the wake-ups).
+ *  Memory: the pool keeps the bookkeeping of delivered jobs for reuse (see
+ *  df_pool_options.max_queued). Every allocation goes through the
+ *  library's allocator (deferred/alloc.h).
  */
 #ifndef DEFERRED_POOL_H
 #define DEFERRED_POOL_H
@@ -104,26 +115,67 @@ typedef struct df_pool df_pool;
  *          error: the Deferred fails with DF_INVALID_ARGUMENT instead. */
 typedef df_result (*df_work_fn)(void *arg);
 
-/*! The default number of threads (df_pool_options.threads == 0). */
+/*! The default number of threads of a fixed pool. */
 #define DF_POOL_DEFAULT_THREADS 4u
 /*! The largest number of threads a pool accepts. */
 #define DF_POOL_MAX_THREADS 1024u
 /*! The default queue limit (df_pool_options.max_queued == 0). */
 #define DF_POOL_DEFAULT_MAX_QUEUED 65536u
+/*! The default idle timeout of an elastic pool's extra threads. */
+#define DF_POOL_DEFAULT_IDLE_TIMEOUT_MS 10000u
+/*! Jobs of other classes that may start while a class waits before that
+ *  class goes next (see Priorities in the file comment). */
+#define DF_POOL_AGING_LIMIT 16u
 
-/*! Options of df_pool_new(). Zero fields select the defaults. */
+/*! Options of df_pool_new(). Zero fields select the defaults: a fixed pool
+ *  of DF_POOL_DEFAULT_THREADS threads. */
 typedef struct df_pool_options {
-  /*! Worker threads, started by df_pool_new(): 0 gives
-   *  DF_POOL_DEFAULT_THREADS; at most DF_POOL_MAX_THREADS. */
+  /*! A fixed pool of this many threads, started by df_pool_new(): 0 gives
+   *  DF_POOL_DEFAULT_THREADS (when max_threads is 0 too); at most
+   *  DF_POOL_MAX_THREADS. */
   unsigned threads;
-  /*! Jobs that may wait to start (queued, including those claimed by a
-   *  worker and not started; running jobs do not count): 0 gives
+  /*! Elastic pool: the threads kept alive while the pool is idle (0 is
+   *  allowed: no thread until a job comes). Only with max_threads. */
+  unsigned min_threads;
+  /*! Elastic pool, when not 0: the most threads, started as jobs need
+   *  them; at least min_threads, at most DF_POOL_MAX_THREADS. Setting both
+   *  this and `threads` is DF_EINVAL. */
+  unsigned max_threads;
+  /*! Elastic pool: how long a thread above min_threads stays idle before
+   *  it exits; 0 gives DF_POOL_DEFAULT_IDLE_TIMEOUT_MS. Only with
+   *  max_threads. */
+  unsigned idle_timeout_ms;
+  /*! Jobs that may wait to start (running jobs do not count): 0 gives
    *  DF_POOL_DEFAULT_MAX_QUEUED; SIZE_MAX means no limit. Memory: the pool
    *  keeps the bookkeeping of delivered jobs for reuse, up to max_queued +
-   *  threads of them (at most 131072, about 100 bytes each), until
+   *  the most threads of them (at most 131072, about 100 bytes each), until
    *  df_pool_free(). */
   size_t max_queued;
 } df_pool_options;
+
+/*! The urgency of a job; see Priorities in the file comment. */
+typedef enum df_job_priority {
+  DF_PRIORITY_NORMAL = 0, /*!< the default */
+  DF_PRIORITY_HIGH = 1,
+  DF_PRIORITY_LOW = 2
+} df_job_priority;
+
+/*! Options of one submission (df_defer_to_thread_opts()). Zero fields
+ *  select the defaults: normal priority, a borrowed argument. */
+typedef struct df_job_options {
+  /*! DF_PRIORITY_NORMAL, DF_PRIORITY_HIGH or DF_PRIORITY_LOW. */
+  df_job_priority priority;
+  /*! When not NULL, the pool owns the argument and calls this exactly
+   *  once with it, on the reactor thread, when it no longer needs it:
+   *  right after the Deferred fired with the job's result; for a job
+   *  cancelled while running, when the late result arrives (the work may
+   *  use the argument until then); for a job dropped before it ran
+   *  (cancel, close) or refused at once, right after its Deferred failed
+   *  (on the calling thread when the call was refused for being made off
+   *  the reactor thread). Callbacks added later, or that wait on other
+   *  Deferreds, must not rely on the argument. */
+  df_arg_free_fn arg_free;
+} df_job_options;
 
 /*! How df_pool_close() treats the jobs still queued. */
 typedef enum df_pool_close_mode {
@@ -139,13 +191,12 @@ typedef enum df_pool_close_mode {
  *  stat(), the struct tag and the function share the name: write
  *  `struct df_pool_stats`. */
 struct df_pool_stats {
-  unsigned threads;    /*!< worker threads alive (0 after close) */
-  size_t queued;       /*!< jobs not started now: in the queue, or claimed
-                            by a worker and not started */
+  unsigned threads;    /*!< worker threads alive, or being started (0
+                            after close) */
+  unsigned idle;       /*!< of threads: waiting for a job */
+  size_t queued;       /*!< jobs waiting to start */
   size_t running;      /*!< jobs started by a worker whose result has not
-                            reached the reactor thread yet (during a
-                            DF_POOL_CANCEL close, also claimed jobs the
-                            close dropped, until they fail) */
+                            reached the reactor thread yet */
   uint64_t submitted;  /*!< jobs accepted by df_defer_to_thread() */
   uint64_t rejected;   /*!< submissions refused at once: full, closed, bad
                             argument (their Deferreds failed at once) */
@@ -156,12 +207,15 @@ struct df_pool_stats {
                             df_cancel() or DF_POOL_CANCEL */
   uint64_t abandoned;  /*!< running jobs whose Deferred was cancelled; their
                             late results were (or will be) freed unseen */
+  uint64_t threads_started; /*!< threads started, over the pool's life */
+  uint64_t thread_failures; /*!< threads that could not be started */
   uint64_t wakeups;    /*!< wake-ups written to the reactor (each counted
                             by its writer once the write returned, so the
                             count may trail a delivery by a moment) */
 };
 
-/*! \brief Makes a pool and starts its worker threads.
+/*! \brief Makes a pool and starts its worker threads (a fixed pool's
+ *  threads, or an elastic pool's min_threads).
  *
  *  \param out receives the pool (the caller owns it: df_pool_free()); set to
  *         NULL on error. Must not be NULL.
@@ -169,7 +223,9 @@ struct df_pool_stats {
  *         be its thread (df_reactor_in_thread()).
  *  \param opts borrowed, read during the call; NULL gives every default.
  *  \return 0; DF_EINVAL for a NULL \p out or \p reactor, a thread count above
- *          DF_POOL_MAX_THREADS or a call off the reactor thread; DF_ENOMEM;
+ *          DF_POOL_MAX_THREADS, min_threads above max_threads, both threads
+ *          and max_threads set, min_threads or idle_timeout_ms without
+ *          max_threads, or a call off the reactor thread; DF_ENOMEM;
  *          or the negative errno of a failed pthread_create() (DF_EAGAIN
  *          typically). On error no thread is left running and nothing is
  *          allocated.
@@ -177,13 +233,14 @@ struct df_pool_stats {
 DF_EXTERN int df_pool_new(df_pool **out, df_reactor *reactor,
                           const df_pool_options *opts);
 
-/*! \brief Runs \p fn(\p arg) on a worker; returns at once.
+/*! \brief Runs \p fn(\p arg) on a worker; returns a Deferred at once (C1).
  *
- *  df_defer_to_thread_full() without an argument destructor: \p arg is
- *  borrowed. It must stay valid until the work function has returned, which
- *  for a job cancelled while running is after its Deferred fired: wait for
- *  df_pool_stats() to show no running job, or for df_pool_close(). Prefer
- *  df_defer_to_thread_full() when \p arg is owned memory. */
+ *  df_defer_to_thread_opts() with the default options: normal priority,
+ *  \p arg borrowed. It must stay valid until the work function has
+ *  returned, which for a job cancelled while running is after its Deferred
+ *  fired: wait for df_pool_stats() to show no running job, or for
+ *  df_pool_close(). Give an arg_free (df_job_options) when \p arg is owned
+ *  memory. */
 DF_EXTERN df_deferred *df_defer_to_thread(df_pool *pool, df_work_fn fn,
                                           void *arg);
 
@@ -196,27 +253,22 @@ DF_EXTERN df_deferred *df_defer_to_thread(df_pool *pool, df_work_fn fn,
  *         DF_INVALID_ARGUMENT naming "pool".
  *  \param fn the work. NULL gives a Deferred failed with DF_INVALID_ARGUMENT
  *         naming "fn".
- *  \param arg passed to \p fn; ownership is taken when \p arg_free is not
- *         NULL.
- *  \param arg_free called exactly once with \p arg, on the reactor thread,
- *         when the pool no longer needs it: right after the Deferred fired
- *         with the job's result; for a job cancelled while running, when the
- *         late result arrives (the work may use \p arg until then); for a
- *         job dropped before it ran (cancel, close) or refused at once,
- *         right after its Deferred failed (on the calling thread when the
- *         call was refused for being made off the reactor thread).
- *         Callbacks added later, or that wait on other Deferreds, must not
- *         rely on \p arg.
+ *  \param arg passed to \p fn; owned by the pool when \p opts gives an
+ *         arg_free.
+ *  \param opts borrowed, read during the call; NULL gives the defaults. A
+ *         priority outside df_job_priority gives a Deferred failed with
+ *         DF_INVALID_ARGUMENT naming "opts->priority".
  *  \return the caller's reference to a new Deferred; the pool holds one of
  *          its own until it fires it. Already failed, when the job was
  *          refused, with DF_POOL_FULL (queue full), DF_POOL_CLOSED (after
- *          df_pool_close()), DF_INVALID_ARGUMENT (NULL argument, or a call
- *          off the reactor thread) or DF_NO_MEMORY. NULL only when even
+ *          df_pool_close()), DF_INVALID_ARGUMENT (bad argument, or a call
+ *          off the reactor thread), DF_NO_MEMORY, or DF_SYSTEM (an elastic
+ *          pool with no thread could not start one). NULL only when even
  *          that Deferred could not be allocated.
  *  Reactor thread only. Cancelling the Deferred: see the file comment. */
-DF_EXTERN df_deferred *df_defer_to_thread_full(df_pool *pool, df_work_fn fn,
+DF_EXTERN df_deferred *df_defer_to_thread_opts(df_pool *pool, df_work_fn fn,
                                                void *arg,
-                                               df_arg_free_fn arg_free);
+                                               const df_job_options *opts);
 
 /*! \brief Shuts the pool down; blocks until its threads have exited.
  *

@@ -1,0 +1,330 @@
+/* A job's life, every transition of it:
+ *
+ *   queue     df__job_submit()         reactor  node + Deferred, into the queue
+ *   claim     df__job_claim_locked()   worker   QUEUED -> RUNNING, under the mutex
+ *   start     df__job_run()            worker   the work function, no lock held
+ *   hand back df__job_run()            worker   onto the lock-free `done` stack
+ *   deliver   df__job_deliver()        reactor  the Deferred fires with the result
+ *   take back cancel_job()             reactor  QUEUED: off the queue, never runs
+ *   abandon   cancel_job()             reactor  RUNNING: fails now, result freed later
+ *   drop      df__job_drop_waiting()   reactor  DF_POOL_CANCEL close: never runs
+ *   recycle   put_node()               reactor  into the node cache
+ *
+ * A cancel and a claim both decide under the queue's mutex, so a job either
+ * starts or is taken back, never both. Every Deferred is fired exactly once:
+ * by delivery, take back or drop; an abandoned job's delivery only frees its
+ * late result.
+ *
+ * The way back. Workers push finished jobs with compare-and-swap onto a
+ * stack; the reactor takes the whole stack with one exchange and reverses
+ * it, so jobs are delivered in the order they finished. Nothing pops single
+ * nodes, so there is no ABA problem. Wake-ups are written only when the
+ * reactor would otherwise miss a job: the push that finds the stack empty
+ * wakes the reactor, and later pushes ride on that wake-up; while the
+ * reactor delivers it promises (`draining`) to look at the stack again
+ * before it stops, so a push then writes nothing. The promise is a
+ * store-then-load handshake on both sides (sequentially consistent): the
+ * worker pushes, then reads `draining`; the reactor clears `draining`, then
+ * reads the stack. At least one of them sees the other. */
+#include "pool_internal.h"
+
+/* Nodes kept for reuse: as many as the queue holds plus one per thread, up
+ * to this many. A pool that keeps its queue full then allocates nothing
+ * once warm; past the bound, delivered nodes are freed. */
+#define CACHE_MAX ((size_t)1 << 17)
+
+/* ---------------------------------------------------------------- nodes */
+
+size_t df__job_cache_max(size_t max_queued, unsigned max_threads) {
+  return max_queued < CACHE_MAX - max_threads ? max_queued + max_threads
+                                              : CACHE_MAX;
+}
+
+static df__job *get_node(df_pool *p) {
+  df__job *job = p->cache;
+  if (job != NULL) {
+    p->cache = job->next;
+    p->ncached--;
+    return job;
+  }
+  return df_malloc(sizeof *job);
+}
+
+static void put_node(df_pool *p, df__job *job) {
+  if (p->ncached >= p->cache_max) {
+    df_free(job);
+    return;
+  }
+  job->next = p->cache;
+  p->cache = job;
+  p->ncached++;
+}
+
+void df__job_cache_clear(df_pool *p) {
+  while (p->cache != NULL) {
+    df__job *next = p->cache->next;
+    df_free(p->cache);
+    p->cache = next;
+  }
+  p->ncached = 0;
+}
+
+/* ---------------------------------------------------------------- endings */
+
+/* Ends a job that never ran: its node is recycled, its Deferred fails with
+ * \p f, its argument is released, in that order, so that a callback that
+ * closes the pool finds the node back in the cache. */
+static void end_unstarted(df_pool *p, df__job *job, df_failure *f) {
+  df_deferred *d = job->d;
+  df_arg_free_fn arg_free = job->arg_free;
+  void *arg = job->arg;
+  put_node(p, job);
+  p->cancelled++;
+  p->delivering++; /* the callbacks below must not free the pool */
+  df_errback(d, f);
+  if (arg_free != NULL)
+    arg_free(arg);
+  p->delivering--;
+  df_unref(d);
+}
+
+/* A work function must not return a Deferred: it was made off the reactor
+ * thread and nothing could fire it correctly. */
+static df_result checked_result(df_result r) {
+  if (df_result_kind(r) != DF_DEFERRED)
+    return r;
+  df_result_free(r);
+  return df_fail(df_failure_new(&DF_INVALID_ARGUMENT, 0,
+                                "a pool work function returned a Deferred"));
+}
+
+/* Fires a finished job's Deferred, or frees the late result of one
+ * cancelled while it ran (S17, S20). The pool's reference keeps the
+ * Deferred alive through the fire even if every other one is gone. */
+static void deliver_one(df_pool *p, df__job *job) {
+  df_deferred *d = job->d;
+  df_arg_free_fn arg_free = job->arg_free;
+  void *arg = job->arg;
+  df_result r = job->abandoned ? job->result : checked_result(job->result);
+  bool abandoned = job->abandoned;
+  put_node(p, job);
+  p->completed++;
+  if (df_result_is_failure(r))
+    p->failed++;
+  if (abandoned)
+    df_result_free(r);
+  else
+    df_fire(d, r);
+  if (arg_free != NULL)
+    arg_free(arg);
+  df_unref(d);
+}
+
+/* ---------------------------------------------------------------- cancel */
+
+/* The canceller of every Deferred of the pool (S15). */
+static void cancel_job(df_deferred *d, void *arg) {
+  df__job *job = arg;
+  df_pool *p = job->pool;
+  pthread_mutex_lock(&p->queue.mutex);
+  bool waiting = job->state == DF__JOB_QUEUED;
+  if (waiting)
+    df__queue_remove_locked(&p->queue, &job->link);
+  pthread_mutex_unlock(&p->queue.mutex);
+
+  if (waiting) {
+    end_unstarted(p, job,
+                  df_failure_new(&DF_CANCELLED, 0,
+                                 "pool job cancelled before it ran"));
+    return;
+  }
+  /* S20: the work cannot be interrupted. Fail now; delivery frees the late
+   * result and releases the argument, which the work may still be using. */
+  job->abandoned = true;
+  p->abandoned++;
+  p->delivering++;
+  df_errback(d, df_failure_new(&DF_CANCELLED, 0,
+                               "pool job cancelled while running; its result "
+                               "will be discarded"));
+  p->delivering--;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+/* A job refused at once: its Deferred fails with \p f, its argument is
+ * released (last: the destructor is user code and may free the pool). */
+static df_deferred *refuse(df_pool *p, df_deferred *d, void *arg,
+                           df_arg_free_fn arg_free, df_failure *f) {
+  p->rejected++;
+  if (d != NULL)
+    df_errback(d, f);
+  else
+    d = df_fail_now(f);
+  if (arg_free != NULL)
+    arg_free(arg);
+  return d;
+}
+
+static unsigned class_of(df_job_priority priority) {
+  switch (priority) {
+  case DF_PRIORITY_HIGH:
+    return DF__CLASS_HIGH;
+  case DF_PRIORITY_LOW:
+    return DF__CLASS_LOW;
+  default:
+    return DF__CLASS_NORMAL;
+  }
+}
+
+df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
+                            const df_job_options *opts, df__wake *wake) {
+  df_arg_free_fn arg_free = opts->arg_free;
+  wake->sleeper = NULL;
+  wake->start_thread = false;
+  df__job *job = get_node(p);
+  df_deferred *d = job != NULL ? df_deferred_new(cancel_job, job) : NULL;
+  if (d == NULL) {
+    if (job != NULL)
+      put_node(p, job);
+    return refuse(p, NULL, arg, arg_free,
+                  df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
+                                 "df_defer_to_thread: out of memory"));
+  }
+  job->pool = p;
+  job->fn = fn;
+  job->arg = arg;
+  job->arg_free = arg_free;
+  job->d = d;
+  job->cls = (unsigned char)class_of(opts->priority);
+  job->state = DF__JOB_QUEUED;
+  job->abandoned = false;
+
+  pthread_mutex_lock(&p->queue.mutex);
+  if (p->queue.length >= p->max_queued) {
+    pthread_mutex_unlock(&p->queue.mutex);
+    put_node(p, job);
+    return refuse(p, d, arg, arg_free,
+                  df_failure_new(&DF_POOL_FULL, 0,
+                                 "df_defer_to_thread: the queue is full "
+                                 "(%zu jobs waiting)",
+                                 p->max_queued));
+  }
+  df_ref(d); /* the job's reference, dropped once the pool fired d */
+  *wake = df__queue_push_locked(&p->queue, &job->link, job->cls,
+                                p->max_threads);
+  pthread_mutex_unlock(&p->queue.mutex);
+  p->submitted++;
+  return d;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+df__job *df__job_claim_locked(df_pool *p) {
+  df__link *link = df__queue_pop_locked(&p->queue);
+  if (link == NULL)
+    return NULL;
+  df__job *job = DF__CONTAINER_OF(link, df__job, link);
+  job->state = DF__JOB_RUNNING;
+  return job;
+}
+
+static void count_wakeup(df_pool *p) {
+  atomic_fetch_add_explicit(&p->wakeups, 1, memory_order_relaxed);
+}
+
+static void hand_back(df_pool *p, df__job *job) {
+  df__job *head = atomic_load_explicit(&p->done, memory_order_relaxed);
+  do {
+    job->next = head;
+  } while (!atomic_compare_exchange_weak_explicit(
+      &p->done, &head, job, memory_order_seq_cst, memory_order_relaxed));
+  /* From here on the job belongs to the reactor thread. */
+  if (head != NULL || atomic_load_explicit(&p->draining, memory_order_seq_cst))
+    return;
+  if (df_async_send(p->async) == 1)
+    count_wakeup(p);
+}
+
+void df__job_run(df__job *job) {
+  df_pool *p = job->pool; /* read first: the job is the reactor's after */
+  job->result = job->fn(job->arg);
+  hand_back(p, job);
+}
+
+/* ---------------------------------------------------------------- delivery */
+
+/* Takes the stack and delivers it, oldest first. Returns the number of
+ * jobs delivered. */
+static size_t deliver_snapshot(df_pool *p) {
+  df__job *stack = atomic_exchange_explicit(&p->done, NULL,
+                                            memory_order_acquire);
+  if (stack == NULL)
+    return 0;
+  df__job *fifo = NULL;
+  while (stack != NULL) {
+    df__job *next = stack->next;
+    stack->next = fifo;
+    fifo = stack;
+    stack = next;
+  }
+  size_t n = 0;
+  p->delivering++; /* df_pool_free() from a callback must wait */
+  while (fifo != NULL) {
+    df__job *job = fifo;
+    fifo = job->next;
+    deliver_one(p, job);
+    n++;
+  }
+  p->delivering--;
+  return n;
+}
+
+/* Snapshot, then dispatch: jobs that finish while callbacks run are taken
+ * by the next snapshot, up to DF__JOB_ROUND_JOBS per call; what is left then gets a
+ * wake-up of its own, for the next round. */
+void df__job_deliver(df_pool *p) {
+  size_t delivered = 0;
+  atomic_store_explicit(&p->draining, true, memory_order_relaxed);
+  while (delivered < DF__JOB_ROUND_JOBS) {
+    size_t n = deliver_snapshot(p);
+    delivered += n;
+    if (n > 0)
+      continue;
+    atomic_store_explicit(&p->draining, false, memory_order_seq_cst);
+    if (atomic_load_explicit(&p->done, memory_order_seq_cst) == NULL)
+      return; /* a later push sees `draining` cleared and wakes us */
+    atomic_store_explicit(&p->draining, true, memory_order_relaxed);
+  }
+  atomic_store_explicit(&p->draining, false, memory_order_seq_cst);
+  if (atomic_load_explicit(&p->done, memory_order_seq_cst) != NULL &&
+      df_async_send(p->async) == 1)
+    count_wakeup(p);
+}
+
+/* ---------------------------------------------------------------- drop */
+
+/* The jobs stay counted as waiting until each has failed, so the stats add
+ * up while their callbacks run. A callback run here may cancel one of the
+ * later ones: the canceller finds it still QUEUED (in `dropped`), unlinks
+ * it under the mutex and fails it with DF_CANCELLED instead, so each still
+ * fires once. */
+void df__job_drop_waiting(df_pool *p, const df_error_type *type,
+                          const char *message) {
+  df__link dropped;
+  df__link_init(&dropped);
+  pthread_mutex_lock(&p->queue.mutex);
+  df__queue_take_all_locked(&p->queue, &dropped);
+  pthread_mutex_unlock(&p->queue.mutex);
+  for (;;) {
+    pthread_mutex_lock(&p->queue.mutex);
+    if (df__link_empty(&dropped)) {
+      pthread_mutex_unlock(&p->queue.mutex);
+      return;
+    }
+    df__link *link = dropped.next;
+    df__queue_remove_locked(&p->queue, link);
+    pthread_mutex_unlock(&p->queue.mutex);
+    df__job *job = DF__CONTAINER_OF(link, df__job, link);
+    end_unstarted(p, job, df_failure_new(type, 0, "%s", message));
+  }
+}

@@ -1,0 +1,205 @@
+/* The queue of waiting jobs, by class, and the workers sleeping on it.
+ *
+ * One mutex guards both (after libuv's threadpool.c): the reactor thread
+ * takes it to queue or cancel a job, a worker to take one. Its critical
+ * sections are a few pointer moves; jobs run with no lock held.
+ *
+ * The concurrency contract: a queued job never waits while a thread could
+ * run it. The queue keeps one invariant for it, checked each time a job is
+ * queued:
+ *
+ *     length <= seekers, or no worker sleeps (and no more may start),
+ *
+ * where seekers are the workers awake and not running a job (woken and on
+ * their way, or back from their last job): each of them takes a job, one
+ * per lock, before it may sleep again. A job that would make the queue
+ * longer than its seekers wakes one sleeper, or starts a thread when none
+ * sleeps and the pool may grow. So a burst of jobs wakes as many workers as
+ * it has jobs, up to the workers there are, and a stream of short jobs that
+ * the awake workers keep up with wakes nobody.
+ *
+ * A sleeping worker waits on a semaphore of its own; whoever wakes it takes
+ * it off the list under the mutex and posts once the mutex is released.
+ * Not a condition variable: glibc's pthread_cond_signal() may wait, on a
+ * futex, for the waiters it woke earlier, and that would be the reactor
+ * thread waiting for a worker to be scheduled. sem_post() never waits, and
+ * a post made before the sleeper waits is not lost.
+ *
+ * Classes: the oldest job of the most urgent class goes first, except that
+ * a class kept waiting while DF__AGING_LIMIT jobs of other classes started
+ * goes next (the one kept waiting longest, when two are due). Under a
+ * constant flow of high-priority jobs, normal and low ones still start, one
+ * in every DF__AGING_LIMIT + 1 or so, instead of never. */
+#define _GNU_SOURCE /* sem_clockwait(), PTHREAD_MUTEX_ADAPTIVE_NP */
+#include <errno.h>
+
+#include "deferred/error.h"
+#include "queue.h"
+
+/* A thread that finds the mutex taken spins briefly before it sleeps in the
+ * kernel (glibc's adaptive mutex): the sections are short, and the reactor
+ * thread then rarely pays a futex call to queue a job while a worker takes
+ * one. */
+int df__queue_init(df__queue *q) {
+  pthread_mutexattr_t attr;
+  if (pthread_mutexattr_init(&attr) != 0)
+    return DF_ENOMEM;
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+  (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+  int rc = pthread_mutex_init(&q->mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (rc != 0)
+    return DF_ENOMEM;
+  for (unsigned c = 0; c < DF__CLASSES; c++) {
+    df__link_init(&q->classes[c]);
+    q->passed[c] = 0;
+  }
+  q->length = 0;
+  q->asleep = NULL;
+  q->nasleep = 0;
+  q->threads = 0;
+  q->busy = 0;
+  q->stopping = false;
+  return 0;
+}
+
+void df__queue_destroy(df__queue *q) { pthread_mutex_destroy(&q->mutex); }
+
+static unsigned seekers_locked(const df__queue *q) {
+  return q->threads - q->nasleep - q->busy;
+}
+
+static df__sleeper *pop_sleeper_locked(df__queue *q) {
+  df__sleeper *s = q->asleep;
+  q->asleep = s->next;
+  q->nasleep--;
+  s->next = NULL;
+  s->listed = false;
+  return s;
+}
+
+df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
+                               unsigned max_threads) {
+  df__wake wake = {NULL, false};
+  df__link_push_back(&q->classes[cls], link);
+  q->length++;
+  if (q->length <= seekers_locked(q))
+    return wake;
+  if (q->asleep != NULL) {
+    wake.sleeper = pop_sleeper_locked(q);
+  } else if (q->threads < max_threads && !q->stopping) {
+    q->threads++; /* a seeker from now on */
+    wake.start_thread = true;
+  }
+  return wake;
+}
+
+/* The class that goes next: the most urgent one waiting, unless a less
+ * urgent one has been passed over DF__AGING_LIMIT times. */
+static int next_class_locked(df__queue *q) {
+  int pick = -1;
+  for (int c = 0; c < DF__CLASSES; c++) {
+    if (df__link_empty(&q->classes[c]))
+      q->passed[c] = 0; /* counts only while the class waits */
+    else if (pick < 0)
+      pick = c;
+  }
+  if (pick < 0)
+    return -1;
+  unsigned longest = DF__AGING_LIMIT - 1;
+  for (int c = pick + 1; c < DF__CLASSES; c++) {
+    if (!df__link_empty(&q->classes[c]) && q->passed[c] > longest) {
+      longest = q->passed[c];
+      pick = c;
+    }
+  }
+  return pick;
+}
+
+df__link *df__queue_pop_locked(df__queue *q) {
+  int pick = next_class_locked(q);
+  if (pick < 0)
+    return NULL;
+  for (int c = 0; c < DF__CLASSES; c++)
+    if (c != pick && !df__link_empty(&q->classes[c]))
+      q->passed[c]++;
+  q->passed[pick] = 0;
+  df__link *link = q->classes[pick].next;
+  df__link_remove(link);
+  q->length--;
+  return link;
+}
+
+void df__queue_remove_locked(df__queue *q, df__link *link) {
+  df__link_remove(link);
+  q->length--;
+}
+
+void df__queue_take_all_locked(df__queue *q, df__link *out) {
+  df__link *link;
+  while ((link = df__queue_pop_locked(q)) != NULL) {
+    df__link_push_back(out, link);
+    q->length++; /* still waiting, in `out` */
+  }
+}
+
+int df__sleeper_init(df__sleeper *s) {
+  s->next = NULL;
+  s->listed = false;
+  return sem_init(&s->wake, 0, 0) == 0 ? 0 : DF_ENOMEM;
+}
+
+void df__sleeper_destroy(df__sleeper *s) { sem_destroy(&s->wake); }
+
+void df__sleeper_post(df__sleeper *s) { sem_post(&s->wake); }
+
+static int wait_until(df__sleeper *s, const struct timespec *deadline) {
+  int rc;
+  do
+    rc = deadline != NULL ? sem_clockwait(&s->wake, CLOCK_MONOTONIC, deadline)
+                          : sem_wait(&s->wake);
+  while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
+static void unlist_locked(df__queue *q, df__sleeper *s) {
+  df__sleeper **at = &q->asleep;
+  while (*at != s)
+    at = &(*at)->next;
+  *at = s->next;
+  s->next = NULL;
+  s->listed = false;
+  q->nasleep--;
+}
+
+bool df__queue_sleep_locked(df__queue *q, df__sleeper *s,
+                            const struct timespec *deadline) {
+  s->next = q->asleep;
+  s->listed = true;
+  q->asleep = s;
+  q->nasleep++;
+  pthread_mutex_unlock(&q->mutex);
+  int rc = wait_until(s, deadline);
+  pthread_mutex_lock(&q->mutex);
+  if (rc == 0)
+    return true;
+  if (!s->listed) {
+    /* Taken off the list as the deadline passed: the waker has released
+     * the mutex and posts, so take the post now or the next sleep would end
+     * at once. */
+    (void)wait_until(s, NULL);
+    return true;
+  }
+  unlist_locked(q, s);
+  return false;
+}
+
+df__sleeper *df__queue_take_sleepers_locked(df__queue *q) {
+  df__sleeper *list = q->asleep;
+  for (df__sleeper *s = list; s != NULL; s = s->next)
+    s->listed = false;
+  q->asleep = NULL;
+  q->nasleep = 0;
+  return list;
+}

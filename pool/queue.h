@@ -1,0 +1,129 @@
+/* The pool's queue of waiting jobs and its sleeping workers, under one
+ * mutex. Not installed. Knows nothing of what a job does: jobs are links.
+ * See queue.c for how wake-ups are decided. */
+#ifndef DF_POOL_QUEUE_H
+#define DF_POOL_QUEUE_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define DF__CONTAINER_OF(ptr, type, field)                                     \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
+
+/* ---------------------------------------------------------------- links */
+
+/* A circular doubly-linked list with a sentinel head, after libuv's
+ * queue.h. A removed node is re-linked to itself, so a node can be unlinked
+ * without knowing which list holds it. */
+typedef struct df__link {
+  struct df__link *next;
+  struct df__link *prev;
+} df__link;
+
+static inline void df__link_init(df__link *q) {
+  q->next = q;
+  q->prev = q;
+}
+
+static inline bool df__link_empty(const df__link *q) { return q->next == q; }
+
+static inline void df__link_push_back(df__link *head, df__link *q) {
+  q->next = head;
+  q->prev = head->prev;
+  head->prev->next = q;
+  head->prev = q;
+}
+
+static inline void df__link_remove(df__link *q) {
+  q->prev->next = q->next;
+  q->next->prev = q->prev;
+  df__link_init(q);
+}
+
+/* Moves every node of `from` to the end of `to`; `from` ends empty. */
+static inline void df__link_splice(df__link *to, df__link *from) {
+  if (df__link_empty(from))
+    return;
+  from->next->prev = to->prev;
+  to->prev->next = from->next;
+  from->prev->next = to;
+  to->prev = from->prev;
+  df__link_init(from);
+}
+
+/* ---------------------------------------------------------------- queue */
+
+/* Classes in the order they are served: index 0 first. */
+enum { DF__CLASS_HIGH = 0, DF__CLASS_NORMAL = 1, DF__CLASS_LOW = 2 };
+#define DF__CLASSES 3
+
+/* Jobs of other classes that may start while a class waits, before the
+ * oldest job of that class goes next (see df__queue_pop_locked()). */
+#define DF__AGING_LIMIT 16u
+
+/* A worker as the queue sees it: something to wake. */
+typedef struct df__sleeper {
+  sem_t wake;                /* posted by whoever takes it off the list */
+  struct df__sleeper *next;  /* in queue->asleep */
+  bool listed;               /* on queue->asleep (mutex) */
+} df__sleeper;
+
+typedef struct df__queue {
+  pthread_mutex_t mutex;
+  df__link classes[DF__CLASSES]; /* FIFO each */
+  size_t length;                 /* jobs waiting to start, every class */
+  unsigned passed[DF__CLASSES];  /* starts of other classes since this
+                                    class, waiting, last started one */
+  df__sleeper *asleep;           /* idle workers not yet woken, LIFO */
+  unsigned nasleep;
+  unsigned threads;              /* workers alive, or being started */
+  unsigned busy;                 /* workers running a job */
+  bool stopping;                 /* workers exit once the queue is empty */
+} df__queue;
+
+/* 0, or DF_ENOMEM when the mutex could not be made. */
+int df__queue_init(df__queue *q);
+void df__queue_destroy(df__queue *q);
+
+/* What the thread that queued a job must do once it released the mutex so
+ * that the job does not wait while a thread could run it. */
+typedef struct df__wake {
+  df__sleeper *sleeper; /* post it (df__sleeper_post()), or NULL */
+  bool start_thread;    /* start a worker: counted in `threads` already */
+} df__wake;
+
+/* Queues \p link in class \p cls; \p max_threads bounds the workers the
+ * answer may ask to start. Mutex held. */
+df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
+                               unsigned max_threads);
+
+/* Takes the job that goes next, or NULL when none waits. Mutex held. */
+df__link *df__queue_pop_locked(df__queue *q);
+
+/* Unlinks a waiting job wherever it is (its class, or a list that
+ * df__queue_take_all_locked() filled). Mutex held. */
+void df__queue_remove_locked(df__queue *q, df__link *link);
+
+/* Moves every waiting job to \p out, in the order they would have started;
+ * they still count in `length` until each is removed. Mutex held. */
+void df__queue_take_all_locked(df__queue *q, df__link *out);
+
+/* 0, or DF_ENOMEM when the semaphore could not be made. */
+int df__sleeper_init(df__sleeper *s);
+void df__sleeper_destroy(df__sleeper *s);
+void df__sleeper_post(df__sleeper *s);
+
+/* Sleeps, mutex held on entry and on return, until woken or until
+ * \p deadline (CLOCK_MONOTONIC; NULL waits for ever). True when woken;
+ * false when the deadline passed first and nobody took \p s off the list:
+ * it has then left the list itself. */
+bool df__queue_sleep_locked(df__queue *q, df__sleeper *s,
+                            const struct timespec *deadline);
+
+/* Takes every sleeper off the list, for the caller to post. Mutex held. */
+df__sleeper *df__queue_take_sleepers_locked(df__queue *q);
+
+#endif /* DF_POOL_QUEUE_H */
