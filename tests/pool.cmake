@@ -10,6 +10,10 @@ if(TARGET deferred_pool_static)
 
   foreach(suite
       test_pool
+      test_pool_concurrency
+      test_pool_sizing
+      test_pool_priority
+      test_pool_alloc
       test_pool_cancel
       test_pool_close
       test_pool_wakeup

@@ -39,6 +39,11 @@ static void nap(void) {
 /* ------------------------------------------------------------ environment */
 
 bool tp_begin(unsigned threads, size_t max_queued) {
+  df_pool_options opts = {.threads = threads, .max_queued = max_queued};
+  return tp_begin_opts(&opts);
+}
+
+bool tp_begin_opts(const df_pool_options *opts) {
   memset(&tp, 0, sizeof tp);
   reactor_thread = pthread_self();
   fire_seq = 0;
@@ -49,8 +54,7 @@ bool tp_begin(unsigned threads, size_t max_queued) {
   CU_ASSERT_EQUAL(rc, 0);
   if (rc != 0)
     return false;
-  df_pool_options opts = {.threads = threads, .max_queued = max_queued};
-  rc = df_pool_new(&tp.pool, tp.reactor, &opts);
+  rc = df_pool_new(&tp.pool, tp.reactor, opts);
   CU_ASSERT_EQUAL(rc, 0);
   if (rc != 0) {
     CU_ASSERT_EQUAL(df_reactor_free(tp.reactor), 0);

@@ -26,6 +26,9 @@ extern tp_env tp;
  * records a CUnit failure) when either could not be made. */
 bool tp_begin(unsigned threads, size_t max_queued);
 
+/* tp_begin() with any options (an elastic pool, say). */
+bool tp_begin_opts(const df_pool_options *opts);
+
 /* Frees the pool (closing it with DF_POOL_CANCEL when still open) and the
  * reactor, asserting both succeed, that every counted value and argument was
  * freed, and that no callback ran off the reactor thread. */
