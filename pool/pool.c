@@ -201,12 +201,18 @@ static void on_wakeup(void *arg) {
 /* A job was queued that no thread can run now: start one, as queue.c
  * asked. With no thread at all left, the waiting jobs cannot run. */
 static void grow(df_pool *p) {
-  if (start_worker(p) == 0)
+  int rc = start_worker(p);
+  if (rc == 0)
     return;
   pthread_mutex_lock(&p->queue.mutex);
   bool none = p->queue.threads == 0;
   pthread_mutex_unlock(&p->queue.mutex);
-  if (none)
+  if (!none)
+    return;
+  if (rc == DF_ENOMEM)
+    df__job_drop_waiting(p, &DF_NO_MEMORY,
+                         "no memory to start a worker thread for the job");
+  else
     df__job_drop_waiting(p, &DF_SYSTEM,
                          "no worker thread could be started for the job");
 }

@@ -13,7 +13,6 @@ if(TARGET deferred_pool_static)
       test_pool_concurrency
       test_pool_sizing
       test_pool_priority
-      test_pool_alloc
       test_pool_cancel
       test_pool_close
       test_pool_wakeup
@@ -25,6 +24,11 @@ if(TARGET deferred_pool_static)
       target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
     endif()
   endforeach()
+
+  # Allocation failures injected at every site: the counting allocator.
+  df_add_suite(test_pool_alloc SOURCES test_pool_alloc.c support/dft_alloc.c
+               LIBS df_pool_test_support LABELS threaded core TIMEOUT 180)
+  target_include_directories(test_pool_alloc PRIVATE ${PROJECT_SOURCE_DIR}/pool)
 
   # The article's adbapi example, built here from its source so that its
   # test does not depend on DF_BUILD_EXAMPLES; the suite runs it as a child

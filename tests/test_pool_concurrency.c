@@ -4,7 +4,7 @@
  *
  * The jobs here block for real: they wait for each other on a meeting
  * point, or on a gate the test opens. No test measures time: a job that
- * waits gives up after a bound (MEET_GIVE_UP_SECONDS) and fails, so a
+ * waits gives up after a bound (tp_meeting_attend()) and fails, so a
  * violation of the contract turns into a failed assertion naming how many
  * jobs ran at once, never into a hung suite. Each test runs at T = 1, 2, 4,
  * 16 and 64 threads (threads may outnumber cores). */
@@ -18,77 +18,18 @@
 #include "runner.h"
 #include "test_pool_support.h"
 
-#define MEET_GIVE_UP_SECONDS 20
-
 static const unsigned thread_counts[] = {1, 2, 4, 16, 64};
 #define N_COUNTS (sizeof thread_counts / sizeof thread_counts[0])
 
-/* ------------------------------------------------------------ meeting */
-
-/* Jobs arrive and wait until `expected` have arrived, or give up. */
-typedef struct meeting {
-  pthread_mutex_t mutex;
-  pthread_cond_t cond;
-  int arrived;
-  int expected;
-} meeting;
-
-static void meeting_init(meeting *m, int expected) {
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_mutex_init(&m->mutex, NULL);
-  pthread_cond_init(&m->cond, &attr);
-  pthread_condattr_destroy(&attr);
-  m->arrived = 0;
-  m->expected = expected;
-}
-
-static void meeting_destroy(meeting *m) {
-  pthread_cond_destroy(&m->cond);
-  pthread_mutex_destroy(&m->mutex);
-}
-
-/* Waits for the others; returns how many had arrived when it stopped
- * waiting (`expected` on success). */
-static int meeting_attend(meeting *m, int count_in) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += MEET_GIVE_UP_SECONDS;
-  pthread_mutex_lock(&m->mutex);
-  m->arrived += count_in;
-  pthread_cond_broadcast(&m->cond);
-  int rc = 0;
-  while (m->arrived < m->expected && rc == 0)
-    rc = pthread_cond_timedwait(&m->cond, &m->mutex, &deadline);
-  int seen = m->arrived;
-  pthread_mutex_unlock(&m->mutex);
-  return seen;
-}
-
-static df_result meet_result(meeting *m, int seen) {
-  if (seen >= m->expected)
-    return df_ok(NULL, NULL);
-  return df_fail(df_failure_new(&DF_ERROR, seen,
-                                "only %d of %d jobs ran at once", seen,
-                                m->expected));
-}
-
-/* Arrives and waits for all the others. */
-static df_result attend_work(void *arg) {
-  meeting *m = arg;
-  return meet_result(m, meeting_attend(m, 1));
-}
-
 /* Waits for the one job that arrives without waiting. */
 static df_result wait_for_signal_work(void *arg) {
-  meeting *m = arg;
-  return meet_result(m, meeting_attend(m, 0));
+  tp_meeting *m = arg;
+  return tp_meeting_result(m, tp_meeting_attend(m, 0));
 }
 
 /* Arrives without waiting: the signal the waiters wait for. */
 static df_result signal_work(void *arg) {
-  meeting *m = arg;
+  tp_meeting *m = arg;
   pthread_mutex_lock(&m->mutex);
   m->arrived++;
   pthread_cond_broadcast(&m->cond);
@@ -122,15 +63,15 @@ static tp_outcome *outcomes(unsigned n) {
 static void check_t_jobs_meet(unsigned threads) {
   if (!tp_begin(threads, 0))
     return;
-  meeting m;
-  meeting_init(&m, (int)threads);
+  tp_meeting m;
+  tp_meeting_init(&m, (int)threads);
   tp_outcome *outs = outcomes(threads);
   for (unsigned i = 0; i < threads; i++)
-    tp_watch(df_defer_to_thread(tp.pool, attend_work, &m), &outs[i]);
+    tp_watch(df_defer_to_thread(tp.pool, tp_work_meet, &m), &outs[i]);
   watch_all_succeed(outs, threads);
   free(outs);
   tp_end();
-  meeting_destroy(&m);
+  tp_meeting_destroy(&m);
 }
 
 static void test_c1_t_jobs_waiting_on_a_barrier_of_t_complete(void) {
@@ -144,8 +85,8 @@ static void test_c1_t_jobs_waiting_on_a_barrier_of_t_complete(void) {
 static void check_waiting_for_a_later_job(unsigned threads) {
   if (!tp_begin(threads, 0))
     return;
-  meeting m;
-  meeting_init(&m, 1);
+  tp_meeting m;
+  tp_meeting_init(&m, 1);
   tp_outcome *outs = outcomes(threads);
   for (unsigned i = 0; i + 1 < threads; i++)
     tp_watch(df_defer_to_thread(tp.pool, wait_for_signal_work, &m), &outs[i]);
@@ -153,7 +94,7 @@ static void check_waiting_for_a_later_job(unsigned threads) {
   watch_all_succeed(outs, threads);
   free(outs);
   tp_end();
-  meeting_destroy(&m);
+  tp_meeting_destroy(&m);
 }
 
 static void test_c1_job_waiting_for_a_later_job_completes(void) {
@@ -247,19 +188,19 @@ static void check_groups_of_t(unsigned threads) {
   if (!tp_begin(threads, 0))
     return;
   enum { GROUPS = 4 };
-  meeting m[GROUPS];
+  tp_meeting m[GROUPS];
   unsigned n = GROUPS * threads;
   tp_outcome *outs = outcomes(n);
   for (unsigned g = 0; g < GROUPS; g++)
-    meeting_init(&m[g], (int)threads);
+    tp_meeting_init(&m[g], (int)threads);
   for (unsigned i = 0; i < n; i++)
-    tp_watch(df_defer_to_thread(tp.pool, attend_work, &m[i / threads]),
+    tp_watch(df_defer_to_thread(tp.pool, tp_work_meet, &m[i / threads]),
              &outs[i]);
   watch_all_succeed(outs, n);
   free(outs);
   tp_end();
   for (unsigned g = 0; g < GROUPS; g++)
-    meeting_destroy(&m[g]);
+    tp_meeting_destroy(&m[g]);
 }
 
 static void test_c1_burst_of_groups_of_t_keeps_every_thread_busy(void) {

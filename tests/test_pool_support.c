@@ -36,6 +36,52 @@ static void nap(void) {
   nanosleep(&ts, NULL);
 }
 
+/* ------------------------------------------------------------ meetings */
+
+void tp_meeting_init(tp_meeting *m, int expected) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_mutex_init(&m->mutex, NULL);
+  pthread_cond_init(&m->cond, &attr);
+  pthread_condattr_destroy(&attr);
+  m->arrived = 0;
+  m->expected = expected;
+}
+
+void tp_meeting_destroy(tp_meeting *m) {
+  pthread_cond_destroy(&m->cond);
+  pthread_mutex_destroy(&m->mutex);
+}
+
+int tp_meeting_attend(tp_meeting *m, int count_in) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += TP_MEETING_GIVE_UP_SECONDS;
+  pthread_mutex_lock(&m->mutex);
+  m->arrived += count_in;
+  pthread_cond_broadcast(&m->cond);
+  int rc = 0;
+  while (m->arrived < m->expected && rc == 0)
+    rc = pthread_cond_timedwait(&m->cond, &m->mutex, &deadline);
+  int seen = m->arrived;
+  pthread_mutex_unlock(&m->mutex);
+  return seen;
+}
+
+df_result tp_meeting_result(const tp_meeting *m, int seen) {
+  if (seen >= m->expected)
+    return df_ok(NULL, NULL);
+  return df_fail(df_failure_new(&DF_ERROR, seen,
+                                "only %d of %d jobs ran at once", seen,
+                                m->expected));
+}
+
+df_result tp_work_meet(void *arg) {
+  tp_meeting *m = arg;
+  return tp_meeting_result(m, tp_meeting_attend(m, 1));
+}
+
 /* ------------------------------------------------------------ environment */
 
 bool tp_begin(unsigned threads, size_t max_queued) {
@@ -43,7 +89,7 @@ bool tp_begin(unsigned threads, size_t max_queued) {
   return tp_begin_opts(&opts);
 }
 
-bool tp_begin_opts(const df_pool_options *opts) {
+bool tp_begin_reactor(void) {
   memset(&tp, 0, sizeof tp);
   reactor_thread = pthread_self();
   fire_seq = 0;
@@ -52,9 +98,13 @@ bool tp_begin_opts(const df_pool_options *opts) {
   atomic_store(&works_run, 0);
   int rc = df_reactor_new(&tp.reactor, NULL);
   CU_ASSERT_EQUAL(rc, 0);
-  if (rc != 0)
+  return rc == 0;
+}
+
+bool tp_begin_opts(const df_pool_options *opts) {
+  if (!tp_begin_reactor())
     return false;
-  rc = df_pool_new(&tp.pool, tp.reactor, opts);
+  int rc = df_pool_new(&tp.pool, tp.reactor, opts);
   CU_ASSERT_EQUAL(rc, 0);
   if (rc != 0) {
     CU_ASSERT_EQUAL(df_reactor_free(tp.reactor), 0);

@@ -7,6 +7,7 @@
 
 #include <CUnit/CUnit.h>
 #include <deferred.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ bool tp_begin(unsigned threads, size_t max_queued);
 
 /* tp_begin() with any options (an elastic pool, say). */
 bool tp_begin_opts(const df_pool_options *opts);
+
+/* tp_begin() without a pool: the test makes tp.pool itself, or leaves it
+ * NULL (tp_end() accepts that). */
+bool tp_begin_reactor(void);
 
 /* Frees the pool (closing it with DF_POOL_CANCEL when still open) and the
  * reactor, asserting both succeed, that every counted value and argument was
@@ -77,6 +82,34 @@ void tp_gate_pass(tp_gate *g);
  * reached the gate. */
 void tp_gate_wait_entered(tp_gate *g, int n);
 void tp_gate_open(tp_gate *g);
+
+/* ------------------------------------------------------------ meetings */
+
+/* Jobs arrive at a meeting and wait until `expected` have arrived, or give
+ * up after TP_MEETING_GIVE_UP_SECONDS: jobs that must run at the same time
+ * to finish, with no timing in the test (a violation fails, never hangs). */
+#define TP_MEETING_GIVE_UP_SECONDS 20
+
+typedef struct tp_meeting {
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  int arrived;
+  int expected;
+} tp_meeting;
+
+void tp_meeting_init(tp_meeting *m, int expected);
+void tp_meeting_destroy(tp_meeting *m);
+
+/* Counts \p count_in arrivals (0 or 1), then waits for `expected`; returns
+ * how many had arrived when it stopped waiting (`expected` on success). */
+int tp_meeting_attend(tp_meeting *m, int count_in);
+
+/* A borrowed NULL value when \p seen reached `expected`, else a DF_ERROR
+ * failure saying how many jobs ran at once. */
+df_result tp_meeting_result(const tp_meeting *m, int seen);
+
+/* A work function over a tp_meeting: arrives and waits for the others. */
+df_result tp_work_meet(void *arg);
 
 /* ------------------------------------------------------------ values */
 

@@ -70,7 +70,8 @@
  *  a thread above min_threads exit once it stayed idle for idle_timeout_ms.
  *  A thread that cannot be started (pthread_create() fails) leaves the pool
  *  running with the threads it has (counted in thread_failures); only when
- *  it has no thread at all do the waiting jobs fail, with DF_SYSTEM.
+ *  it has no thread at all do the waiting jobs fail, with DF_SYSTEM (or
+ *  DF_NO_MEMORY when memory for the thread's bookkeeping ran out).
  *
  *  Priorities: each job is high, normal (the default) or low
  *  (df_job_options.priority). Waiting jobs start most urgent class first,

@@ -1,0 +1,202 @@
+/* Allocation failure at every site the pool reaches: df_pool_new() (the
+ * pool, its wake-up handle, each worker's bookkeeping), each submission
+ * (the job node, the Deferred, its failure), elastic growth, cancel and
+ * close. Every program below is run once per allocation it makes, with
+ * that allocation failing (the counting allocator of dft_alloc.c, installed
+ * through df_replace_allocator()), until a run makes no allocation that
+ * fails. Each run must end with the documented error: DF_ENOMEM from
+ * df_pool_new(), a Deferred failed with DF_NO_MEMORY, or NULL when even
+ * that could not be allocated (its argument still released); every
+ * Deferred fires exactly once, every argument and value is released once,
+ * and the library holds no memory afterwards. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dft_alloc.h"
+#include "runner.h"
+#include "test_pool_support.h"
+
+#define JOBS 4
+
+/* A program under test: makes tp.pool on tp.reactor with the options it
+ * wants (the allocation failing may be one of df_pool_new()'s), then uses
+ * it. Returns false when df_pool_new() failed (checked by the caller). */
+typedef bool (*program_fn)(void);
+
+/* One job's Deferred, watched; or NULL when even a failed Deferred could
+ * not be allocated. */
+typedef struct watched {
+  bool made;
+  tp_outcome out;
+} watched;
+
+static watched jobs[JOBS];
+
+static void submit_watched(int i, df_work_fn fn, tp_arg *arg) {
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, fn, arg,
+                                           &(df_job_options){
+                                               .arg_free = tp_arg_free,
+                                           });
+  jobs[i].made = d != NULL;
+  if (d != NULL)
+    tp_watch(d, &jobs[i].out);
+}
+
+static bool pool_made(const df_pool_options *opts) {
+  df_pool *p = (df_pool *)tp.reactor; /* must be reset on error */
+  int rc = df_pool_new(&p, tp.reactor, opts);
+  if (rc != 0) {
+    CU_ASSERT_EQUAL(rc, DF_ENOMEM);
+    CU_ASSERT_PTR_NULL(p);
+    return false;
+  }
+  tp.pool = p;
+  return true;
+}
+
+static bool all_fired(void *arg) {
+  (void)arg;
+  for (int i = 0; i < JOBS; i++)
+    if (jobs[i].made && jobs[i].out.fired == 0)
+      return false;
+  return true;
+}
+
+/* Each job fired once, with its value or one of the errors its path
+ * allows (DF_NO_MEMORY always: a failure that cannot be allocated is the
+ * library's static DF_NO_MEMORY failure). */
+static void check_outcomes(const df_error_type *also) {
+  tp_run_until(all_fired, NULL);
+  for (int i = 0; i < JOBS; i++) {
+    if (!jobs[i].made)
+      continue;
+    CU_ASSERT_EQUAL(jobs[i].out.fired, 1);
+    if (jobs[i].out.success)
+      continue;
+    const df_error_type *t = jobs[i].out.type;
+    CU_ASSERT(t == &DF_NO_MEMORY || (also != NULL && t == also));
+  }
+}
+
+/* Submit, deliver, close with DF_POOL_DRAIN. */
+static bool program_submit_and_drain(void) {
+  if (!pool_made(&(df_pool_options){.threads = 2}))
+    return false;
+  for (int i = 0; i < JOBS; i++)
+    submit_watched(i, tp_work_value, tp_arg_new(i, NULL));
+  check_outcomes(NULL);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  return true;
+}
+
+/* Cancel a running job and a queued one, close with DF_POOL_CANCEL. */
+static bool program_cancel_and_close(void) {
+  if (!pool_made(&(df_pool_options){.threads = 1}))
+    return false;
+  tp_gate gate;
+  tp_gate_init(&gate);
+  df_deferred *d[JOBS];
+  for (int i = 0; i < JOBS; i++) {
+    tp_arg *arg = tp_arg_new(i, i == 0 ? &gate : NULL);
+    d[i] = df_defer_to_thread_opts(tp.pool, tp_work_value, arg,
+                                   &(df_job_options){.arg_free = tp_arg_free});
+    jobs[i].made = d[i] != NULL;
+    if (d[i] != NULL) {
+      df_ref(d[i]);
+      tp_watch(d[i], &jobs[i].out);
+    }
+  }
+  if (d[0] != NULL && jobs[0].out.fired == 0)
+    tp_gate_wait_entered(&gate, 1);
+  if (d[0] != NULL)
+    df_cancel(d[0]); /* running: abandoned */
+  if (d[1] != NULL)
+    df_cancel(d[1]); /* queued: taken back */
+  tp_gate_open(&gate);
+  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
+  for (int i = 0; i < JOBS; i++) {
+    if (d[i] == NULL)
+      continue;
+    CU_ASSERT_EQUAL(jobs[i].out.fired, 1);
+    if (!jobs[i].out.success)
+      CU_ASSERT(jobs[i].out.type == &DF_NO_MEMORY ||
+                jobs[i].out.type == &DF_CANCELLED ||
+                jobs[i].out.type == &DF_POOL_CLOSED);
+    df_unref(d[i]);
+  }
+  return true;
+}
+
+/* An elastic pool that starts its threads as the jobs come. */
+static bool program_elastic_growth(void) {
+  if (!pool_made(&(df_pool_options){.max_threads = 2}))
+    return false;
+  for (int i = 0; i < JOBS; i++)
+    submit_watched(i, tp_work_value, tp_arg_new(i, NULL));
+  check_outcomes(NULL);
+  return true;
+}
+
+/* Runs \p program with the k-th allocation failing for k = 1, 2, ...
+ * until a run fails none. Returns the runs that injected a failure. */
+static long run_every_site(const char *name, program_fn program) {
+  long runs = 0;
+  for (long k = 1;; k++) {
+    CU_ASSERT_FATAL(tp_begin_reactor()); /* the program makes the pool */
+    long before = dft_alloc_outstanding();
+    memset(jobs, 0, sizeof jobs);
+    dft_alloc_fail_nth(k);
+    bool made = program();
+    long failed = dft_alloc_failures();
+    if (made)
+      CU_ASSERT_EQUAL(df_pool_free(tp.pool), 0);
+    tp.pool = NULL;
+    dft_alloc_fail_none();
+    CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+    CU_ASSERT_EQUAL(tp_args_live(), 0);
+    CU_ASSERT_EQUAL(tp_values_live(), 0);
+    tp_end();
+    if (failed == 0)
+      break;
+    runs++;
+  }
+  printf("\n      %s: %ld allocation sites failed in turn ", name, runs);
+  CU_ASSERT(runs > 0);
+  return runs;
+}
+
+static void test_submit_and_drain_at_every_allocation_failure(void) {
+  run_every_site("submit and drain", program_submit_and_drain);
+}
+
+static void test_cancel_and_close_at_every_allocation_failure(void) {
+  run_every_site("cancel and close", program_cancel_and_close);
+}
+
+static void test_elastic_growth_at_every_allocation_failure(void) {
+  run_every_site("elastic growth", program_elastic_growth);
+}
+
+static int install_allocator(void) { return dft_alloc_install(); }
+
+static int uninstall_allocator(void) {
+  dft_alloc_uninstall();
+  return 0;
+}
+
+static CU_TestInfo tests[] = {
+    {"submit_and_drain_at_every_allocation_failure",
+     test_submit_and_drain_at_every_allocation_failure},
+    {"cancel_and_close_at_every_allocation_failure",
+     test_cancel_and_close_at_every_allocation_failure},
+    {"elastic_growth_at_every_allocation_failure",
+     test_elastic_growth_at_every_allocation_failure},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) {
+  return df_test_run("pool_alloc", tests, install_allocator,
+                     uninstall_allocator);
+}
