@@ -303,7 +303,9 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   p->async = df_async_new(reactor, on_wakeup, p);
   int rc = p->async != NULL ? 0 : DF_ENOMEM;
   for (unsigned i = 0; rc == 0 && i < s.initial; i++) {
+    pthread_mutex_lock(&p->queue.mutex); /* the first workers read it */
     p->queue.threads++;
+    pthread_mutex_unlock(&p->queue.mutex);
     rc = start_worker(p);
   }
   if (rc != 0) {
