@@ -5,7 +5,8 @@
  *     once; steady state with 256 in flight until 100,000 completed;
  *     latency of one job at a time (p50, p99);
  *   blocking: 2,000 jobs sleeping 1 ms, all submitted at once, on 8 and on
- *     64 threads, against the ideal T / 1 ms jobs per second;
+ *     64 threads, against the ideal T / 1 ms jobs per second; and one wave
+ *     of 4 jobs sleeping 50 ms on 4 threads (should take 50 ms);
  *   behind: 20 jobs of 1 ms submitted right behind one of 300 ms on 2
  *     threads: time until the short ones are done, against 20 ms / (T - 1);
  *   instructions per job (callgrind, every thread, difference of two sizes)
@@ -27,6 +28,8 @@
 #define MAX_THREAD_COUNTS 8
 #define BUDGET_THREADS 2u
 #define N_IMPLS 3
+#define MAX_CALLGRIND_REPS 9
+#define N_BLOCKING 3 /* 8 threads, 64 threads, one wave */
 
 enum { OURS = 0, UV = 1, FLOOR = 2 };
 static const char *const impl_names[N_IMPLS] = {"ours", "uv", "floor"};
@@ -38,10 +41,10 @@ typedef struct pool_config {
   bool uv;
   bool callgrind;
   pool_suite time;     /* threads filled in per row */
-  pool_suite blocking; /* threads filled in per size */
-  unsigned blocking_threads[2];
+  pool_suite blocking[N_BLOCKING];
   pool_suite behind;
   long callgrind_jobs; /* the smaller size; the larger is twice that */
+  int callgrind_reps;  /* pairs of sizes; the median is kept */
 } pool_config;
 
 /* Figures of one suite for every implementation; have[i] false when that
@@ -53,7 +56,7 @@ typedef struct pool_cell {
 
 typedef struct pool_report {
   pool_cell time[MAX_THREAD_COUNTS];
-  pool_cell blocking[2];
+  pool_cell blocking[N_BLOCKING];
   pool_cell behind;
   /* Instructions per job; < 0 when not measured. [impl][0 burst, 1 steady] */
   double insns[N_IMPLS][2];
@@ -83,19 +86,26 @@ static int run_cell(const pool_config *c, const pool_suite *s,
   return failed;
 }
 
-/* Instructions per job of \p kind on \p impl: two runs under callgrind. */
+/* Instructions per job of \p kind on \p impl: two sizes under callgrind,
+ * the median of \p reps such pairs. A pool whose idle workers poll for a
+ * while counts more or fewer polls depending on how valgrind interleaved the
+ * threads, so one pair can be off by a tenth or more. */
 static double instructions_per_job(const char *valgrind, const char *impl,
                                    pool_suite_kind kind, long jobs,
-                                   long in_flight) {
-  pool_suite s = {kind, BUDGET_THREADS, jobs, 0, in_flight, 0, 0, 0, 1};
-  double small = pool_callgrind_instructions(valgrind, impl, &s);
-  s.jobs = 2 * jobs;
-  double large = pool_callgrind_instructions(valgrind, impl, &s);
-  if (small < 0 || large < 0) {
-    fprintf(stderr, "pool: callgrind run of %s failed\n", impl);
-    return -1.0;
+                                   long in_flight, int reps) {
+  double per_job[MAX_CALLGRIND_REPS];
+  for (int i = 0; i < reps; i++) {
+    pool_suite s = {kind, BUDGET_THREADS, jobs, 0, in_flight, 0, 0, 0, 1};
+    double small = pool_callgrind_instructions(valgrind, impl, &s);
+    s.jobs = 2 * jobs;
+    double large = pool_callgrind_instructions(valgrind, impl, &s);
+    if (small < 0 || large < 0) {
+      fprintf(stderr, "pool: callgrind run of %s failed\n", impl);
+      return -1.0;
+    }
+    per_job[i] = (large - small) / (double)jobs;
   }
-  return (large - small) / (double)jobs;
+  return df_bench_median(per_job, (size_t)reps);
 }
 
 static void run_callgrind(const pool_config *c, pool_report *r) {
@@ -116,10 +126,11 @@ static void run_callgrind(const pool_config *c, pool_report *r) {
       continue;
     r->insns[i][0] = instructions_per_job(valgrind, impl_names[i],
                                           POOL_SUITE_BURST_ONCE,
-                                          c->callgrind_jobs, 0);
+                                          c->callgrind_jobs, 0,
+                                          c->callgrind_reps);
     r->insns[i][1] = instructions_per_job(
         valgrind, impl_names[i], POOL_SUITE_STEADY_ONCE, c->callgrind_jobs,
-        c->time.in_flight);
+        c->time.in_flight, c->callgrind_reps);
   }
 }
 
@@ -223,8 +234,8 @@ static double pct(double measured, double ideal, bool is_rate) {
   return 100.0 * (is_rate ? measured / ideal : ideal / measured);
 }
 
-static double blocking_ideal(const pool_suite *s, unsigned threads) {
-  return (double)threads * 1e6 / (double)s->sleep_us;
+static double blocking_ideal(const pool_suite *s) {
+  return (double)s->threads * 1e6 / (double)s->sleep_us;
 }
 
 static double behind_ideal_ms(const pool_suite *s) {
@@ -233,16 +244,17 @@ static double behind_ideal_ms(const pool_suite *s) {
 }
 
 static void print_blocking(const pool_config *c, const pool_report *r) {
-  printf("\n  blocking: %ld jobs sleeping %ld us, all submitted at once; "
-         "ideal = threads / sleep\n",
-         c->blocking.jobs, c->blocking.sleep_us);
-  for (int k = 0; k < 2; k++) {
-    unsigned t = c->blocking_threads[k];
-    double ideal = blocking_ideal(&c->blocking, t);
+  printf("\n  blocking: sleeping jobs, all submitted at once; "
+         "ideal = threads / sleep\n");
+  for (int k = 0; k < N_BLOCKING; k++) {
+    const pool_suite *s = &c->blocking[k];
+    double ideal = blocking_ideal(s);
     double v[N_IMPLS], p[N_IMPLS];
     bool ok[N_IMPLS];
-    char title[48];
-    snprintf(title, sizeof title, "%u threads (ideal %.0f/s)", t, ideal);
+    char title[64];
+    printf("\n  %ld jobs of %ld us on %u threads (ideal %.0f jobs/s)", s->jobs,
+           s->sleep_us, s->threads, ideal);
+    snprintf(title, sizeof title, "%u threads", s->threads);
     print_header(title);
     pick(&r->blocking[k], FIGURE(blocking_jobs_per_s), v, ok);
     print_values("jobs/s", v, ok, RATE);
@@ -269,9 +281,10 @@ static void print_insns(const pool_config *c, const pool_report *r) {
   if (r->insns[OURS][0] < 0 && r->insns[OURS][1] < 0 && r->insns[UV][0] < 0)
     return;
   printf("\n  instructions per job (callgrind, all threads, %u threads, "
-         "(I(%ld) - I(%ld)) / %ld)\n",
+         "(I(%ld) - I(%ld)) / %ld,\n  median of %d pair%s)\n",
          BUDGET_THREADS, 2 * c->callgrind_jobs, c->callgrind_jobs,
-         c->callgrind_jobs);
+         c->callgrind_jobs, c->callgrind_reps,
+         c->callgrind_reps == 1 ? "" : "s");
   print_header("");
   static const char *const what[2] = {"burst", "steady"};
   for (int w = 0; w < 2; w++) {
@@ -289,13 +302,13 @@ static void print_insns(const pool_config *c, const pool_report *r) {
 
 static void metric(df_bench_json *j, int impl, const char *name,
                    unsigned threads, double v, const char *unit) {
-  char full[96];
+  char full[128];
   if (v < 0)
     return;
   if (impl == OURS)
-    snprintf(full, sizeof full, "%s_t%u", name, threads);
+    snprintf(full, sizeof full, "%.80s_t%u", name, threads);
   else
-    snprintf(full, sizeof full, "%s_%s_t%u", impl_names[impl], name, threads);
+    snprintf(full, sizeof full, "%s_%.80s_t%u", impl_names[impl], name, threads);
   df_bench_json_metric(j, "pool", full, v, unit);
 }
 
@@ -341,21 +354,27 @@ static void record(const pool_config *c, const pool_report *r,
       ratio(j, name, t, o->latency_p99_us, b->latency_p99_us);
     }
   }
-  for (int k = 0; k < 2; k++) {
-    unsigned t = c->blocking_threads[k];
-    double ideal = blocking_ideal(&c->blocking, t);
-    metric(j, OURS, "blocking_ideal_jobs_per_second", t, ideal, "1/s");
+  for (int k = 0; k < N_BLOCKING; k++) {
+    unsigned t = c->blocking[k].threads;
+    double ideal = blocking_ideal(&c->blocking[k]);
+    const char *prefix = k == N_BLOCKING - 1 ? "wave_" : "";
+    char name[96];
+#define BLOCKING_NAME(what) (snprintf(name, sizeof name, "%s%s", prefix, what), name)
+    metric(j, OURS, BLOCKING_NAME("blocking_ideal_jobs_per_second"), t, ideal,
+           "1/s");
     for (int i = 0; i < N_IMPLS; i++) {
       if (!r->blocking[k].have[i])
         continue;
       double v = r->blocking[k].f[i].blocking_jobs_per_s;
-      metric(j, i, "blocking_jobs_per_second", t, v, "1/s");
-      metric(j, i, "blocking_pct_of_ideal", t, pct(v, ideal, true), "%");
+      metric(j, i, BLOCKING_NAME("blocking_jobs_per_second"), t, v, "1/s");
+      metric(j, i, BLOCKING_NAME("blocking_pct_of_ideal"), t,
+             pct(v, ideal, true), "%");
     }
     if (r->blocking[k].have[OURS] && r->blocking[k].have[UV])
-      ratio(j, "ratio_blocking_vs_uv", t,
+      ratio(j, BLOCKING_NAME("ratio_blocking_vs_uv"), t,
             r->blocking[k].f[OURS].blocking_jobs_per_s,
             r->blocking[k].f[UV].blocking_jobs_per_s);
+#undef BLOCKING_NAME
   }
   double ideal = behind_ideal_ms(&c->behind);
   unsigned bt = c->behind.threads;
@@ -390,21 +409,21 @@ static void report_budgets(const df_bench_opts *o, const pool_config *c,
   bool t_ok = cell != NULL && cell->have[OURS] && cell->have[UV];
   const pool_figures *us = cell != NULL ? &cell->f[OURS] : NULL;
   const pool_figures *uv = cell != NULL ? &cell->f[UV] : NULL;
-  double b_pct[2];
-  for (int k = 0; k < 2; k++)
+  double b_pct[N_BLOCKING];
+  for (int k = 0; k < N_BLOCKING; k++)
     b_pct[k] = r->blocking[k].have[OURS]
                    ? pct(r->blocking[k].f[OURS].blocking_jobs_per_s,
-                         blocking_ideal(&c->blocking, c->blocking_threads[k]),
-                         true)
+                         blocking_ideal(&c->blocking[k]), true)
                    : -1.0;
   double behind_pct =
       r->behind.have[OURS] ? pct(r->behind.f[OURS].behind_short_done_ms,
                                  behind_ideal_ms(&c->behind), false)
                            : -1.0;
-  char blocking_what[2][64];
-  for (int k = 0; k < 2; k++)
+  char blocking_what[N_BLOCKING][64];
+  for (int k = 0; k < N_BLOCKING; k++)
     snprintf(blocking_what[k], sizeof blocking_what[k],
-             "blocking jobs/s, %% of ideal, %u threads", c->blocking_threads[k]);
+             "%ld blocking jobs, %% of ideal, %u threads", c->blocking[k].jobs,
+             c->blocking[k].threads);
   df_bench_budget budgets[] = {
       {"burst instructions/job vs libuv, 2 threads",
        ratio_or_na(true, r->insns[OURS][0], r->insns[UV][0]), 1.0, false, "x"},
@@ -426,6 +445,7 @@ static void report_budgets(const df_bench_opts *o, const pool_config *c,
        1.05, false, "x"},
       {blocking_what[0], b_pct[0], 95.0, true, "%"},
       {blocking_what[1], b_pct[1], 95.0, true, "%"},
+      {blocking_what[2], b_pct[2], 95.0, true, "%"},
       {"short jobs behind a long one, % of ideal", behind_pct, 95.0, true, "%"},
   };
   df_bench_print_budgets(o, "pool", budgets,
@@ -476,13 +496,16 @@ static void defaults(const df_bench_opts *o, pool_config *c) {
   c->time = (pool_suite){POOL_SUITE_TIME, 0,  q ? 10000 : 100000,
                          q ? 10000 : 100000, 256, q ? 1000 : 10000,
                          0,                0,  q ? 1 : 5};
-  c->blocking = (pool_suite){POOL_SUITE_BLOCKING, 0, q ? 128 : 2000, 0, 0, 0,
-                             1000, 0, q ? 1 : 3};
-  c->blocking_threads[0] = 8;
-  c->blocking_threads[1] = 64;
+  for (int k = 0; k < 2; k++)
+    c->blocking[k] = (pool_suite){POOL_SUITE_BLOCKING, k == 0 ? 8 : 64,
+                                  q ? 128 : 2000, 0, 0, 0, 1000, 0, q ? 1 : 3};
+  /* One wave: as many jobs as threads, so each must start at once. */
+  c->blocking[2] = (pool_suite){POOL_SUITE_BLOCKING, 4, 4, 0, 0, 0,
+                                q ? 10000 : 50000, 0, q ? 1 : 3};
   c->behind = (pool_suite){POOL_SUITE_BEHIND, 2, 20, 0, 0, 0,
                            1000, q ? 50000 : 300000, q ? 1 : 3};
   c->callgrind_jobs = q ? 2000 : 20000;
+  c->callgrind_reps = q ? 1 : 3;
 }
 
 static int parse_args(int argc, char **argv, const df_bench_opts *o,
@@ -500,7 +523,7 @@ static int parse_args(int argc, char **argv, const df_bench_opts *o,
       c->time.jobs = c->time.steady_jobs = n;
       i++;
     } else if (strcmp(argv[i], "--blocking-jobs") == 0 && n > 0) {
-      c->blocking.jobs = n;
+      c->blocking[0].jobs = c->blocking[1].jobs = n;
       i++;
     } else if (strcmp(argv[i], "--callgrind-jobs") == 0 && n > 0) {
       c->callgrind_jobs = n;
@@ -542,11 +565,8 @@ int df_bench_pool(int argc, char **argv, const df_bench_opts *o) {
     print_time(&r->time[k], s.threads);
     fflush(stdout);
   }
-  for (int k = 0; k < 2; k++) {
-    pool_suite s = c.blocking;
-    s.threads = c.blocking_threads[k];
-    failed |= run_cell(&c, &s, &r->blocking[k]);
-  }
+  for (int k = 0; k < N_BLOCKING; k++)
+    failed |= run_cell(&c, &c.blocking[k], &r->blocking[k]);
   failed |= run_cell(&c, &c.behind, &r->behind);
   print_blocking(&c, r);
   fflush(stdout);
