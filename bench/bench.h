@@ -30,11 +30,20 @@
 /*! The machine-readable sink: one JSON document per run. Opaque. */
 typedef struct df_bench_json df_bench_json;
 
+/*! Whether a subcommand that can count instructions by re-running itself
+ *  under valgrind (callgrind) does so. */
+typedef enum df_bench_callgrind {
+  DF_BENCH_CALLGRIND_DEFAULT = 0, /*!< yes in a full run, no with --quick */
+  DF_BENCH_CALLGRIND_ON,          /*!< --callgrind */
+  DF_BENCH_CALLGRIND_OFF          /*!< --no-callgrind */
+} df_bench_callgrind;
+
 /*! Options common to every subcommand, filled in by main(). */
 typedef struct df_bench_opts {
   bool quick;          /*!< smoke run: small N and few repetitions */
   df_bench_json *json; /*!< where results go; NULL when --json was not given */
   const char *self;    /*!< argv[0] of the program, for messages */
+  df_bench_callgrind callgrind; /*!< instruction counts under valgrind */
 } df_bench_opts;
 
 /* ---------------------------------------------------------------- subcommands */

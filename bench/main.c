@@ -21,7 +21,8 @@ static const bench_command commands[] = {
     {"chain", df_bench_chain,
      "callback-chain throughput, allocations per Deferred, Twisted side by side"},
 #ifdef DF_BENCH_HAVE_POOL
-    {"pool", df_bench_pool, "thread-pool round trips"},
+    {"pool", df_bench_pool,
+     "thread-pool hand-offs and blocking jobs, libuv and a floor side by side"},
 #endif
 #ifdef DF_BENCH_HAVE_DNS
     {"dns", df_bench_dns, "resolver round trips"},
@@ -32,11 +33,15 @@ static const bench_command commands[] = {
 
 static void usage(FILE *out, const char *self) {
   fprintf(out,
-          "usage: %s [--quick] [--json FILE] [COMMAND [ARGS...]]\n"
+          "usage: %s [--quick] [--[no-]callgrind] [--json FILE] "
+          "[COMMAND [ARGS...]]\n"
           "\n"
           "Options may also follow the command (\"chain --quick\").\n"
           "\n"
           "  --quick      small N and few repetitions (smoke run)\n"
+          "  --callgrind  count instructions under valgrind where a command\n"
+          "               can (the default in a full run, not with --quick)\n"
+          "  --no-callgrind  never run valgrind\n"
           "  --json FILE  also write every result as JSON to FILE\n"
           "  -h, --help   this text\n"
           "\n"
@@ -101,6 +106,10 @@ static int parse_globals(int argc, char **argv, df_bench_opts *o,
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
       o->quick = true;
+    } else if (strcmp(argv[i], "--callgrind") == 0) {
+      o->callgrind = DF_BENCH_CALLGRIND_ON;
+    } else if (strcmp(argv[i], "--no-callgrind") == 0) {
+      o->callgrind = DF_BENCH_CALLGRIND_OFF;
     } else if (strcmp(argv[i], "--json") == 0) {
       if (i + 1 >= argc) {
         fprintf(stderr, "%s: --json needs a file name\n", o->self);
@@ -119,7 +128,8 @@ static int parse_globals(int argc, char **argv, df_bench_opts *o,
 }
 
 int main(int argc, char **argv) {
-  df_bench_opts o = {false, NULL, argc > 0 ? argv[0] : "deferred-bench"};
+  df_bench_opts o = {false, NULL, argc > 0 ? argv[0] : "deferred-bench",
+                     DF_BENCH_CALLGRIND_DEFAULT};
   const char *json_path = NULL;
   char **rest = calloc((size_t)argc + 1, sizeof *rest);
   int n_rest = 0;

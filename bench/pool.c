@@ -1,342 +1,453 @@
-/* `deferred-bench pool`: round trips through df_pool (submit on the reactor,
- * run on a worker, fire back on the reactor), with 1, 2 and 4 threads, and
- * libuv's uv_queue_work on the same workloads in the same run:
- *   (a) burst: 100,000 no-op jobs submitted at once, completions counted;
- *   (b) steady state: 256 jobs kept in flight until 100,000 completed;
- *   (c) latency: one job at a time, 10,000 times, p50 and p99.
- * Each side makes one request object per job: df_defer_to_thread() a
- * Deferred, the libuv side a malloc'd uv_work_t (bench/pool_uv.c); libuv's
- * burst with requests allocated beforehand is printed too, for reference.
- * libuv reads UV_THREADPOOL_SIZE once per process, so each of its thread
- * counts runs in a child: this program again, with the hidden arguments
- * `pool --uv-child THREADS BURST STEADY IN_FLIGHT LATENCY REPS`. */
+/* `deferred-bench pool`: the thread pool against libuv's uv_queue_work and
+ * against a floor (the least a correct hand-off costs, bench/pool_floor.c),
+ * all in one run, on the same workloads (bench/pool_workload.c):
+ *   time, at 1, 2 and 4 threads: burst of 100,000 no-op jobs submitted at
+ *     once; steady state with 256 in flight until 100,000 completed;
+ *     latency of one job at a time (p50, p99);
+ *   blocking: 2,000 jobs sleeping 1 ms, all submitted at once, on 8 and on
+ *     64 threads, against the ideal T / 1 ms jobs per second; and one wave
+ *     of 4 jobs sleeping 50 ms on 4 threads (should take 50 ms);
+ *   behind: 20 jobs of 1 ms submitted right behind one of 300 ms on 2
+ *     threads: time until the short ones are done, against 20 ms / (T - 1);
+ *   instructions per job (callgrind, every thread, difference of two sizes)
+ *     on burst and steady at 2 threads, when valgrind is installed.
+ * Ours and the floor run in this process; libuv runs in a child per thread
+ * count (it reads UV_THREADPOOL_SIZE once per process); callgrind runs every
+ * implementation in a child. Children are this program again, with the
+ * hidden arguments `pool --child ...` (pool_child_main). */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
-#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <deferred.h>
 
 #include "bench.h"
 #include "pool_bench.h"
 
 #define MAX_THREAD_COUNTS 8
 #define BUDGET_THREADS 2u
+#define N_IMPLS 3
+#define MAX_CALLGRIND_REPS 9
+#define N_BLOCKING 3 /* 8 threads, 64 threads, one wave */
+
+enum { OURS = 0, UV = 1, FLOOR = 2 };
+static const char *const impl_names[N_IMPLS] = {"ours", "uv", "floor"};
+static const char *const impl_titles[N_IMPLS] = {"deferred", "libuv", "floor"};
 
 typedef struct pool_config {
   unsigned threads[MAX_THREAD_COUNTS];
   size_t n_threads;
   bool uv;
-  pool_bench_params params; /* threads filled in per row */
+  bool callgrind;
+  pool_suite time;     /* threads filled in per row */
+  pool_suite blocking[N_BLOCKING];
+  pool_suite behind;
+  long callgrind_jobs; /* the smaller size; the larger is twice that */
+  int callgrind_reps;  /* pairs of sizes; the median is kept */
 } pool_config;
 
-typedef struct pool_row {
-  unsigned threads;
-  pool_bench_result ours;
-  pool_bench_result uv;
-  bool have_uv;
-} pool_row;
+/* Figures of one suite for every implementation; have[i] false when that
+ * one was not run or failed. */
+typedef struct pool_cell {
+  pool_figures f[N_IMPLS];
+  bool have[N_IMPLS];
+} pool_cell;
 
-/* ---------------------------------------------------------------- workloads */
+typedef struct pool_report {
+  pool_cell time[MAX_THREAD_COUNTS];
+  pool_cell blocking[N_BLOCKING];
+  pool_cell behind;
+  /* Instructions per job; < 0 when not measured. [impl][0 burst, 1 steady] */
+  double insns[N_IMPLS][2];
+} pool_report;
 
-typedef struct run_state {
-  df_reactor *reactor;
-  df_pool *pool;
-  long submitted;
-  long done;
-  long target;
-  bool failed;
-} run_state;
+/* ---------------------------------------------------------------- running */
 
-static df_result noop_work(void *arg) {
-  (void)arg;
-  return df_ok(NULL, NULL);
-}
-
-static df_result count_done(df_result in, void *arg) {
-  ((run_state *)arg)->done++;
-  return in;
-}
-
-static bool submit(run_state *s, df_callback_fn cb) {
-  df_deferred *d = df_defer_to_thread(s->pool, noop_work, NULL);
-  if (d == NULL)
-    return false;
-  bool refused = df_called(d); /* full or closed: must not happen here */
-  df_add_callback(d, cb, s);
-  df_unref(d);
-  s->submitted++;
-  return !refused;
-}
-
-static uint64_t wakeups(df_pool *p) {
-  struct df_pool_stats st;
-  return df_pool_stats(p, &st) == 0 ? st.wakeups : 0;
-}
-
-/* Runs the reactor until target jobs came back. */
-static bool wait_done(run_state *s) {
-  while (s->done < s->target && !s->failed) {
-    if (df_reactor_run_once(s->reactor, -1) < 0)
-      return false;
-  }
-  return !s->failed;
-}
-
-/* (a) Returns jobs/s (and wake-ups per job), or -1. */
-static double burst(run_state *s, long jobs, double *wakeups_per_job) {
-  uint64_t w0 = wakeups(s->pool);
-  s->done = 0;
-  s->submitted = 0;
-  s->target = jobs;
-  uint64_t start = df_bench_now_ns();
-  for (long i = 0; i < jobs; i++)
-    s->failed |= !submit(s, count_done);
-  if (!wait_done(s))
-    return -1.0;
-  uint64_t elapsed = df_bench_now_ns() - start;
-  *wakeups_per_job = (double)(wakeups(s->pool) - w0) / (double)jobs;
-  return (double)jobs * 1e9 / (double)elapsed;
-}
-
-/* (b) Each completion submits the next job until target were submitted. */
-static df_result resubmit(df_result in, void *arg) {
-  run_state *s = arg;
-  s->done++;
-  if (s->submitted < s->target)
-    s->failed |= !submit(s, resubmit);
-  return in;
-}
-
-static double steady(run_state *s, long jobs, long in_flight,
-                     double *wakeups_per_job) {
-  uint64_t w0 = wakeups(s->pool);
-  s->done = 0;
-  s->submitted = 0;
-  s->target = jobs;
-  uint64_t start = df_bench_now_ns();
-  for (long i = 0; i < in_flight && s->submitted < jobs; i++)
-    s->failed |= !submit(s, resubmit);
-  if (!wait_done(s))
-    return -1.0;
-  uint64_t elapsed = df_bench_now_ns() - start;
-  *wakeups_per_job = (double)(wakeups(s->pool) - w0) / (double)jobs;
-  return (double)jobs * 1e9 / (double)elapsed;
-}
-
-/* (c) One job at a time; samples in µs. */
-static int latency(run_state *s, long jobs, double *samples) {
-  for (long i = 0; i < jobs; i++) {
-    s->done = 0;
-    s->target = 1;
-    uint64_t start = df_bench_now_ns();
-    s->failed |= !submit(s, count_done);
-    if (!wait_done(s))
-      return -1;
-    samples[i] = (double)(df_bench_now_ns() - start) / 1e3;
-  }
-  return 0;
-}
-
-static int measure_ours(const pool_bench_params *p, pool_bench_result *out) {
-  run_state s;
-  memset(&s, 0, sizeof s);
-  int reps = p->reps > 0 && p->reps <= 64 ? p->reps : 1;
-  double bursts[64], bwake[64], steadies[64], swake[64], p50s[64], p99s[64];
-  double *samples = malloc((size_t)p->latency_jobs * sizeof *samples);
-  df_pool_options opts = {.threads = p->threads, .max_queued = SIZE_MAX};
-  int rc = -1;
-  if (samples == NULL || df_reactor_new(&s.reactor, NULL) != 0) {
-    free(samples);
-    return -1;
-  }
-  if (df_pool_new(&s.pool, s.reactor, &opts) == 0) {
-    double ignored;
-    rc = burst(&s, 1000, &ignored) < 0 ? -1 : 0; /* warm-up */
-    for (int r = 0; r < reps && rc == 0; r++) {
-      bursts[r] = burst(&s, p->burst_jobs, &bwake[r]);
-      steadies[r] = steady(&s, p->steady_jobs, p->in_flight, &swake[r]);
-      if (bursts[r] < 0 || steadies[r] < 0 ||
-          latency(&s, p->latency_jobs, samples) != 0) {
-        rc = -1;
-        break;
-      }
-      p50s[r] = df_bench_percentile(samples, (size_t)p->latency_jobs, 0.50);
-      p99s[r] = df_bench_percentile(samples, (size_t)p->latency_jobs, 0.99);
+/* Runs \p s on every implementation: ours and the floor here, libuv in a
+ * child. Returns non-zero when one of them failed. */
+static int run_cell(const pool_config *c, const pool_suite *s,
+                    pool_cell *cell) {
+  int failed = 0;
+  for (int i = 0; i < N_IMPLS; i++) {
+    cell->have[i] = false;
+    if (i == UV && !c->uv)
+      continue;
+    int rc = i == UV ? pool_suite_run_child("uv", s, &cell->f[i])
+                     : pool_suite_run(pool_impl_named(impl_names[i]), s,
+                                      &cell->f[i]);
+    cell->have[i] = rc == 0;
+    if (rc != 0) {
+      fprintf(stderr, "pool: %s, %u threads: the run failed\n", impl_titles[i],
+              s->threads);
+      failed = 1;
     }
-    if (rc == 0) {
-      out->burst_jobs_per_s = df_bench_median(bursts, (size_t)reps);
-      out->burst_preallocated_jobs_per_s = -1.0;
-      out->burst_wakeups_per_job = df_bench_median(bwake, (size_t)reps);
-      out->steady_jobs_per_s = df_bench_median(steadies, (size_t)reps);
-      out->steady_wakeups_per_job = df_bench_median(swake, (size_t)reps);
-      out->latency_p50_us = df_bench_median(p50s, (size_t)reps);
-      out->latency_p99_us = df_bench_median(p99s, (size_t)reps);
-    }
-    df_pool_close(s.pool, DF_POOL_DRAIN);
-    df_pool_free(s.pool);
   }
-  df_reactor_free(s.reactor);
-  free(samples);
-  return rc;
+  return failed;
 }
 
-/* ---------------------------------------------------------------- libuv child */
-
-/* The hidden subcommand: measure libuv and print one line for the parent. */
-static int uv_child(int argc, char **argv) {
-  pool_bench_params p;
-  pool_bench_result r;
-  if (argc != 8)
-    return 2;
-  p.threads = (unsigned)strtoul(argv[2], NULL, 10);
-  p.burst_jobs = strtol(argv[3], NULL, 10);
-  p.steady_jobs = strtol(argv[4], NULL, 10);
-  p.in_flight = strtol(argv[5], NULL, 10);
-  p.latency_jobs = strtol(argv[6], NULL, 10);
-  p.reps = (int)strtol(argv[7], NULL, 10);
-  if (p.burst_jobs <= 0 || p.steady_jobs <= 0 || p.in_flight <= 0 ||
-      p.latency_jobs <= 0 || pool_bench_uv_run(&p, &r) != 0)
-    return 1;
-  printf("uv %.6g %.6g %.6g %.6g %.6g\n", r.burst_jobs_per_s,
-         r.steady_jobs_per_s, r.latency_p50_us, r.latency_p99_us,
-         r.burst_preallocated_jobs_per_s);
-  return 0;
+/* Instructions per job of \p kind on \p impl: two sizes under callgrind,
+ * the median of \p reps such pairs. A pool whose idle workers poll for a
+ * while counts more or fewer polls depending on how valgrind interleaved the
+ * threads, so one pair can be off by a tenth or more. */
+static double instructions_per_job(const char *valgrind, const char *impl,
+                                   pool_suite_kind kind, long jobs,
+                                   long in_flight, int reps) {
+  double per_job[MAX_CALLGRIND_REPS];
+  for (int i = 0; i < reps; i++) {
+    pool_suite s = {kind, BUDGET_THREADS, jobs, 0, in_flight, 0, 0, 0, 1};
+    double small = pool_callgrind_instructions(valgrind, impl, &s);
+    s.jobs = 2 * jobs;
+    double large = pool_callgrind_instructions(valgrind, impl, &s);
+    if (small < 0 || large < 0) {
+      fprintf(stderr, "pool: callgrind run of %s failed\n", impl);
+      return -1.0;
+    }
+    per_job[i] = (large - small) / (double)jobs;
+  }
+  return df_bench_median(per_job, (size_t)reps);
 }
 
-/* Runs this program as the libuv child for p->threads threads and reads its
- * line. Returns 0, or -1 when the child failed. */
-static int measure_uv(const pool_bench_params *p, pool_bench_result *out) {
-  char args[6][24];
-  snprintf(args[0], sizeof args[0], "%u", p->threads);
-  snprintf(args[1], sizeof args[1], "%ld", p->burst_jobs);
-  snprintf(args[2], sizeof args[2], "%ld", p->steady_jobs);
-  snprintf(args[3], sizeof args[3], "%ld", p->in_flight);
-  snprintf(args[4], sizeof args[4], "%ld", p->latency_jobs);
-  snprintf(args[5], sizeof args[5], "%d", p->reps);
-  char *argv[] = {(char *)"deferred-bench", (char *)"pool",
-                  (char *)"--uv-child", args[0], args[1], args[2], args[3],
-                  args[4], args[5], NULL};
-  argv[0] = (char *)"/proc/self/exe";
-  char line[1024];
-  int status = df_bench_run_child(argv, "UV_THREADPOOL_SIZE", args[0], line,
-                                  sizeof line);
-  /* The result is the line that starts with "uv "; main() may print a
-   * header before it. */
-  const char *result = strncmp(line, "uv ", 3) == 0 ? line : strstr(line, "\nuv ");
-  if (result != NULL && result[0] == '\n')
-    result++;
-  if (status != 0 || result == NULL ||
-      sscanf(result, "uv %lf %lf %lf %lf %lf", &out->burst_jobs_per_s,
-             &out->steady_jobs_per_s, &out->latency_p50_us,
-             &out->latency_p99_us, &out->burst_preallocated_jobs_per_s) != 5)
-    return -1;
-  out->burst_wakeups_per_job = -1.0;
-  out->steady_wakeups_per_job = -1.0;
-  return 0;
-}
-
-/* ---------------------------------------------------------------- report */
-
-/* One line of the table: deferred, libuv and the ratio oriented so that
- * above 1 means deferred is better. Rates print with 4 significant digits,
- * times with 2 decimals. */
-static void print_line(const char *what, double ours, double uv, bool have_uv,
-                       bool is_rate) {
-  printf("  %-22s", what);
-  if (is_rate)
-    printf(" %12.4g", ours);
-  else
-    printf(" %12.2f", ours);
-  if (!have_uv) {
-    printf(" %12s %8s\n", "n/a", "n/a");
+static void run_callgrind(const pool_config *c, pool_report *r) {
+  for (int i = 0; i < N_IMPLS; i++)
+    r->insns[i][0] = r->insns[i][1] = -1.0;
+  if (!c->callgrind) {
+    printf("\ninstructions per job: not measured (--no-callgrind, or --quick "
+           "without --callgrind)\n");
     return;
   }
-  if (is_rate)
-    printf(" %12.4g %7.2fx\n", uv, ours / uv);
-  else
-    printf(" %12.2f %7.2fx\n", uv, uv / ours);
-}
-
-static void print_row(const pool_row *r) {
-  printf("\n  %u thread%s %23s %12s %8s\n", r->threads,
-         r->threads == 1 ? " " : "s", "deferred", "libuv", "ratio");
-  print_line("burst jobs/s", r->ours.burst_jobs_per_s, r->uv.burst_jobs_per_s,
-             r->have_uv, true);
-  if (r->have_uv)
-    printf("  %-22s %12s %12.4g %7.2fx\n", "burst, libuv prealloc", "",
-           r->uv.burst_preallocated_jobs_per_s,
-           r->ours.burst_jobs_per_s / r->uv.burst_preallocated_jobs_per_s);
-  print_line("steady jobs/s", r->ours.steady_jobs_per_s,
-             r->uv.steady_jobs_per_s, r->have_uv, true);
-  print_line("latency p50 us", r->ours.latency_p50_us, r->uv.latency_p50_us,
-             r->have_uv, false);
-  print_line("latency p99 us", r->ours.latency_p99_us, r->uv.latency_p99_us,
-             r->have_uv, false);
-  printf("  %-22s %12.5f\n", "burst wake-ups/job", r->ours.burst_wakeups_per_job);
-  printf("  %-22s %12.5f\n", "steady wake-ups/job",
-         r->ours.steady_wakeups_per_job);
-}
-
-static void record_row(df_bench_json *j, const pool_row *r) {
-  char name[64];
-#define METRIC(fmt, value, unit)                                               \
-  do {                                                                         \
-    snprintf(name, sizeof name, fmt "_t%u", r->threads);                       \
-    df_bench_json_metric(j, "pool", name, (value), unit);                      \
-  } while (0)
-  METRIC("burst_jobs_per_second", r->ours.burst_jobs_per_s, "1/s");
-  METRIC("burst_wakeups_per_job", r->ours.burst_wakeups_per_job, "wakeups");
-  METRIC("steady_jobs_per_second", r->ours.steady_jobs_per_s, "1/s");
-  METRIC("steady_wakeups_per_job", r->ours.steady_wakeups_per_job, "wakeups");
-  METRIC("latency_p50", r->ours.latency_p50_us, "us");
-  METRIC("latency_p99", r->ours.latency_p99_us, "us");
-  if (r->have_uv) {
-    METRIC("uv_burst_jobs_per_second", r->uv.burst_jobs_per_s, "1/s");
-    METRIC("uv_burst_preallocated_jobs_per_second",
-           r->uv.burst_preallocated_jobs_per_s, "1/s");
-    METRIC("uv_steady_jobs_per_second", r->uv.steady_jobs_per_s, "1/s");
-    METRIC("uv_latency_p50", r->uv.latency_p50_us, "us");
-    METRIC("uv_latency_p99", r->uv.latency_p99_us, "us");
-    METRIC("ratio_burst_vs_uv", r->ours.burst_jobs_per_s / r->uv.burst_jobs_per_s,
-           "x");
-    METRIC("ratio_steady_vs_uv",
-           r->ours.steady_jobs_per_s / r->uv.steady_jobs_per_s, "x");
-    METRIC("ratio_latency_p99_vs_uv",
-           r->ours.latency_p99_us / r->uv.latency_p99_us, "x");
-  }
-#undef METRIC
-}
-
-static void report_budgets(const df_bench_opts *o, const pool_row *rows,
-                           size_t n) {
-  const pool_row *r = NULL;
-  for (size_t i = 0; i < n; i++)
-    if (rows[i].threads == BUDGET_THREADS)
-      r = &rows[i];
-  if (r == NULL)
+  const char *valgrind = pool_callgrind_find_valgrind();
+  if (valgrind == NULL) {
+    printf("\ninstructions per job: skipped, valgrind is not installed\n");
     return;
-  double na = -1.0;
-  df_bench_budget budgets[] = {
-      {"burst jobs/s vs libuv, 2 threads",
-       r->have_uv ? r->ours.burst_jobs_per_s / r->uv.burst_jobs_per_s : na, 3.0,
-       true, "x"},
-      {"steady jobs/s vs libuv, 2 threads",
-       r->have_uv ? r->ours.steady_jobs_per_s / r->uv.steady_jobs_per_s : na,
-       1.3, true, "x"},
-      {"p99 latency vs libuv's, 2 threads",
-       r->have_uv ? r->ours.latency_p99_us / r->uv.latency_p99_us : na, 1.05,
-       false, "x"},
-      {"steady wake-ups per job, 2 threads", r->ours.steady_wakeups_per_job,
-       0.01, false, "wakeups"},
-  };
+  }
+  for (int i = 0; i < N_IMPLS; i++) {
+    if (i == UV && !c->uv)
+      continue;
+    r->insns[i][0] = instructions_per_job(valgrind, impl_names[i],
+                                          POOL_SUITE_BURST_ONCE,
+                                          c->callgrind_jobs, 0,
+                                          c->callgrind_reps);
+    r->insns[i][1] = instructions_per_job(
+        valgrind, impl_names[i], POOL_SUITE_STEADY_ONCE, c->callgrind_jobs,
+        c->time.in_flight, c->callgrind_reps);
+  }
+}
+
+/* ---------------------------------------------------------------- printing */
+
+static bool have(const pool_cell *cell, int i, double v) {
+  return cell->have[i] && v >= 0;
+}
+
+static void print_ratio(double a, double b, bool ok) {
+  if (ok && b > 0)
+    printf(" %9.2fx", a / b);
+  else
+    printf(" %10s", "n/a");
+}
+
+/* How a figure is printed: significant digits or decimals. */
+typedef enum figure_style { RATE, USEC, PER_JOB, COUNT, MSEC, PERCENT } figure_style;
+
+static void print_figure(double v, figure_style style) {
+  switch (style) {
+  case RATE:
+    printf(" %11.4g", v);
+    break;
+  case USEC:
+  case MSEC:
+    printf(" %11.2f", v);
+    break;
+  case PER_JOB:
+    printf(" %11.5f", v);
+    break;
+  case COUNT:
+    printf(" %11.0f", v);
+    break;
+  case PERCENT:
+    printf(" %10.1f%%", v);
+    break;
+  }
+}
+
+/* One line: ours, libuv, floor, ours/libuv, ours/floor. */
+static void print_values(const char *what, const double v[N_IMPLS],
+                         const bool ok[N_IMPLS], figure_style style) {
+  printf("  %-28s", what);
+  for (int i = 0; i < N_IMPLS; i++) {
+    if (ok[i])
+      print_figure(v[i], style);
+    else
+      printf(" %11s", "n/a");
+  }
+  print_ratio(v[OURS], v[UV], ok[OURS] && ok[UV]);
+  print_ratio(v[OURS], v[FLOOR], ok[OURS] && ok[FLOOR]);
   printf("\n");
+}
+
+static void print_header(const char *title) {
+  printf("\n  %-28s %11s %11s %11s %10s %10s\n", title, impl_titles[OURS],
+         impl_titles[UV], impl_titles[FLOOR], "/libuv", "/floor");
+}
+
+/* The figure at byte offset \p off of each implementation's pool_figures. */
+static void pick(const pool_cell *cell, size_t off, double v[N_IMPLS],
+                 bool ok[N_IMPLS]) {
+  for (int i = 0; i < N_IMPLS; i++) {
+    v[i] = *(const double *)((const char *)&cell->f[i] + off);
+    ok[i] = have(cell, i, v[i]);
+  }
+}
+
+#define FIGURE(name) offsetof(pool_figures, name)
+
+static void print_time(const pool_cell *cell, unsigned threads) {
+  static const struct {
+    const char *what;
+    size_t off;
+    figure_style style;
+  } lines[] = {
+      {"burst jobs/s", FIGURE(burst_jobs_per_s), RATE},
+      {"steady jobs/s", FIGURE(steady_jobs_per_s), RATE},
+      {"latency p50 us", FIGURE(latency_p50_us), USEC},
+      {"latency p99 us", FIGURE(latency_p99_us), USEC},
+      {"burst wake-ups/job", FIGURE(burst_wakeups_per_job), PER_JOB},
+      {"steady wake-ups/job", FIGURE(steady_wakeups_per_job), PER_JOB},
+  };
+  char title[32];
+  snprintf(title, sizeof title, "%u thread%s", threads, threads == 1 ? "" : "s");
+  print_header(title);
+  for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+    double v[N_IMPLS];
+    bool ok[N_IMPLS];
+    pick(cell, lines[i].off, v, ok);
+    print_values(lines[i].what, v, ok, lines[i].style);
+  }
+}
+
+/* Share of the ideal, in percent: for a rate measured/ideal, for a time
+ * ideal/measured. */
+static double pct(double measured, double ideal, bool is_rate) {
+  if (measured <= 0)
+    return -1.0;
+  return 100.0 * (is_rate ? measured / ideal : ideal / measured);
+}
+
+static double blocking_ideal(const pool_suite *s) {
+  return (double)s->threads * 1e6 / (double)s->sleep_us;
+}
+
+static double behind_ideal_ms(const pool_suite *s) {
+  return (double)s->jobs * (double)s->sleep_us / 1e3 /
+         (double)(s->threads - 1);
+}
+
+static void print_blocking(const pool_config *c, const pool_report *r) {
+  printf("\n  blocking: sleeping jobs, all submitted at once; "
+         "ideal = threads / sleep\n");
+  for (int k = 0; k < N_BLOCKING; k++) {
+    const pool_suite *s = &c->blocking[k];
+    double ideal = blocking_ideal(s);
+    double v[N_IMPLS], p[N_IMPLS];
+    bool ok[N_IMPLS];
+    char title[64];
+    printf("\n  %ld jobs of %ld us on %u threads (ideal %.0f jobs/s)", s->jobs,
+           s->sleep_us, s->threads, ideal);
+    snprintf(title, sizeof title, "%u threads", s->threads);
+    print_header(title);
+    pick(&r->blocking[k], FIGURE(blocking_jobs_per_s), v, ok);
+    print_values("jobs/s", v, ok, RATE);
+    for (int i = 0; i < N_IMPLS; i++)
+      p[i] = pct(v[i], ideal, true);
+    print_values("% of ideal", p, ok, PERCENT);
+  }
+  const pool_suite *b = &c->behind;
+  double ideal = behind_ideal_ms(b);
+  double v[N_IMPLS], p[N_IMPLS];
+  bool ok[N_IMPLS];
+  printf("\n  behind: %ld jobs of %ld us right behind one of %ld us, %u "
+         "threads;\n  time until the short ones are done, ideal %.1f ms\n",
+         b->jobs, b->sleep_us, b->long_us, b->threads, ideal);
+  print_header("");
+  pick(&r->behind, FIGURE(behind_short_done_ms), v, ok);
+  print_values("short jobs done, ms", v, ok, MSEC);
+  for (int i = 0; i < N_IMPLS; i++)
+    p[i] = pct(v[i], ideal, false);
+  print_values("% of ideal", p, ok, PERCENT);
+}
+
+static void print_insns(const pool_config *c, const pool_report *r) {
+  if (r->insns[OURS][0] < 0 && r->insns[OURS][1] < 0 && r->insns[UV][0] < 0)
+    return;
+  printf("\n  instructions per job (callgrind, all threads, %u threads, "
+         "(I(%ld) - I(%ld)) / %ld,\n  median of %d pair%s)\n",
+         BUDGET_THREADS, 2 * c->callgrind_jobs, c->callgrind_jobs,
+         c->callgrind_jobs, c->callgrind_reps,
+         c->callgrind_reps == 1 ? "" : "s");
+  print_header("");
+  static const char *const what[2] = {"burst", "steady"};
+  for (int w = 0; w < 2; w++) {
+    double v[N_IMPLS];
+    bool ok[N_IMPLS];
+    for (int i = 0; i < N_IMPLS; i++) {
+      v[i] = r->insns[i][w];
+      ok[i] = v[i] >= 0;
+    }
+    print_values(what[w], v, ok, COUNT);
+  }
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void metric(df_bench_json *j, int impl, const char *name,
+                   unsigned threads, double v, const char *unit) {
+  char full[128];
+  if (v < 0)
+    return;
+  if (impl == OURS)
+    snprintf(full, sizeof full, "%.80s_t%u", name, threads);
+  else
+    snprintf(full, sizeof full, "%s_%.80s_t%u", impl_names[impl], name, threads);
+  df_bench_json_metric(j, "pool", full, v, unit);
+}
+
+static void ratio(df_bench_json *j, const char *name, unsigned threads,
+                  double a, double b) {
+  if (a >= 0 && b > 0)
+    metric(j, OURS, name, threads, a / b, "x");
+}
+
+static void record(const pool_config *c, const pool_report *r,
+                   df_bench_json *j) {
+  if (j == NULL)
+    return;
+  for (size_t k = 0; k < c->n_threads; k++) {
+    unsigned t = c->threads[k];
+    const pool_cell *cell = &r->time[k];
+    for (int i = 0; i < N_IMPLS; i++) {
+      if (!cell->have[i])
+        continue;
+      const pool_figures *f = &cell->f[i];
+      metric(j, i, "burst_jobs_per_second", t, f->burst_jobs_per_s, "1/s");
+      metric(j, i, "steady_jobs_per_second", t, f->steady_jobs_per_s, "1/s");
+      metric(j, i, "latency_p50", t, f->latency_p50_us, "us");
+      metric(j, i, "latency_p99", t, f->latency_p99_us, "us");
+      metric(j, i, "burst_wakeups_per_job", t, f->burst_wakeups_per_job,
+             "wakeups");
+      metric(j, i, "steady_wakeups_per_job", t, f->steady_wakeups_per_job,
+             "wakeups");
+    }
+    const pool_figures *o = &cell->f[OURS];
+    for (int i = UV; i <= FLOOR; i++) {
+      if (!cell->have[i] || !cell->have[OURS])
+        continue;
+      const pool_figures *b = &cell->f[i];
+      char name[64];
+      snprintf(name, sizeof name, "ratio_burst_vs_%s", impl_names[i]);
+      ratio(j, name, t, o->burst_jobs_per_s, b->burst_jobs_per_s);
+      snprintf(name, sizeof name, "ratio_steady_vs_%s", impl_names[i]);
+      ratio(j, name, t, o->steady_jobs_per_s, b->steady_jobs_per_s);
+      snprintf(name, sizeof name, "ratio_latency_p50_vs_%s", impl_names[i]);
+      ratio(j, name, t, o->latency_p50_us, b->latency_p50_us);
+      snprintf(name, sizeof name, "ratio_latency_p99_vs_%s", impl_names[i]);
+      ratio(j, name, t, o->latency_p99_us, b->latency_p99_us);
+    }
+  }
+  for (int k = 0; k < N_BLOCKING; k++) {
+    unsigned t = c->blocking[k].threads;
+    double ideal = blocking_ideal(&c->blocking[k]);
+    const char *prefix = k == N_BLOCKING - 1 ? "wave_" : "";
+    char name[96];
+#define BLOCKING_NAME(what) (snprintf(name, sizeof name, "%s%s", prefix, what), name)
+    metric(j, OURS, BLOCKING_NAME("blocking_ideal_jobs_per_second"), t, ideal,
+           "1/s");
+    for (int i = 0; i < N_IMPLS; i++) {
+      if (!r->blocking[k].have[i])
+        continue;
+      double v = r->blocking[k].f[i].blocking_jobs_per_s;
+      metric(j, i, BLOCKING_NAME("blocking_jobs_per_second"), t, v, "1/s");
+      metric(j, i, BLOCKING_NAME("blocking_pct_of_ideal"), t,
+             pct(v, ideal, true), "%");
+    }
+    if (r->blocking[k].have[OURS] && r->blocking[k].have[UV])
+      ratio(j, BLOCKING_NAME("ratio_blocking_vs_uv"), t,
+            r->blocking[k].f[OURS].blocking_jobs_per_s,
+            r->blocking[k].f[UV].blocking_jobs_per_s);
+#undef BLOCKING_NAME
+  }
+  double ideal = behind_ideal_ms(&c->behind);
+  unsigned bt = c->behind.threads;
+  metric(j, OURS, "behind_ideal_ms", bt, ideal, "ms");
+  for (int i = 0; i < N_IMPLS; i++) {
+    if (!r->behind.have[i])
+      continue;
+    double v = r->behind.f[i].behind_short_done_ms;
+    metric(j, i, "behind_short_done_ms", bt, v, "ms");
+    metric(j, i, "behind_pct_of_ideal", bt, pct(v, ideal, false), "%");
+  }
+  for (int i = 0; i < N_IMPLS; i++) {
+    metric(j, i, "burst_instructions_per_job", BUDGET_THREADS, r->insns[i][0],
+           "instructions");
+    metric(j, i, "steady_instructions_per_job", BUDGET_THREADS, r->insns[i][1],
+           "instructions");
+  }
+}
+
+/* ---------------------------------------------------------------- budgets */
+
+static double ratio_or_na(bool ok, double a, double b) {
+  return ok && a >= 0 && b > 0 ? a / b : -1.0;
+}
+
+static void report_budgets(const df_bench_opts *o, const pool_config *c,
+                           const pool_report *r) {
+  const pool_cell *cell = NULL;
+  for (size_t k = 0; k < c->n_threads; k++)
+    if (c->threads[k] == BUDGET_THREADS)
+      cell = &r->time[k];
+  bool t_ok = cell != NULL && cell->have[OURS] && cell->have[UV];
+  const pool_figures *us = cell != NULL ? &cell->f[OURS] : NULL;
+  const pool_figures *uv = cell != NULL ? &cell->f[UV] : NULL;
+  double b_pct[N_BLOCKING];
+  for (int k = 0; k < N_BLOCKING; k++)
+    b_pct[k] = r->blocking[k].have[OURS]
+                   ? pct(r->blocking[k].f[OURS].blocking_jobs_per_s,
+                         blocking_ideal(&c->blocking[k]), true)
+                   : -1.0;
+  double behind_pct =
+      r->behind.have[OURS] ? pct(r->behind.f[OURS].behind_short_done_ms,
+                                 behind_ideal_ms(&c->behind), false)
+                           : -1.0;
+  char blocking_what[N_BLOCKING][64];
+  for (int k = 0; k < N_BLOCKING; k++)
+    snprintf(blocking_what[k], sizeof blocking_what[k],
+             "%ld blocking jobs, %% of ideal, %u threads", c->blocking[k].jobs,
+             c->blocking[k].threads);
+  df_bench_budget budgets[] = {
+      {"burst instructions/job vs libuv, 2 threads",
+       ratio_or_na(true, r->insns[OURS][0], r->insns[UV][0]), 1.0, false, "x"},
+      {"steady instructions/job vs libuv, 2 threads",
+       ratio_or_na(true, r->insns[OURS][1], r->insns[UV][1]), 1.0, false, "x"},
+      {"burst jobs/s vs libuv, 2 threads",
+       t_ok ? ratio_or_na(t_ok, us->burst_jobs_per_s, uv->burst_jobs_per_s)
+            : -1.0,
+       1.2, true, "x"},
+      {"steady jobs/s vs libuv, 2 threads",
+       t_ok ? ratio_or_na(t_ok, us->steady_jobs_per_s, uv->steady_jobs_per_s)
+            : -1.0,
+       1.0, true, "x"},
+      {"p50 latency vs libuv's, 2 threads",
+       t_ok ? ratio_or_na(t_ok, us->latency_p50_us, uv->latency_p50_us) : -1.0,
+       1.05, false, "x"},
+      {"p99 latency vs libuv's, 2 threads",
+       t_ok ? ratio_or_na(t_ok, us->latency_p99_us, uv->latency_p99_us) : -1.0,
+       1.05, false, "x"},
+      {blocking_what[0], b_pct[0], 95.0, true, "%"},
+      {blocking_what[1], b_pct[1], 95.0, true, "%"},
+      {blocking_what[2], b_pct[2], 95.0, true, "%"},
+      {"short jobs behind a long one, % of ideal", behind_pct, 95.0, true, "%"},
+  };
   df_bench_print_budgets(o, "pool", budgets,
                          sizeof budgets / sizeof budgets[0]);
 }
@@ -344,7 +455,10 @@ static void report_budgets(const df_bench_opts *o, const pool_row *rows,
 /* ---------------------------------------------------------------- driver */
 
 static int usage(void) {
-  fprintf(stderr, "usage: pool [--no-uv] [--threads N[,N...]] [--jobs N]\n");
+  fprintf(stderr,
+          "usage: pool [--no-uv] [--threads N[,N...]] [--jobs N]\n"
+          "            [--blocking-jobs N] [--callgrind-jobs N]\n"
+          "  (--callgrind / --no-callgrind: see deferred-bench --help)\n");
   return -1;
 }
 
@@ -357,34 +471,63 @@ static int parse_threads(const char *list, pool_config *c) {
     if (end == p || t == 0 || t > 64 || c->n_threads == MAX_THREAD_COUNTS)
       return -1;
     c->threads[c->n_threads++] = (unsigned)t;
-    p = *end == ',' ? end + 1 : end;
     if (*end != ',' && *end != '\0')
       return -1;
+    p = *end == ',' ? end + 1 : end;
   }
   return c->n_threads > 0 ? 0 : -1;
 }
 
-static int parse_args(int argc, char **argv, bool quick, pool_config *c) {
+static long parse_count(const char *s) {
+  char *end;
+  long n = strtol(s, &end, 10);
+  return *end == '\0' && n > 0 && n <= 10000000 ? n : -1;
+}
+
+static void defaults(const df_bench_opts *o, pool_config *c) {
   static const unsigned default_threads[] = {1, 2, 4};
+  bool q = o->quick;
+  memset(c, 0, sizeof *c);
   memcpy(c->threads, default_threads, sizeof default_threads);
   c->n_threads = 3;
   c->uv = true;
-  c->params.burst_jobs = quick ? 10000 : 100000;
-  c->params.steady_jobs = quick ? 10000 : 100000;
-  c->params.in_flight = 256;
-  c->params.latency_jobs = quick ? 1000 : 10000;
-  c->params.reps = quick ? 1 : 5;
+  c->callgrind = o->callgrind == DF_BENCH_CALLGRIND_ON ||
+                 (o->callgrind == DF_BENCH_CALLGRIND_DEFAULT && !q);
+  c->time = (pool_suite){POOL_SUITE_TIME, 0,  q ? 10000 : 100000,
+                         q ? 10000 : 100000, 256, q ? 1000 : 10000,
+                         0,                0,  q ? 1 : 5};
+  for (int k = 0; k < 2; k++)
+    c->blocking[k] = (pool_suite){POOL_SUITE_BLOCKING, k == 0 ? 8 : 64,
+                                  q ? 128 : 2000, 0, 0, 0, 1000, 0, q ? 1 : 3};
+  /* One wave: as many jobs as threads, so each must start at once. */
+  c->blocking[2] = (pool_suite){POOL_SUITE_BLOCKING, 4, 4, 0, 0, 0,
+                                q ? 10000 : 50000, 0, q ? 1 : 3};
+  c->behind = (pool_suite){POOL_SUITE_BEHIND, 2, 20, 0, 0, 0,
+                           1000, q ? 50000 : 300000, q ? 1 : 3};
+  c->callgrind_jobs = q ? 2000 : 20000;
+  c->callgrind_reps = q ? 1 : 3;
+}
+
+static int parse_args(int argc, char **argv, const df_bench_opts *o,
+                      pool_config *c) {
+  defaults(o, c);
   for (int i = 1; i < argc; i++) {
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    long n = next != NULL ? parse_count(next) : -1;
     if (strcmp(argv[i], "--no-uv") == 0) {
       c->uv = false;
-    } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+    } else if (strcmp(argv[i], "--threads") == 0 && next != NULL) {
       if (parse_threads(argv[++i], c) != 0)
         return usage();
-    } else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
-      long n = strtol(argv[++i], NULL, 10);
-      if (n <= 0 || n > 10000000)
-        return usage();
-      c->params.burst_jobs = c->params.steady_jobs = n;
+    } else if (strcmp(argv[i], "--jobs") == 0 && n > 0) {
+      c->time.jobs = c->time.steady_jobs = n;
+      i++;
+    } else if (strcmp(argv[i], "--blocking-jobs") == 0 && n > 0) {
+      c->blocking[0].jobs = c->blocking[1].jobs = n;
+      i++;
+    } else if (strcmp(argv[i], "--callgrind-jobs") == 0 && n > 0) {
+      c->callgrind_jobs = n;
+      i++;
     } else {
       return usage();
     }
@@ -393,40 +536,45 @@ static int parse_args(int argc, char **argv, bool quick, pool_config *c) {
 }
 
 int df_bench_pool(int argc, char **argv, const df_bench_opts *o) {
-  if (argc >= 2 && strcmp(argv[1], "--uv-child") == 0)
-    return uv_child(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "--child") == 0)
+    return pool_child_main(argc, argv);
   pool_config c;
-  if (parse_args(argc, argv, o->quick, &c) != 0)
+  pool_report *r = calloc(1, sizeof *r);
+  if (r == NULL || parse_args(argc, argv, o, &c) != 0) {
+    free(r);
     return 1;
-  printf("pool: no-op jobs submitted on the reactor, fired back on it\n");
-  printf("  burst %ld jobs at once; steady %ld jobs, %ld in flight; latency "
-         "%ld one at a time; median of %d run%s\n",
-         c.params.burst_jobs, c.params.steady_jobs, c.params.in_flight,
-         c.params.latency_jobs, c.params.reps, c.params.reps == 1 ? "" : "s");
-  pool_row rows[MAX_THREAD_COUNTS];
-  int failed = 0;
-  for (size_t i = 0; i < c.n_threads; i++) {
-    pool_row *r = &rows[i];
-    memset(r, 0, sizeof *r);
-    r->threads = c.threads[i];
-    pool_bench_params p = c.params;
-    p.threads = r->threads;
-    if (measure_ours(&p, &r->ours) != 0) {
-      fprintf(stderr, "pool: %u threads: the deferred pool failed\n",
-              r->threads);
-      return 1;
-    }
-    if (c.uv) {
-      r->have_uv = measure_uv(&p, &r->uv) == 0;
-      if (!r->have_uv) {
-        fprintf(stderr, "pool: %u threads: the libuv child failed\n",
-                r->threads);
-        failed = 1;
-      }
-    }
-    print_row(r);
-    record_row(o->json, r);
   }
-  report_budgets(o, rows, c.n_threads);
+  printf("pool: jobs submitted on the loop thread, run on a worker, called "
+         "back on the loop thread;\n"
+         "  deferred = df_defer_to_thread + one callback; libuv = "
+         "uv_queue_work (UV_THREADPOOL_SIZE = threads);\n"
+         "  floor = mutex+condvar FIFO, lock-free completion stack, one pipe "
+         "byte per batch.\n"
+         "  burst %ld no-op jobs at once; steady %ld, %ld in flight; latency "
+         "%ld one at a time; median of %d run%s.\n"
+         "  Columns /libuv and /floor divide deferred's figure by theirs "
+         "(rates: above 1 is better; times, counts: below 1).\n",
+         c.time.jobs, c.time.steady_jobs, c.time.in_flight,
+         c.time.latency_jobs, c.time.reps, c.time.reps == 1 ? "" : "s");
+  fflush(stdout);
+  int failed = 0;
+  for (size_t k = 0; k < c.n_threads; k++) {
+    pool_suite s = c.time;
+    s.threads = c.threads[k];
+    failed |= run_cell(&c, &s, &r->time[k]);
+    print_time(&r->time[k], s.threads);
+    fflush(stdout);
+  }
+  for (int k = 0; k < N_BLOCKING; k++)
+    failed |= run_cell(&c, &c.blocking[k], &r->blocking[k]);
+  failed |= run_cell(&c, &c.behind, &r->behind);
+  print_blocking(&c, r);
+  fflush(stdout);
+  run_callgrind(&c, r);
+  print_insns(&c, r);
+  record(&c, r, o->json);
+  printf("\n");
+  report_budgets(o, &c, r);
+  free(r);
   return failed;
 }

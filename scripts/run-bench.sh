@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds in Release and runs deferred-bench (every
-# benchmark, with the libuv and Twisted baselines side by side).
+# benchmark, with the libuv and Twisted baselines side by side, and the
+# pool's instruction counts under callgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -9,4 +10,5 @@ df_install_deps
 build=${DF_BUILD_DIR:-build}
 cmake -S . -B "$build/release" -DCMAKE_BUILD_TYPE=Release -DDF_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build/release" -j "$(nproc 2>/dev/null || echo 2)"
-"$build/release/bench/deferred-bench" all --json "$build/bench.json" "$@"
+# --callgrind: the pool's instructions per job, counted under valgrind.
+"$build/release/bench/deferred-bench" all --callgrind --json "$build/bench.json" "$@"
