@@ -7,6 +7,8 @@
  * Memory: one allocation of 120 bytes holds a Deferred with up to four
  * one-slot steps; longer chains spill into one growable array.
  */
+#include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "deferred-inl.h"
@@ -335,17 +337,24 @@ static inline void run_if_ready(df_deferred *d) {
 
 /* ------------------------------------------------------------ life */
 
-df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
-                                const char *file, int line) {
+/* The caller's storage of df_deferred_new_with_storage_at() follows the
+ * Deferred in the same block, at an offset fit for any object. */
+#define STORAGE_OFFSET                                                         \
+  ((sizeof(df_deferred) + _Alignof(max_align_t) - 1) &                         \
+   ~(_Alignof(max_align_t) - 1))
+
+static df_deferred *new_deferred(df_canceller_fn canceller, void *arg,
+                                 size_t extra, const char *file, int line) {
   df_deferred *d;
 
   if (DF__LIKELY(!df__debugging)) {
-    d = df__malloc(sizeof *d);
+    d = df__malloc(extra == 0 ? sizeof *d : STORAGE_OFFSET + extra);
     if (d == NULL)
       return NULL;
     d->flags = 0;
   } else {
-    struct debug_prefix *p = df__malloc(sizeof *p + sizeof *d);
+    struct debug_prefix *p =
+        df__malloc(sizeof *p + (extra == 0 ? sizeof *d : STORAGE_OFFSET + extra));
     if (p == NULL)
       return NULL;
     p->info.created_file = file;
@@ -363,6 +372,28 @@ df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
   d->canceller = canceller;
   d->canceller_arg = arg;
   d->spill = NULL;
+  return d;
+}
+
+df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
+                                const char *file, int line) {
+  return new_deferred(canceller, arg, 0, file, line);
+}
+
+df_deferred *df_deferred_new_with_storage_at(df_canceller_fn canceller,
+                                             size_t size, void **storage,
+                                             const char *file, int line) {
+  if (storage == NULL)
+    return NULL;
+  *storage = NULL;
+  if (size > SIZE_MAX - STORAGE_OFFSET - sizeof(struct debug_prefix))
+    return NULL;
+  df_deferred *d = new_deferred(canceller, NULL, size == 0 ? 1 : size, file,
+                                line);
+  if (d == NULL)
+    return NULL;
+  *storage = (char *)d + STORAGE_OFFSET;
+  d->canceller_arg = *storage;
   return d;
 }
 

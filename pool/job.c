@@ -5,10 +5,13 @@
  *   start     df__job_run()            worker   the work function, no lock held
  *   hand back df__job_run()            worker   onto the lock-free `done` stack
  *   deliver   df__job_deliver()        reactor  the Deferred fires with the result
- *   take back cancel_job()             reactor  QUEUED: off the queue, never runs
+ *   take back cancel_job()             reactor  QUEUED, DROPPING: off the queue, never runs
  *   abandon   cancel_job()             reactor  RUNNING: fails now, result freed later
- *   drop      df__job_drop_waiting()   reactor  DF_POOL_CANCEL close: never runs
- *   recycle   put_node()               reactor  into the node cache
+ *   drop      df__job_drop_waiting()   reactor  QUEUED -> DROPPING -> failed, never runs
+ *
+ * The job lives in its Deferred's allocation (df_deferred_new_with_storage()),
+ * so a submission allocates once; the pool's reference to the Deferred
+ * keeps the job alive until its Deferred has fired.
  *
  * A cancel and a claim both decide under the queue's mutex, so a job either
  * starts or is taken back, never both. Every Deferred is fired exactly once:
@@ -28,57 +31,14 @@
  * reads the stack. At least one of them sees the other. */
 #include "pool_internal.h"
 
-/* Nodes kept for reuse: as many as the queue holds plus one per thread, up
- * to this many. A pool that keeps its queue full then allocates nothing
- * once warm; past the bound, delivered nodes are freed. */
-#define CACHE_MAX ((size_t)1 << 17)
-
-/* ---------------------------------------------------------------- nodes */
-
-size_t df__job_cache_max(size_t max_queued, unsigned max_threads) {
-  return max_queued < CACHE_MAX - max_threads ? max_queued + max_threads
-                                              : CACHE_MAX;
-}
-
-static df__job *get_node(df_pool *p) {
-  df__job *job = p->cache;
-  if (job != NULL) {
-    p->cache = job->next;
-    p->ncached--;
-    return job;
-  }
-  return df_malloc(sizeof *job);
-}
-
-static void put_node(df_pool *p, df__job *job) {
-  if (p->ncached >= p->cache_max) {
-    df_free(job);
-    return;
-  }
-  job->next = p->cache;
-  p->cache = job;
-  p->ncached++;
-}
-
-void df__job_cache_clear(df_pool *p) {
-  while (p->cache != NULL) {
-    df__job *next = p->cache->next;
-    df_free(p->cache);
-    p->cache = next;
-  }
-  p->ncached = 0;
-}
-
 /* ---------------------------------------------------------------- endings */
 
-/* Ends a job that never ran: its node is recycled, its Deferred fails with
- * \p f, its argument is released, in that order, so that a callback that
- * closes the pool finds the node back in the cache. */
+/* Ends a job that never ran: its Deferred fails with \p f, then its
+ * argument is released. */
 static void end_unstarted(df_pool *p, df__job *job, df_failure *f) {
   df_deferred *d = job->d;
   df_arg_free_fn arg_free = job->arg_free;
   void *arg = job->arg;
-  put_node(p, job);
   p->cancelled++;
   p->delivering++; /* the callbacks below must not free the pool */
   df_errback(d, f);
@@ -107,7 +67,6 @@ static void deliver_one(df_pool *p, df__job *job) {
   void *arg = job->arg;
   df_result r = job->abandoned ? job->result : checked_result(job->result);
   bool abandoned = job->abandoned;
-  put_node(p, job);
   p->completed++;
   if (df_result_is_failure(r))
     p->failed++;
@@ -127,9 +86,11 @@ static void cancel_job(df_deferred *d, void *arg) {
   df__job *job = arg;
   df_pool *p = job->pool;
   pthread_mutex_lock(&p->queue.mutex);
-  bool waiting = job->state == DF__JOB_QUEUED;
-  if (waiting)
-    df__queue_remove_locked(&p->queue, &job->link);
+  bool waiting = job->state != DF__JOB_RUNNING;
+  if (job->state == DF__JOB_QUEUED)
+    df__queue_remove_locked(&p->queue, &job->link, job->cls);
+  else if (job->state == DF__JOB_DROPPING)
+    df__queue_remove_taken_locked(&p->queue, &job->link);
   pthread_mutex_unlock(&p->queue.mutex);
 
   if (waiting) {
@@ -165,44 +126,37 @@ static df_deferred *refuse(df_pool *p, df_deferred *d, void *arg,
   return d;
 }
 
-static unsigned class_of(df_job_priority priority) {
-  switch (priority) {
-  case DF_PRIORITY_HIGH:
-    return DF__CLASS_HIGH;
-  case DF_PRIORITY_LOW:
-    return DF__CLASS_LOW;
-  default:
-    return DF__CLASS_NORMAL;
-  }
-}
+/* The queue's class of each df_job_priority (checked by the caller). */
+static const unsigned char class_of[] = {
+    [DF_PRIORITY_NORMAL] = DF__CLASS_NORMAL,
+    [DF_PRIORITY_HIGH] = DF__CLASS_HIGH,
+    [DF_PRIORITY_LOW] = DF__CLASS_LOW,
+};
 
 df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
                             const df_job_options *opts, df__wake *wake) {
   df_arg_free_fn arg_free = opts->arg_free;
   wake->sleeper = NULL;
   wake->start_thread = false;
-  df__job *job = get_node(p);
-  df_deferred *d = job != NULL ? df_deferred_new(cancel_job, job) : NULL;
-  if (d == NULL) {
-    if (job != NULL)
-      put_node(p, job);
+  df__job *job;
+  df_deferred *d = df_deferred_new_with_storage(cancel_job, sizeof *job,
+                                                (void **)&job);
+  if (d == NULL)
     return refuse(p, NULL, arg, arg_free,
                   df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
                                  "df_defer_to_thread: out of memory"));
-  }
   job->pool = p;
   job->fn = fn;
   job->arg = arg;
   job->arg_free = arg_free;
   job->d = d;
-  job->cls = (unsigned char)class_of(opts->priority);
+  job->cls = class_of[opts->priority];
   job->state = DF__JOB_QUEUED;
   job->abandoned = false;
 
   pthread_mutex_lock(&p->queue.mutex);
   if (p->queue.length >= p->max_queued) {
     pthread_mutex_unlock(&p->queue.mutex);
-    put_node(p, job);
     return refuse(p, d, arg, arg_free,
                   df_failure_new(&DF_POOL_FULL, 0,
                                  "df_defer_to_thread: the queue is full "
@@ -305,15 +259,16 @@ void df__job_deliver(df_pool *p) {
 
 /* The jobs stay counted as waiting until each has failed, so the stats add
  * up while their callbacks run. A callback run here may cancel one of the
- * later ones: the canceller finds it still QUEUED (in `dropped`), unlinks
- * it under the mutex and fails it with DF_CANCELLED instead, so each still
- * fires once. */
+ * later ones: the canceller finds it DROPPING, unlinks it under the mutex
+ * and fails it with DF_CANCELLED instead, so each still fires once. */
 void df__job_drop_waiting(df_pool *p, const df_error_type *type,
                           const char *message) {
   df__link dropped;
   df__link_init(&dropped);
   pthread_mutex_lock(&p->queue.mutex);
   df__queue_take_all_locked(&p->queue, &dropped);
+  for (df__link *at = dropped.next; at != &dropped; at = at->next)
+    DF__CONTAINER_OF(at, df__job, link)->state = DF__JOB_DROPPING;
   pthread_mutex_unlock(&p->queue.mutex);
   for (;;) {
     pthread_mutex_lock(&p->queue.mutex);
@@ -322,7 +277,7 @@ void df__job_drop_waiting(df_pool *p, const df_error_type *type,
       return;
     }
     df__link *link = dropped.next;
-    df__queue_remove_locked(&p->queue, link);
+    df__queue_remove_taken_locked(&p->queue, link);
     pthread_mutex_unlock(&p->queue.mutex);
     df__job *job = DF__CONTAINER_OF(link, df__job, link);
     end_unstarted(p, job, df_failure_new(type, 0, "%s", message));

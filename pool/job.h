@@ -11,16 +11,17 @@
 /* Where a job is; changed under the queue's mutex, which is what makes a
  * cancel and a worker's claim exclusive. */
 enum {
-  DF__JOB_QUEUED = 0, /* in the queue (or in a closing pool's drop list) */
-  DF__JOB_RUNNING = 1 /* claimed by a worker: running, or finished and on
-                         its way back to the reactor thread */
+  DF__JOB_QUEUED = 0,  /* in the queue */
+  DF__JOB_DROPPING = 1, /* taken off the queue by df__job_drop_waiting(),
+                           not failed yet */
+  DF__JOB_RUNNING = 2  /* claimed by a worker: running, or finished and on
+                          its way back to the reactor thread */
 };
 
-/* One submission. Its node is the only memory the pool allocates per job,
- * and usually not even that: delivered nodes go to a cache. */
+/* One submission, in its Deferred's allocation. */
 typedef struct df__job {
   df__link link;         /* in the queue while QUEUED */
-  struct df__job *next;  /* the completion stack, then the node cache */
+  struct df__job *next;  /* the completion stack */
   df_pool *pool;
   df_work_fn fn;
   void *arg;
@@ -59,11 +60,5 @@ void df__job_deliver(df_pool *p);
  * a failure of \p type and \p message, oldest first, and never runs. */
 void df__job_drop_waiting(df_pool *p, const df_error_type *type,
                           const char *message);
-
-/* Reactor thread: frees the node cache. */
-void df__job_cache_clear(df_pool *p);
-
-/* The most nodes the cache keeps for a pool of that configuration. */
-size_t df__job_cache_max(size_t max_queued, unsigned max_threads);
 
 #endif /* DF_POOL_JOB_H */

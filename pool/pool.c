@@ -264,10 +264,7 @@ static df_pool *allocate_pool(void) {
   return p;
 }
 
-static void free_pool(df_pool *p) {
-  df__job_cache_clear(p);
-  df_free(p->block);
-}
+static void free_pool(df_pool *p) { df_free(p->block); }
 
 int df_pool_new(df_pool **out, df_reactor *reactor,
                 const df_pool_options *opts) {
@@ -290,7 +287,6 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   p->min_threads = s.min;
   p->max_threads = s.max;
   p->idle_timeout_ns = s.idle_timeout_ns;
-  p->cache_max = df__job_cache_max(max_queued, s.max);
   df__link_init(&p->workers);
   atomic_init(&p->done, NULL);
   atomic_init(&p->draining, false);
@@ -333,8 +329,7 @@ static df_deferred *refuse(df_pool *p, void *arg, df_arg_free_fn arg_free,
 }
 
 static bool valid_priority(df_job_priority priority) {
-  return priority == DF_PRIORITY_NORMAL || priority == DF_PRIORITY_HIGH ||
-         priority == DF_PRIORITY_LOW;
+  return (unsigned)priority <= (unsigned)DF_PRIORITY_LOW;
 }
 
 df_deferred *df_defer_to_thread_opts(df_pool *p, df_work_fn fn, void *arg,

@@ -49,9 +49,6 @@ struct df_pool {
   /* Reactor thread only. */
   _Alignas(DF__POOL_LINE) bool closed;
   unsigned delivering;          /* callbacks of the pool on the stack */
-  df__job *cache;               /* free job nodes */
-  size_t ncached;
-  size_t cache_max;
   uint64_t submitted;
   uint64_t rejected;
   uint64_t completed;

@@ -30,32 +30,21 @@
  * goes next (the one kept waiting longest, when two are due). Under a
  * constant flow of high-priority jobs, normal and low ones still start, one
  * in every DF__AGING_LIMIT + 1 or so, instead of never. */
-#define _GNU_SOURCE /* sem_clockwait(), PTHREAD_MUTEX_ADAPTIVE_NP */
+#define _GNU_SOURCE /* sem_clockwait() */
 #include <errno.h>
 
 #include "deferred/error.h"
 #include "queue.h"
 
-/* A thread that finds the mutex taken spins briefly before it sleeps in the
- * kernel (glibc's adaptive mutex): the sections are short, and the reactor
- * thread then rarely pays a futex call to queue a job while a worker takes
- * one. */
 int df__queue_init(df__queue *q) {
-  pthread_mutexattr_t attr;
-  if (pthread_mutexattr_init(&attr) != 0)
-    return DF_ENOMEM;
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-  (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-  int rc = pthread_mutex_init(&q->mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
-  if (rc != 0)
+  if (pthread_mutex_init(&q->mutex, NULL) != 0)
     return DF_ENOMEM;
   for (unsigned c = 0; c < DF__CLASSES; c++) {
     df__link_init(&q->classes[c]);
     q->passed[c] = 0;
   }
   q->length = 0;
+  q->waiting = 0;
   q->asleep = NULL;
   q->nasleep = 0;
   q->threads = 0;
@@ -82,6 +71,10 @@ static df__sleeper *pop_sleeper_locked(df__queue *q) {
 df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
                                unsigned max_threads) {
   df__wake wake = {NULL, false};
+  if (!(q->waiting & (1u << cls))) {
+    q->waiting |= 1u << cls;
+    q->passed[cls] = 0; /* counts only while the class waits */
+  }
   df__link_push_back(&q->classes[cls], link);
   q->length++;
   if (q->length <= seekers_locked(q))
@@ -95,45 +88,48 @@ df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
   return wake;
 }
 
-/* The class that goes next: the most urgent one waiting, unless a less
- * urgent one has been passed over DF__AGING_LIMIT times. */
-static int next_class_locked(df__queue *q) {
-  int pick = -1;
-  for (int c = 0; c < DF__CLASSES; c++) {
-    if (df__link_empty(&q->classes[c]))
-      q->passed[c] = 0; /* counts only while the class waits */
-    else if (pick < 0)
-      pick = c;
-  }
-  if (pick < 0)
-    return -1;
+/* Unlinks a job of class \p cls, keeping `waiting` up to date. */
+static void unlink_job(df__queue *q, df__link *link, unsigned cls) {
+  df__link_remove(link);
+  if (df__link_empty(&q->classes[cls]))
+    q->waiting &= ~(1u << cls);
+  q->length--;
+}
+
+/* The class that goes next when several wait: the most urgent one, unless
+ * a less urgent one has been passed over DF__AGING_LIMIT times. Each
+ * waiting class not picked is passed over once more. */
+static unsigned next_of_several_locked(df__queue *q) {
+  unsigned pick = (unsigned)__builtin_ctz(q->waiting);
   unsigned longest = DF__AGING_LIMIT - 1;
-  for (int c = pick + 1; c < DF__CLASSES; c++) {
-    if (!df__link_empty(&q->classes[c]) && q->passed[c] > longest) {
+  for (unsigned c = pick + 1; c < DF__CLASSES; c++) {
+    if ((q->waiting & (1u << c)) && q->passed[c] > longest) {
       longest = q->passed[c];
       pick = c;
     }
   }
+  for (unsigned c = 0; c < DF__CLASSES; c++)
+    if (c != pick && (q->waiting & (1u << c)))
+      q->passed[c]++;
+  q->passed[pick] = 0;
   return pick;
 }
 
 df__link *df__queue_pop_locked(df__queue *q) {
-  int pick = next_class_locked(q);
-  if (pick < 0)
+  unsigned waiting = q->waiting;
+  if (waiting == 0)
     return NULL;
-  for (int c = 0; c < DF__CLASSES; c++)
-    if (c != pick && !df__link_empty(&q->classes[c]))
-      q->passed[c]++;
-  q->passed[pick] = 0;
-  df__link *link = q->classes[pick].next;
-  df__link_remove(link);
-  q->length--;
+  /* One class waiting, the usual case: nobody is passed over. */
+  unsigned cls = (waiting & (waiting - 1)) == 0
+                     ? (unsigned)__builtin_ctz(waiting)
+                     : next_of_several_locked(q);
+  df__link *link = q->classes[cls].next;
+  unlink_job(q, link, cls);
   return link;
 }
 
-void df__queue_remove_locked(df__queue *q, df__link *link) {
-  df__link_remove(link);
-  q->length--;
+void df__queue_remove_locked(df__queue *q, df__link *link, unsigned cls) {
+  unlink_job(q, link, cls);
 }
 
 void df__queue_take_all_locked(df__queue *q, df__link *out) {
@@ -142,6 +138,11 @@ void df__queue_take_all_locked(df__queue *q, df__link *out) {
     df__link_push_back(out, link);
     q->length++; /* still waiting, in `out` */
   }
+}
+
+void df__queue_remove_taken_locked(df__queue *q, df__link *link) {
+  df__link_remove(link);
+  q->length--;
 }
 
 int df__sleeper_init(df__sleeper *s) {

@@ -75,6 +75,7 @@ typedef struct df__queue {
   pthread_mutex_t mutex;
   df__link classes[DF__CLASSES]; /* FIFO each */
   size_t length;                 /* jobs waiting to start, every class */
+  unsigned waiting;              /* bit c set: class c is not empty */
   unsigned passed[DF__CLASSES];  /* starts of other classes since this
                                     class, waiting, last started one */
   df__sleeper *asleep;           /* idle workers not yet woken, LIFO */
@@ -103,13 +104,14 @@ df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
 /* Takes the job that goes next, or NULL when none waits. Mutex held. */
 df__link *df__queue_pop_locked(df__queue *q);
 
-/* Unlinks a waiting job wherever it is (its class, or a list that
- * df__queue_take_all_locked() filled). Mutex held. */
-void df__queue_remove_locked(df__queue *q, df__link *link);
+/* Unlinks a waiting job of class \p cls from the queue. Mutex held. */
+void df__queue_remove_locked(df__queue *q, df__link *link, unsigned cls);
 
 /* Moves every waiting job to \p out, in the order they would have started;
- * they still count in `length` until each is removed. Mutex held. */
+ * they still count in `length` until each is removed with
+ * df__queue_remove_taken_locked(). Mutex held. */
 void df__queue_take_all_locked(df__queue *q, df__link *out);
+void df__queue_remove_taken_locked(df__queue *q, df__link *link);
 
 /* 0, or DF_ENOMEM when the semaphore could not be made. */
 int df__sleeper_init(df__sleeper *s);

@@ -179,6 +179,27 @@ static void test_elastic_growth_at_every_allocation_failure(void) {
   run_every_site("elastic growth", program_elastic_growth);
 }
 
+/* A job shares its Deferred's allocation: one allocation per submission,
+ * and nothing left once delivered. */
+static void test_a_submission_allocates_once(void) {
+  if (!tp_begin(2, 0))
+    return;
+  tp_outcome warm;
+  tp_submit(tp_work_value, tp_arg_new(1, NULL), &warm);
+  tp_run_until_count(&warm.fired, 1);
+  long before = dft_alloc_outstanding();
+  dft_alloc_fail_none(); /* resets the call counter */
+  enum { N = 50 };
+  tp_outcome outs[N];
+  for (int i = 0; i < N; i++)
+    tp_submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
+  CU_ASSERT_EQUAL(dft_alloc_calls(), N);
+  tp_run_until_completed(N + 1);
+  CU_ASSERT_EQUAL(dft_alloc_calls(), N);
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+  tp_end();
+}
+
 static int install_allocator(void) { return dft_alloc_install(); }
 
 static int uninstall_allocator(void) {
@@ -193,6 +214,7 @@ static CU_TestInfo tests[] = {
      test_cancel_and_close_at_every_allocation_failure},
     {"elastic_growth_at_every_allocation_failure",
      test_elastic_growth_at_every_allocation_failure},
+    {"a_submission_allocates_once", test_a_submission_allocates_once},
     CU_TEST_INFO_NULL,
 };
 

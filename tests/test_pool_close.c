@@ -128,23 +128,6 @@ static void test_full_queue_counts_waiting_jobs_only(void) {
   tp_end();
 }
 
-/* Delivered job nodes are kept for reuse, but no more than the queue can
- * hold plus one per thread. */
-static void test_job_node_cache_is_bounded_by_the_queue(void) {
-  if (!tp_begin(1, 3))
-    return;
-  enum { ROUNDS = 20 };
-  for (int round = 0; round < ROUNDS; round++) {
-    tp_outcome outs[4];
-    for (int i = 0; i < 4; i++)
-      tp_submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
-    tp_run_until_completed(tp_stats().submitted);
-  }
-  CU_ASSERT(tp.pool->ncached <= 3 + 1);
-  CU_ASSERT(tp.pool->ncached >= 1);
-  tp_end();
-}
-
 /* ------------------------------------------------------------ close */
 
 static void test_close_drain_runs_every_queued_job(void) {
@@ -446,8 +429,6 @@ static CU_TestInfo tests[] = {
      test_full_queue_refuses_at_once_with_pool_full},
     {"full_queue_counts_waiting_jobs_only",
      test_full_queue_counts_waiting_jobs_only},
-    {"job_node_cache_is_bounded_by_the_queue",
-     test_job_node_cache_is_bounded_by_the_queue},
     {"close_drain_runs_every_queued_job",
      test_close_drain_runs_every_queued_job},
     {"close_cancel_drops_queued_jobs_with_pool_closed",

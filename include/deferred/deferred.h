@@ -75,6 +75,25 @@ DF_EXTERN df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
 #define df_deferred_new(canceller, arg)                                        \
   df_deferred_new_at((canceller), (arg), __FILE__, __LINE__)
 
+/*! \brief Makes an unfired Deferred with \p size bytes of storage for the
+ *  caller in the same allocation (use the df_deferred_new_with_storage()
+ *  macro): a layer that keeps a record per Deferred (a pool's job, a
+ *  lookup) then allocates once instead of twice.
+ *  \param canceller optional (S15); it receives the storage as its
+ *         argument.
+ *  \param size bytes of storage, aligned for any object, uninitialised.
+ *  \param storage receives the storage (NULL on error). It lives as long as
+ *         the Deferred: until its last reference is dropped, so hold one
+ *         for as long as the storage is used.
+ *  \return the caller's reference, or NULL when memory ran out, \p storage
+ *          is NULL or \p size is too large. */
+DF_EXTERN df_deferred *df_deferred_new_with_storage_at(
+    df_canceller_fn canceller, size_t size, void **storage, const char *file,
+    int line);
+#define df_deferred_new_with_storage(canceller, size, storage)                 \
+  df_deferred_new_with_storage_at((canceller), (size), (storage), __FILE__,    \
+                                  __LINE__)
+
 /*! \brief Adds a reference. \return \p d (NULL stays NULL). */
 DF_EXTERN df_deferred *df_ref(df_deferred *d);
 

@@ -87,9 +87,9 @@
  *  jobs run with no lock held. Results come back through a lock-free list,
  *  and one wake-up of the reactor serves every completion that arrives
  *  until it has delivered them all (df_pool_stats() counts the wake-ups).
- *  Memory: the pool keeps the bookkeeping of delivered jobs for reuse (see
- *  df_pool_options.max_queued). Every allocation goes through the
- *  library's allocator (deferred/alloc.h).
+ *  Memory: a job's bookkeeping shares its Deferred's allocation, so a
+ *  submission allocates once. Every allocation goes through the library's
+ *  allocator (deferred/alloc.h).
  */
 #ifndef DEFERRED_POOL_H
 #define DEFERRED_POOL_H
@@ -147,10 +147,7 @@ typedef struct df_pool_options {
    *  max_threads. */
   unsigned idle_timeout_ms;
   /*! Jobs that may wait to start (running jobs do not count): 0 gives
-   *  DF_POOL_DEFAULT_MAX_QUEUED; SIZE_MAX means no limit. Memory: the pool
-   *  keeps the bookkeeping of delivered jobs for reuse, up to max_queued +
-   *  the most threads of them (at most 131072, about 100 bytes each), until
-   *  df_pool_free(). */
+   *  DF_POOL_DEFAULT_MAX_QUEUED; SIZE_MAX means no limit. */
   size_t max_queued;
 } df_pool_options;
 
