@@ -1,13 +1,14 @@
 /* A job's life, every transition of it:
  *
  *   queue     df__job_submit()         reactor  node + Deferred, into the queue
- *   claim     df__job_claim_locked()   worker   QUEUED -> RUNNING, under the mutex
- *   start     df__job_run()            worker   the work function, no lock held
- *   hand back df__job_run()            worker   onto the lock-free `done` stack
- *   deliver   df__job_deliver()        reactor  the Deferred fires with the result
- *   take back cancel_job()             reactor  QUEUED, DROPPING: off the queue, never runs
- *   abandon   cancel_job()             reactor  RUNNING: fails now, result freed later
- *   drop      df__job_drop_waiting()   reactor  QUEUED -> DROPPING -> failed, never runs
+ *   claim     df__job_claim_locked()   worker   QUEUED -> RUNNING, under the
+ * mutex start     df__job_run()            worker   the work function, no lock
+ * held hand back df__job_run()            worker   onto the lock-free `done`
+ * stack deliver   df__job_deliver()        reactor  the Deferred fires with the
+ * result take back cancel_job()             reactor  QUEUED, DROPPING: off the
+ * queue, never runs abandon   cancel_job()             reactor  RUNNING: fails
+ * now, result freed later drop      df__job_drop_waiting()   reactor  QUEUED ->
+ * DROPPING -> failed, never runs
  *
  * The job lives in its Deferred's allocation (df_deferred_new_with_storage()),
  * so a submission allocates once; the pool's reference to the Deferred
@@ -94,9 +95,9 @@ static void cancel_job(df_deferred *d, void *arg) {
   pthread_mutex_unlock(&p->queue.mutex);
 
   if (waiting) {
-    end_unstarted(p, job,
-                  df_failure_new(&DF_CANCELLED, 0,
-                                 "pool job cancelled before it ran"));
+    end_unstarted(
+        p, job,
+        df_failure_new(&DF_CANCELLED, 0, "pool job cancelled before it ran"));
     return;
   }
   /* S20: the work cannot be interrupted. Fail now; delivery frees the late
@@ -139,8 +140,8 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
   wake->sleeper = NULL;
   wake->start_thread = false;
   df__job *job;
-  df_deferred *d = df_deferred_new_with_storage(cancel_job, sizeof *job,
-                                                (void **)&job);
+  df_deferred *d =
+      df_deferred_new_with_storage(cancel_job, sizeof *job, (void **)&job);
   if (d == NULL)
     return refuse(p, NULL, arg, arg_free,
                   df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
@@ -164,8 +165,8 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
                                  p->max_queued));
   }
   df_ref(d); /* the job's reference, dropped once the pool fired d */
-  *wake = df__queue_push_locked(&p->queue, &job->link, job->cls,
-                                p->max_threads);
+  *wake =
+      df__queue_push_locked(&p->queue, &job->link, job->cls, p->max_threads);
   pthread_mutex_unlock(&p->queue.mutex);
   p->submitted++;
   return d;
@@ -210,8 +211,8 @@ void df__job_run(df__job *job) {
 /* Takes the stack and delivers it, oldest first. Returns the number of
  * jobs delivered. */
 static size_t deliver_snapshot(df_pool *p) {
-  df__job *stack = atomic_exchange_explicit(&p->done, NULL,
-                                            memory_order_acquire);
+  df__job *stack =
+      atomic_exchange_explicit(&p->done, NULL, memory_order_acquire);
   if (stack == NULL)
     return 0;
   df__job *fifo = NULL;
@@ -234,8 +235,8 @@ static size_t deliver_snapshot(df_pool *p) {
 }
 
 /* Snapshot, then dispatch: jobs that finish while callbacks run are taken
- * by the next snapshot, up to DF__JOB_ROUND_JOBS per call; what is left then gets a
- * wake-up of its own, for the next round. */
+ * by the next snapshot, up to DF__JOB_ROUND_JOBS per call; what is left then
+ * gets a wake-up of its own, for the next round. */
 void df__job_deliver(df_pool *p) {
   size_t delivered = 0;
   atomic_store_explicit(&p->draining, true, memory_order_relaxed);

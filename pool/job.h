@@ -11,26 +11,26 @@
 /* Where a job is; changed under the queue's mutex, which is what makes a
  * cancel and a worker's claim exclusive. */
 enum {
-  DF__JOB_QUEUED = 0,  /* in the queue */
+  DF__JOB_QUEUED = 0,   /* in the queue */
   DF__JOB_DROPPING = 1, /* taken off the queue by df__job_drop_waiting(),
                            not failed yet */
-  DF__JOB_RUNNING = 2  /* claimed by a worker: running, or finished and on
-                          its way back to the reactor thread */
+  DF__JOB_RUNNING = 2   /* claimed by a worker: running, or finished and on
+                           its way back to the reactor thread */
 };
 
 /* One submission, in its Deferred's allocation. */
 typedef struct df__job {
-  df__link link;         /* in the queue while QUEUED */
-  struct df__job *next;  /* the completion stack */
+  df__link link;        /* in the queue while QUEUED */
+  struct df__job *next; /* the completion stack */
   df_pool *pool;
   df_work_fn fn;
   void *arg;
   df_arg_free_fn arg_free;
-  df_deferred *d;        /* the pool's reference, dropped at delivery */
-  df_result result;      /* written by the worker before it hands it back */
-  unsigned char cls;     /* DF__CLASS_HIGH, ... */
-  unsigned char state;   /* DF__JOB_QUEUED, ... (mutex) */
-  bool abandoned;        /* reactor thread: cancelled while running */
+  df_deferred *d;      /* the pool's reference, dropped at delivery */
+  df_result result;    /* written by the worker before it hands it back */
+  unsigned char cls;   /* DF__CLASS_HIGH, ... */
+  unsigned char state; /* DF__JOB_QUEUED, ... (mutex) */
+  bool abandoned;      /* reactor thread: cancelled while running */
 } df__job;
 
 /* Reactor thread: makes the job and its Deferred and queues it; \p wake

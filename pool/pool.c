@@ -26,11 +26,11 @@
 /* A worker thread. Allocated by the reactor thread when it starts the
  * thread, freed by it once joined. */
 typedef struct df__worker {
-  df__link link;        /* in pool->workers (mutex) */
+  df__link link; /* in pool->workers (mutex) */
   df__sleeper sleeper;
   df_pool *pool;
   pthread_t thread;
-  bool exited;          /* the thread is returning (mutex) */
+  bool exited; /* the thread is returning (mutex) */
 } df__worker;
 
 static df__pool_thread_create_fn thread_create = pthread_create;

@@ -26,29 +26,29 @@
 struct df_pool {
   /* Set by df_pool_new(), then only read. */
   df_reactor *reactor;
-  df_async *async;              /* wakes the reactor: completions, exits */
-  void *block;                  /* what df_malloc() returned (alignment) */
+  df_async *async; /* wakes the reactor: completions, exits */
+  void *block;     /* what df_malloc() returned (alignment) */
   size_t max_queued;
   unsigned min_threads;
   unsigned max_threads;
-  uint64_t idle_timeout_ns;     /* 0: threads never exit while open */
+  uint64_t idle_timeout_ns; /* 0: threads never exit while open */
 
   /* The lock, the queue and the sleepers. */
   _Alignas(DF__POOL_LINE) df__queue queue;
-  df__link workers;             /* every worker not yet joined (mutex; only
-                                   the reactor thread unlinks) */
+  df__link workers; /* every worker not yet joined (mutex; only
+                       the reactor thread unlinks) */
 
   /* Lock-free hand-back: the top of the stack of finished jobs. */
   _Alignas(DF__POOL_LINE) _Atomic(df__job *) done;
   /* True while the reactor delivers and will look at `done` again before
    * it stops: a worker that finds the stack empty then needs not wake it. */
   atomic_bool draining;
-  atomic_uint exited;           /* workers exited and not yet joined */
+  atomic_uint exited; /* workers exited and not yet joined */
   atomic_uint_fast64_t wakeups;
 
   /* Reactor thread only. */
   _Alignas(DF__POOL_LINE) bool closed;
-  unsigned delivering;          /* callbacks of the pool on the stack */
+  unsigned delivering; /* callbacks of the pool on the stack */
   uint64_t submitted;
   uint64_t rejected;
   uint64_t completed;

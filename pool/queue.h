@@ -66,9 +66,9 @@ enum { DF__CLASS_HIGH = 0, DF__CLASS_NORMAL = 1, DF__CLASS_LOW = 2 };
 
 /* A worker as the queue sees it: something to wake. */
 typedef struct df__sleeper {
-  sem_t wake;                /* posted by whoever takes it off the list */
-  struct df__sleeper *next;  /* in queue->asleep */
-  bool listed;               /* on queue->asleep (mutex) */
+  sem_t wake;               /* posted by whoever takes it off the list */
+  struct df__sleeper *next; /* in queue->asleep */
+  bool listed;              /* on queue->asleep (mutex) */
 } df__sleeper;
 
 typedef struct df__queue {
@@ -80,9 +80,9 @@ typedef struct df__queue {
                                     class, waiting, last started one */
   df__sleeper *asleep;           /* idle workers not yet woken, LIFO */
   unsigned nasleep;
-  unsigned threads;              /* workers alive, or being started */
-  unsigned busy;                 /* workers running a job */
-  bool stopping;                 /* workers exit once the queue is empty */
+  unsigned threads; /* workers alive, or being started */
+  unsigned busy;    /* workers running a job */
+  bool stopping;    /* workers exit once the queue is empty */
 } df__queue;
 
 /* 0, or DF_ENOMEM when the mutex could not be made. */

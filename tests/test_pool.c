@@ -70,7 +70,7 @@ static void test_c1_nothing_fires_until_the_reactor_runs(void) {
   if (!tp_begin(1, 0))
     return;
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(7, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(7, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   /* The worker has finished and handed the result back; the Deferred still
    * waits for a round of the reactor. */
@@ -133,7 +133,7 @@ static df_result submit_next(df_result in, void *arg) {
   long v = *(long *)in.ptr;
   df_result_free(in);
   df_deferred *next = df_defer_to_thread_opts(
-      chain_pool, tp_work_value, tp_arg_new(v + 1, NULL), &(df_job_options){.arg_free = tp_arg_free});
+      chain_pool, tp_work_value, tp_arg_new(v + 1, NULL), &tp_owned_arg);
   df_result r = df_wait(next);
   df_unref(next);
   return r;
@@ -144,7 +144,7 @@ static void test_s26_callback_waits_on_a_second_job(void) {
     return;
   chain_pool = tp.pool;
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(1, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, submit_next, NULL);
   tp_outcome out;
@@ -208,7 +208,7 @@ static void test_arg_free_runs_once_after_the_deferred_fired(void) {
   if (!tp_begin(2, 0))
     return;
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(2, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(2, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, look_at_arg_count, NULL);
   tp_outcome out;
@@ -237,7 +237,7 @@ static void test_unconsumed_result_is_freed_with_the_deferred(void) {
   if (!tp_begin(2, 0))
     return;
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(3, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(3, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_unref(d); /* nobody listens: the pool's reference fires and frees it */
   tp_run_until_completed(1);
@@ -278,7 +278,8 @@ static void test_null_arguments_give_failed_deferreds(void) {
   if (!tp_begin(1, 0))
     return;
   tp_outcome out;
-  tp_watch(df_defer_to_thread_opts(NULL, tp_work_value, tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free}),
+  tp_watch(df_defer_to_thread_opts(NULL, tp_work_value, tp_arg_new(1, NULL),
+                                   &tp_owned_arg),
            &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
@@ -372,7 +373,8 @@ static void test_default_options_and_counters_add_up(void) {
   submit_many(outs, MANY, 4);
   s = tp_stats();
   CU_ASSERT_EQUAL(s.submitted, MANY);
-  CU_ASSERT_EQUAL(s.submitted, s.queued + s.running + s.completed + s.cancelled);
+  CU_ASSERT_EQUAL(s.submitted,
+                  s.queued + s.running + s.completed + s.cancelled);
   run_until_fired(outs, MANY);
   s = tp_stats();
   CU_ASSERT_EQUAL(s.completed, MANY);

@@ -66,7 +66,8 @@ static void run_example(const char *db, run_output *r) {
   close(err);
 }
 
-static void test_s02_rows_become_html_and_s03_a_bad_query_reaches_the_errback(void) {
+static void
+test_s02_rows_become_html_and_s03_a_bad_query_reaches_the_errback(void) {
   char db[512];
   int fd = temp_file(db, sizeof db);
   CU_ASSERT_FATAL(fd >= 0);
@@ -101,7 +102,8 @@ static void test_s03_failed_setup_skips_every_page(void) {
 static CU_TestInfo tests[] = {
     {"s02_rows_become_html_and_s03_a_bad_query_reaches_the_errback",
      test_s02_rows_become_html_and_s03_a_bad_query_reaches_the_errback},
-    {"s03_failed_setup_skips_every_page", test_s03_failed_setup_skips_every_page},
+    {"s03_failed_setup_skips_every_page",
+     test_s03_failed_setup_skips_every_page},
     CU_TEST_INFO_NULL,
 };
 

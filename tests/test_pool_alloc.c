@@ -100,8 +100,7 @@ static bool program_cancel_and_close(void) {
   df_deferred *d[JOBS];
   for (int i = 0; i < JOBS; i++) {
     tp_arg *arg = tp_arg_new(i, i == 0 ? &gate : NULL);
-    d[i] = df_defer_to_thread_opts(tp.pool, tp_work_value, arg,
-                                   &(df_job_options){.arg_free = tp_arg_free});
+    d[i] = df_defer_to_thread_opts(tp.pool, tp_work_value, arg, &tp_owned_arg);
     jobs[i].made = d[i] != NULL;
     if (d[i] != NULL) {
       df_ref(d[i]);

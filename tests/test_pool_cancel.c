@@ -19,8 +19,7 @@ static bool begin_blocked_pair(tp_gate *gate, df_deferred **blocker,
   if (!tp_begin(1, 0))
     return false;
   tp_gate_init(gate);
-  *blocker =
-      tp_submit_watched(tp_work_value, tp_arg_new(1, gate), blocker_out);
+  *blocker = tp_submit_watched(tp_work_value, tp_arg_new(1, gate), blocker_out);
   *queued = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), queued_out);
   tp_gate_wait_entered(gate, 1); /* the only worker is busy with blocker */
   return true;
@@ -79,7 +78,9 @@ static void test_s15_cancelled_queued_job_never_runs(void) {
   end_pair(a, b);
 }
 
-static void test_s20_cancelled_running_job_fails_at_once_and_its_late_result_is_freed(void) {
+static void
+test_s20_cancelled_running_job_fails_at_once_and_its_late_result_is_freed(
+    void) {
   tp_gate gate;
   tp_outcome out;
   df_deferred *d = begin_held(tp_work_value, 5, &gate, &out);
@@ -205,15 +206,15 @@ static void test_s15_cancel_from_a_callback_of_another_job(void) {
   tp_gate_init(&gate);
   tp_outcome first, later[3];
   df_deferred *a = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(1, &gate), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(1, &gate), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
   cancel_others c;
   memset(&c, 0, sizeof c);
   df_add_callback(a, cancel_targets, &c);
   tp_watch(a, &first);
   for (int i = 0; i < 3; i++)
-    c.targets[i] = tp_submit_watched(tp_work_value, tp_arg_new(10 + i, NULL),
-                                  &later[i]);
+    c.targets[i] =
+        tp_submit_watched(tp_work_value, tp_arg_new(10 + i, NULL), &later[i]);
   c.n = 3;
   tp_gate_open(&gate);
   tp_run_until_count(&first.fired, 1);
@@ -243,7 +244,7 @@ static void test_s29_timeout_on_a_running_job(void) {
   tp_gate gate;
   tp_gate_init(&gate);
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(3, &gate), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(3, &gate), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   CU_ASSERT_PTR_EQUAL(df_add_timeout(d, tp.reactor, 0.01), d);
   tp_outcome out;
@@ -313,7 +314,8 @@ static void test_s15_cancelled_job_behind_a_running_one_never_runs(void) {
   /* A job submitted now may reuse the cancelled job's node: nothing of the
    * cancelled job may run or be released again. */
   tp_outcome later;
-  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(4, NULL), &(df_job_options){.arg_free = tp_arg_free}),
+  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(4, NULL),
+                                   &tp_owned_arg),
            &later);
   tp_run_until_count(&later.fired, 1);
   CU_ASSERT_EQUAL(second.fired, 1);
@@ -392,8 +394,8 @@ static void test_s15_cancelled_queued_job_closing_the_pool(void) {
   tp_outcome first, second;
   df_deferred *a =
       tp_submit_watched(tp_work_value, tp_arg_new(1, &gate), &first);
-  df_deferred *b = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL),
-                                     &second);
+  df_deferred *b =
+      tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), &second);
   df_add_both(b, close_from_errback, &gate);
   tp_gate_open(&h.gate); /* the worker starts the first; b waits */
   tp_gate_wait_entered(&gate, 1);

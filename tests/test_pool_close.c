@@ -40,7 +40,8 @@ static void *open_when_stopping(void *arg) {
 static void opener_start(opener *o, df_pool *p, tp_gate *g) {
   o->pool = p;
   o->gate = g;
-  CU_ASSERT_EQUAL_FATAL(pthread_create(&o->thread, NULL, open_when_stopping, o), 0);
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&o->thread, NULL, open_when_stopping, o),
+                        0);
 }
 
 /* Closes the pool with \p mode while an opener lets \p gate go once the
@@ -219,8 +220,8 @@ static void test_close_cancel_then_cancel_of_a_dropped_job(void) {
   tp_outcome running, first, second;
   df_deferred *a, *b;
   tp_queue_pair(&gate, &a, &running, &b, &first);
-  df_deferred *c = tp_submit_watched(tp_work_value, tp_arg_new(3, NULL),
-                                     &second);
+  df_deferred *c =
+      tp_submit_watched(tp_work_value, tp_arg_new(3, NULL), &second);
   df_add_both(b, cancel_in_callback, c);
   close_opening(&gate, DF_POOL_CANCEL);
   CU_ASSERT(running.success);
@@ -301,7 +302,7 @@ static void test_free_from_a_callback_is_busy_and_close_from_one_works(void) {
   reentry r;
   memset(&r, 0, sizeof r);
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(1, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, reenter_pool, &r);
   tp_watch(d, &first);
@@ -338,7 +339,7 @@ static void test_free_from_a_callback_run_by_a_cancel_is_busy(void) {
   tp_outcome running, queued;
   tp_submit(tp_work_value, tp_arg_new(1, &gate), &running);
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(2, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(2, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_errback(d, free_pool_in_errback, NULL);
   df_ref(d);

@@ -140,8 +140,8 @@ static void test_idle_threads_above_min_exit_and_the_pool_grows_again(void) {
 /* With min_threads 0 the pool goes down to no thread, and a job then
  * starts one. */
 static void test_pool_with_min_zero_empties_and_restarts(void) {
-  if (!tp_begin_opts(&(df_pool_options){.max_threads = 2,
-                                        .idle_timeout_ms = 10}))
+  if (!tp_begin_opts(
+          &(df_pool_options){.max_threads = 2, .idle_timeout_ms = 10}))
     return;
   tp_outcome first, second;
   tp_submit(tp_work_value, tp_arg_new(1, NULL), &first);

@@ -162,8 +162,9 @@ static df_pool *new_pool(unsigned threads, size_t max_queued) {
 static void close_in_the_middle(totals *t, slot *slots, long *next) {
   CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
   for (int k = 0; k < 8; k++, (*next)++, t->attempts++) {
-    df_deferred *d = df_defer_to_thread_opts(tp.pool, stress_work,
-                                             stress_arg_new(), &(df_job_options){.arg_free = stress_arg_free});
+    df_deferred *d =
+        df_defer_to_thread_opts(tp.pool, stress_work, stress_arg_new(),
+                                &(df_job_options){.arg_free = stress_arg_free});
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     df_add_both(d, record, &slots[*next]);
     df_unref(d);
@@ -197,8 +198,9 @@ static void run(long jobs, double seconds, slot *slots, totals *t) {
     }
     slot *s = &slots[i++];
     t->attempts++;
-    df_deferred *d = df_defer_to_thread_opts(tp.pool, stress_work,
-                                             stress_arg_new(), &(df_job_options){.arg_free = stress_arg_free});
+    df_deferred *d =
+        df_defer_to_thread_opts(tp.pool, stress_work, stress_arg_new(),
+                                &(df_job_options){.arg_free = stress_arg_free});
     if (d == NULL) {
       CU_FAIL("df_defer_to_thread_opts returned NULL");
       break;

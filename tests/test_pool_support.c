@@ -13,6 +13,8 @@
 
 tp_env tp;
 
+const df_job_options tp_owned_arg = {.arg_free = tp_arg_free};
+
 static pthread_t reactor_thread;
 static long fire_seq;
 static atomic_long wrong_thread;
@@ -72,9 +74,8 @@ int tp_meeting_attend(tp_meeting *m, int count_in) {
 df_result tp_meeting_result(const tp_meeting *m, int seen) {
   if (seen >= m->expected)
     return df_ok(NULL, NULL);
-  return df_fail(df_failure_new(&DF_ERROR, seen,
-                                "only %d of %d jobs ran at once", seen,
-                                m->expected));
+  return df_fail(df_failure_new(
+      &DF_ERROR, seen, "only %d of %d jobs ran at once", seen, m->expected));
 }
 
 df_result tp_work_meet(void *arg) {
@@ -265,8 +266,8 @@ df_result tp_work_value(void *arg) {
 
 df_result tp_work_fail(void *arg) {
   tp_arg *a = enter(arg);
-  return df_fail(df_failure_new(&DF_ERROR, (int)a->n, "work failed on %ld",
-                                a->n));
+  return df_fail(
+      df_failure_new(&DF_ERROR, (int)a->n, "work failed on %ld", a->n));
 }
 
 df_result tp_work_null(void *arg) {
@@ -283,14 +284,13 @@ static df_result record(df_result in, void *arg) {
   out->seq = ++fire_seq;
   out->success = !df_result_is_failure(in);
   if (out->success) {
-    out->value = in.ptr != NULL && in.free == tp_value_free ? *(long *)in.ptr
-                                                            : -1;
+    out->value =
+        in.ptr != NULL && in.free == tp_value_free ? *(long *)in.ptr : -1;
   } else {
     df_failure *f = df_result_failure(in);
     out->type = df_failure_type(f);
     out->code = df_failure_code(f);
-    snprintf(out->message, sizeof out->message, "%s",
-             df_failure_message(f));
+    snprintf(out->message, sizeof out->message, "%s", df_failure_message(f));
   }
   df_result_free(in);
   return df_ok(NULL, NULL);
@@ -308,7 +308,7 @@ void tp_watch(df_deferred *d, tp_outcome *out) {
 void tp_hold_begin(tp_holder *h) {
   tp_gate_init(&h->gate);
   tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                   tp_arg_new(0, &h->gate), &(df_job_options){.arg_free = tp_arg_free}),
+                                   tp_arg_new(0, &h->gate), &tp_owned_arg),
            &h->out);
   tp_gate_wait_entered(&h->gate, 1);
 }
@@ -322,11 +322,11 @@ void tp_hold_end(tp_holder *h) {
 /* ------------------------------------------------------------ batches */
 
 void tp_submit(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  tp_watch(df_defer_to_thread_opts(tp.pool, fn, arg, &(df_job_options){.arg_free = tp_arg_free}), out);
+  tp_watch(df_defer_to_thread_opts(tp.pool, fn, arg, &tp_owned_arg), out);
 }
 
 df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, fn, arg, &(df_job_options){.arg_free = tp_arg_free});
+  df_deferred *d = df_defer_to_thread_opts(tp.pool, fn, arg, &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_ref(d);
   tp_watch(d, out);

@@ -121,11 +121,13 @@ long tp_values_live(void);
 
 /* A counted job argument with its destructor (df_arg_free_fn). */
 typedef struct tp_arg {
-  long n;          /* input of the work */
-  tp_gate *gate;   /* optional: the work waits on it first */
-  atomic_int ran;  /* the work ran (set on the worker) */
+  long n;         /* input of the work */
+  tp_gate *gate;  /* optional: the work waits on it first */
+  atomic_int ran; /* the work ran (set on the worker) */
 } tp_arg;
 tp_arg *tp_arg_new(long n, tp_gate *gate);
+/* Job options handing a tp_arg to the pool (arg_free = tp_arg_free). */
+extern const df_job_options tp_owned_arg;
 void tp_arg_free(void *arg);
 long tp_args_live(void);
 long tp_arg_frees(void);
@@ -147,12 +149,12 @@ long tp_works_run(void);
 
 /* What a Deferred of the pool fired with, recorded by tp_watch(). */
 typedef struct tp_outcome {
-  long fired;                    /* times the chain reached the step */
-  long seq;                      /* when: 1 for the first step run in the
-                                    test, 2 for the next, ... */
+  long fired; /* times the chain reached the step */
+  long seq;   /* when: 1 for the first step run in the
+                 test, 2 for the next, ... */
   bool success;
-  long value;                    /* the value's integer, if counted */
-  const df_error_type *type;     /* the failure's type */
+  long value;                /* the value's integer, if counted */
+  const df_error_type *type; /* the failure's type */
   int code;
   char message[160];
 } tp_outcome;

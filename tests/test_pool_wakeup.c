@@ -45,7 +45,7 @@ static bool batch_on_done_list(void *arg) {
 static void submit_batch(tp_outcome *outs, int n) {
   for (int i = 0; i < n; i++)
     tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                     tp_arg_new(i, NULL), &(df_job_options){.arg_free = tp_arg_free}),
+                                     tp_arg_new(i, NULL), &tp_owned_arg),
              &outs[i]);
 }
 
@@ -73,7 +73,8 @@ static void test_c1_one_wakeup_for_a_batch(void) {
 
   /* The list was taken: the next completion wakes the reactor again. */
   tp_outcome again;
-  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(1, NULL), &(df_job_options){.arg_free = tp_arg_free}),
+  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(1, NULL),
+                                   &tp_owned_arg),
            &again);
   tp_run_until_count(&again.fired, 1);
   expect_wakeups(2);
@@ -101,8 +102,8 @@ static df_result relay_next(df_result in, void *arg) {
   df_result_free(in);
   if (r->remaining > 0) {
     r->remaining--;
-    df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                             tp_arg_new(r->n, NULL), &(df_job_options){.arg_free = tp_arg_free});
+    df_deferred *d = df_defer_to_thread_opts(
+        tp.pool, tp_work_value, tp_arg_new(r->n, NULL), &tp_owned_arg);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     df_add_callback(d, relay_next, r);
     tp_watch(d, &r->outs[r->n++]);
@@ -115,7 +116,7 @@ static void run_relay(relay *r, int jobs) {
   memset(r, 0, sizeof *r);
   r->remaining = jobs - 1;
   df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(0, NULL), &(df_job_options){.arg_free = tp_arg_free});
+                                           tp_arg_new(0, NULL), &tp_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, relay_next, r);
   tp_watch(d, &r->outs[r->n++]);
@@ -236,7 +237,8 @@ static void test_c1_full_self_pipe_loses_no_wakeup(void) {
   tp_end();
 }
 
-/* ------------------------------------------------------------ a sleeping reactor */
+/* ------------------------------------------------------------ a sleeping
+ * reactor */
 
 /* Stops the reactor if the test has not finished in time, so that a lost
  * wake-up fails the test instead of blocking it forever. */
@@ -275,7 +277,8 @@ static void test_c1_completions_wake_a_reactor_that_waits_forever(void) {
   enum { N = 50 };
   tp_outcome outs[N];
   for (int i = 0; i < N; i++)
-    tp_watch(df_defer_to_thread_opts(tp.pool, slow_work, tp_arg_new(i, NULL), &(df_job_options){.arg_free = tp_arg_free}),
+    tp_watch(df_defer_to_thread_opts(tp.pool, slow_work, tp_arg_new(i, NULL),
+                                     &tp_owned_arg),
              &outs[i]);
   watchdog w;
   w.reactor = tp.reactor;
@@ -303,7 +306,8 @@ static CU_TestInfo tests[] = {
      test_c1_completion_during_delivery_needs_no_wakeup},
     {"c1_a_round_delivers_a_bounded_number_of_jobs",
      test_c1_a_round_delivers_a_bounded_number_of_jobs},
-    {"c1_full_self_pipe_loses_no_wakeup", test_c1_full_self_pipe_loses_no_wakeup},
+    {"c1_full_self_pipe_loses_no_wakeup",
+     test_c1_full_self_pipe_loses_no_wakeup},
     {"c1_completions_wake_a_reactor_that_waits_forever",
      test_c1_completions_wake_a_reactor_that_waits_forever},
     CU_TEST_INFO_NULL,
