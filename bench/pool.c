@@ -17,10 +17,12 @@
  * hidden arguments `pool --child ...` (pool_child_main). */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 #include "pool_bench.h"
@@ -40,7 +42,7 @@ typedef struct pool_config {
   size_t n_threads;
   bool uv;
   bool callgrind;
-  pool_suite time;     /* threads filled in per row */
+  pool_suite time; /* threads filled in per row */
   pool_suite blocking[N_BLOCKING];
   pool_suite behind;
   long callgrind_jobs; /* the smaller size; the larger is twice that */
@@ -124,10 +126,9 @@ static void run_callgrind(const pool_config *c, pool_report *r) {
   for (int i = 0; i < N_IMPLS; i++) {
     if (i == UV && !c->uv)
       continue;
-    r->insns[i][0] = instructions_per_job(valgrind, impl_names[i],
-                                          POOL_SUITE_BURST_ONCE,
-                                          c->callgrind_jobs, 0,
-                                          c->callgrind_reps);
+    r->insns[i][0] =
+        instructions_per_job(valgrind, impl_names[i], POOL_SUITE_BURST_ONCE,
+                             c->callgrind_jobs, 0, c->callgrind_reps);
     r->insns[i][1] = instructions_per_job(
         valgrind, impl_names[i], POOL_SUITE_STEADY_ONCE, c->callgrind_jobs,
         c->time.in_flight, c->callgrind_reps);
@@ -148,7 +149,14 @@ static void print_ratio(double a, double b, bool ok) {
 }
 
 /* How a figure is printed: significant digits or decimals. */
-typedef enum figure_style { RATE, USEC, PER_JOB, COUNT, MSEC, PERCENT } figure_style;
+typedef enum figure_style {
+  RATE,
+  USEC,
+  PER_JOB,
+  COUNT,
+  MSEC,
+  PERCENT
+} figure_style;
 
 static void print_figure(double v, figure_style style) {
   switch (style) {
@@ -216,7 +224,8 @@ static void print_time(const pool_cell *cell, unsigned threads) {
       {"steady wake-ups/job", FIGURE(steady_wakeups_per_job), PER_JOB},
   };
   char title[32];
-  snprintf(title, sizeof title, "%u thread%s", threads, threads == 1 ? "" : "s");
+  snprintf(title, sizeof title, "%u thread%s", threads,
+           threads == 1 ? "" : "s");
   print_header(title);
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     double v[N_IMPLS];
@@ -234,46 +243,58 @@ static double pct(double measured, double ideal, bool is_rate) {
   return 100.0 * (is_rate ? measured / ideal : ideal / measured);
 }
 
-static double blocking_ideal(const pool_suite *s) {
-  return (double)s->threads * 1e6 / (double)s->sleep_us;
+/* The ideals use the real length of the jobs' sleeps, as each
+ * implementation's own jobs measured them in the same run (job_real_us):
+ * nanosleep() overshoots by tens of microseconds on a 1 ms sleep, which no
+ * pool can win back. Falls back to the asked length when not measured. */
+static double real_us(const pool_suite *s, const pool_figures *f) {
+  return f != NULL && f->job_real_us > 0 ? f->job_real_us : (double)s->sleep_us;
 }
 
-static double behind_ideal_ms(const pool_suite *s) {
-  return (double)s->jobs * (double)s->sleep_us / 1e3 /
-         (double)(s->threads - 1);
+static double blocking_ideal(const pool_suite *s, const pool_figures *f) {
+  return (double)s->threads * 1e6 / real_us(s, f);
+}
+
+static double behind_ideal_ms(const pool_suite *s, const pool_figures *f) {
+  return (double)s->jobs * real_us(s, f) / 1e3 / (double)(s->threads - 1);
 }
 
 static void print_blocking(const pool_config *c, const pool_report *r) {
-  printf("\n  blocking: sleeping jobs, all submitted at once; "
-         "ideal = threads / sleep\n");
+  printf("\n  blocking: sleeping jobs, all submitted at once; ideal = "
+         "threads / real job length\n  (each implementation's own jobs "
+         "measure how long their sleeps really took)\n");
   for (int k = 0; k < N_BLOCKING; k++) {
     const pool_suite *s = &c->blocking[k];
-    double ideal = blocking_ideal(s);
-    double v[N_IMPLS], p[N_IMPLS];
+    const pool_cell *cell = &r->blocking[k];
+    double v[N_IMPLS], p[N_IMPLS], real[N_IMPLS];
     bool ok[N_IMPLS];
     char title[64];
-    printf("\n  %ld jobs of %ld us on %u threads (ideal %.0f jobs/s)", s->jobs,
-           s->sleep_us, s->threads, ideal);
+    printf("\n  %ld jobs of %ld us on %u threads", s->jobs, s->sleep_us,
+           s->threads);
     snprintf(title, sizeof title, "%u threads", s->threads);
     print_header(title);
-    pick(&r->blocking[k], FIGURE(blocking_jobs_per_s), v, ok);
+    pick(cell, FIGURE(blocking_jobs_per_s), v, ok);
     print_values("jobs/s", v, ok, RATE);
+    pick(cell, FIGURE(job_real_us), real, ok);
+    print_values("real job length, us", real, ok, USEC);
     for (int i = 0; i < N_IMPLS; i++)
-      p[i] = pct(v[i], ideal, true);
+      p[i] = pct(v[i], blocking_ideal(s, &cell->f[i]), true);
     print_values("% of ideal", p, ok, PERCENT);
   }
   const pool_suite *b = &c->behind;
-  double ideal = behind_ideal_ms(b);
-  double v[N_IMPLS], p[N_IMPLS];
+  double v[N_IMPLS], p[N_IMPLS], real[N_IMPLS];
   bool ok[N_IMPLS];
   printf("\n  behind: %ld jobs of %ld us right behind one of %ld us, %u "
-         "threads;\n  time until the short ones are done, ideal %.1f ms\n",
-         b->jobs, b->sleep_us, b->long_us, b->threads, ideal);
+         "threads;\n  time until the short ones are done, ideal "
+         "jobs * real length / (threads - 1)\n",
+         b->jobs, b->sleep_us, b->long_us, b->threads);
   print_header("");
   pick(&r->behind, FIGURE(behind_short_done_ms), v, ok);
   print_values("short jobs done, ms", v, ok, MSEC);
+  pick(&r->behind, FIGURE(job_real_us), real, ok);
+  print_values("real job length, us", real, ok, USEC);
   for (int i = 0; i < N_IMPLS; i++)
-    p[i] = pct(v[i], ideal, false);
+    p[i] = pct(v[i], behind_ideal_ms(b, &r->behind.f[i]), false);
   print_values("% of ideal", p, ok, PERCENT);
 }
 
@@ -308,7 +329,8 @@ static void metric(df_bench_json *j, int impl, const char *name,
   if (impl == OURS)
     snprintf(full, sizeof full, "%.80s_t%u", name, threads);
   else
-    snprintf(full, sizeof full, "%s_%.80s_t%u", impl_names[impl], name, threads);
+    snprintf(full, sizeof full, "%s_%.80s_t%u", impl_names[impl], name,
+             threads);
   df_bench_json_metric(j, "pool", full, v, unit);
 }
 
@@ -356,16 +378,20 @@ static void record(const pool_config *c, const pool_report *r,
   }
   for (int k = 0; k < N_BLOCKING; k++) {
     unsigned t = c->blocking[k].threads;
-    double ideal = blocking_ideal(&c->blocking[k]);
     const char *prefix = k == N_BLOCKING - 1 ? "wave_" : "";
     char name[96];
-#define BLOCKING_NAME(what) (snprintf(name, sizeof name, "%s%s", prefix, what), name)
-    metric(j, OURS, BLOCKING_NAME("blocking_ideal_jobs_per_second"), t, ideal,
-           "1/s");
+#define BLOCKING_NAME(what)                                                    \
+  (snprintf(name, sizeof name, "%s%s", prefix, what), name)
     for (int i = 0; i < N_IMPLS; i++) {
       if (!r->blocking[k].have[i])
         continue;
-      double v = r->blocking[k].f[i].blocking_jobs_per_s;
+      const pool_figures *f = &r->blocking[k].f[i];
+      double ideal = blocking_ideal(&c->blocking[k], f);
+      double v = f->blocking_jobs_per_s;
+      metric(j, i, BLOCKING_NAME("blocking_ideal_jobs_per_second"), t, ideal,
+             "1/s");
+      metric(j, i, BLOCKING_NAME("blocking_job_real_us"), t, f->job_real_us,
+             "us");
       metric(j, i, BLOCKING_NAME("blocking_jobs_per_second"), t, v, "1/s");
       metric(j, i, BLOCKING_NAME("blocking_pct_of_ideal"), t,
              pct(v, ideal, true), "%");
@@ -376,13 +402,15 @@ static void record(const pool_config *c, const pool_report *r,
             r->blocking[k].f[UV].blocking_jobs_per_s);
 #undef BLOCKING_NAME
   }
-  double ideal = behind_ideal_ms(&c->behind);
   unsigned bt = c->behind.threads;
-  metric(j, OURS, "behind_ideal_ms", bt, ideal, "ms");
   for (int i = 0; i < N_IMPLS; i++) {
     if (!r->behind.have[i])
       continue;
-    double v = r->behind.f[i].behind_short_done_ms;
+    const pool_figures *f = &r->behind.f[i];
+    double ideal = behind_ideal_ms(&c->behind, f);
+    double v = f->behind_short_done_ms;
+    metric(j, i, "behind_ideal_ms", bt, ideal, "ms");
+    metric(j, i, "behind_job_real_us", bt, f->job_real_us, "us");
     metric(j, i, "behind_short_done_ms", bt, v, "ms");
     metric(j, i, "behind_pct_of_ideal", bt, pct(v, ideal, false), "%");
   }
@@ -411,14 +439,17 @@ static void report_budgets(const df_bench_opts *o, const pool_config *c,
   const pool_figures *uv = cell != NULL ? &cell->f[UV] : NULL;
   double b_pct[N_BLOCKING];
   for (int k = 0; k < N_BLOCKING; k++)
-    b_pct[k] = r->blocking[k].have[OURS]
-                   ? pct(r->blocking[k].f[OURS].blocking_jobs_per_s,
-                         blocking_ideal(&c->blocking[k]), true)
-                   : -1.0;
+    b_pct[k] =
+        r->blocking[k].have[OURS]
+            ? pct(r->blocking[k].f[OURS].blocking_jobs_per_s,
+                  blocking_ideal(&c->blocking[k], &r->blocking[k].f[OURS]),
+                  true)
+            : -1.0;
   double behind_pct =
-      r->behind.have[OURS] ? pct(r->behind.f[OURS].behind_short_done_ms,
-                                 behind_ideal_ms(&c->behind), false)
-                           : -1.0;
+      r->behind.have[OURS]
+          ? pct(r->behind.f[OURS].behind_short_done_ms,
+                behind_ideal_ms(&c->behind, &r->behind.f[OURS]), false)
+          : -1.0;
   char blocking_what[N_BLOCKING][64];
   for (int k = 0; k < N_BLOCKING; k++)
     snprintf(blocking_what[k], sizeof blocking_what[k],
@@ -493,17 +524,30 @@ static void defaults(const df_bench_opts *o, pool_config *c) {
   c->uv = true;
   c->callgrind = o->callgrind == DF_BENCH_CALLGRIND_ON ||
                  (o->callgrind == DF_BENCH_CALLGRIND_DEFAULT && !q);
-  c->time = (pool_suite){POOL_SUITE_TIME, 0,  q ? 10000 : 100000,
-                         q ? 10000 : 100000, 256, q ? 1000 : 10000,
-                         0,                0,  q ? 1 : 5};
+  c->time = (pool_suite){POOL_SUITE_TIME,
+                         0,
+                         q ? 10000 : 100000,
+                         q ? 10000 : 100000,
+                         256,
+                         q ? 1000 : 10000,
+                         0,
+                         0,
+                         q ? 1 : 5};
   for (int k = 0; k < 2; k++)
-    c->blocking[k] = (pool_suite){POOL_SUITE_BLOCKING, k == 0 ? 8 : 64,
-                                  q ? 128 : 2000, 0, 0, 0, 1000, 0, q ? 1 : 3};
+    c->blocking[k] = (pool_suite){POOL_SUITE_BLOCKING,
+                                  k == 0 ? 8 : 64,
+                                  q ? 128 : 2000,
+                                  0,
+                                  0,
+                                  0,
+                                  1000,
+                                  0,
+                                  q ? 1 : 3};
   /* One wave: as many jobs as threads, so each must start at once. */
-  c->blocking[2] = (pool_suite){POOL_SUITE_BLOCKING, 4, 4, 0, 0, 0,
-                                q ? 10000 : 50000, 0, q ? 1 : 3};
-  c->behind = (pool_suite){POOL_SUITE_BEHIND, 2, 20, 0, 0, 0,
-                           1000, q ? 50000 : 300000, q ? 1 : 3};
+  c->blocking[2] = (pool_suite){POOL_SUITE_BLOCKING, 4, 4,        0, 0, 0,
+                                q ? 10000 : 50000,   0, q ? 1 : 3};
+  c->behind = (pool_suite){POOL_SUITE_BEHIND,  2,        20, 0, 0, 0, 1000,
+                           q ? 50000 : 300000, q ? 1 : 3};
   c->callgrind_jobs = q ? 2000 : 20000;
   c->callgrind_reps = q ? 1 : 3;
 }
@@ -554,8 +598,8 @@ int df_bench_pool(int argc, char **argv, const df_bench_opts *o) {
          "%ld one at a time; median of %d run%s.\n"
          "  Columns /libuv and /floor divide deferred's figure by theirs "
          "(rates: above 1 is better; times, counts: below 1).\n",
-         c.time.jobs, c.time.steady_jobs, c.time.in_flight,
-         c.time.latency_jobs, c.time.reps, c.time.reps == 1 ? "" : "s");
+         c.time.jobs, c.time.steady_jobs, c.time.in_flight, c.time.latency_jobs,
+         c.time.reps, c.time.reps == 1 ? "" : "s");
   fflush(stdout);
   int failed = 0;
   for (size_t k = 0; k < c.n_threads; k++) {

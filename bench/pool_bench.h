@@ -24,6 +24,7 @@ typedef struct pool_job_class {
   struct pool_run *run;
   long sleep_ns; /* 0: a no-op job; otherwise it blocks that long */
   bool is_short; /* counted apart by the "short behind long" workload */
+  bool measured; /* its real sleep length goes into job_real_us */
 } pool_job_class;
 
 /* One implementation. Every function runs on the loop thread. */
@@ -89,9 +90,12 @@ typedef struct pool_figures {
   double steady_wakeups_per_job;
   double blocking_jobs_per_s;    /* BLOCKING */
   double behind_short_done_ms;   /* BEHIND: until every short job was done */
+  double job_real_us;            /* BLOCKING, BEHIND: how long the measured
+                                    sleeping jobs (the short ones of BEHIND)
+                                    really slept, on average */
 } pool_figures;
 
-#define POOL_FIGURES 8 /* doubles in pool_figures, in the order above */
+#define POOL_FIGURES 9 /* doubles in pool_figures, in the order above */
 
 /* Runs \p s on \p impl in this process. 0, or -1 when a job was refused or
  * the implementation failed. */

@@ -13,6 +13,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +36,29 @@ typedef struct pool_run {
   long shorts_left;     /* behind: short jobs not done yet */
   uint64_t shorts_done; /* behind: when the last short job completed */
   pool_job_class noop;
-  pool_job_class sleeper;  /* blocking */
+  pool_job_class sleeper;   /* blocking */
   pool_job_class short_job; /* behind */
   pool_job_class long_job;  /* behind */
 } pool_run;
 
+/* The real length of the sleeps of the jobs an ideal is computed from
+ * (every sleeper of BLOCKING, the short jobs of BEHIND): nanosleep()
+ * overshoots by the timer slack and the wake-up, which no pool can win
+ * back, so the ideal uses what the jobs really took. */
+static atomic_uint_fast64_t measured_sleep_ns;
+static atomic_uint_fast64_t measured_sleeps;
+
 void pool_job_work(const pool_job_class *c) {
   if (c->sleep_ns <= 0)
     return;
+  uint64_t start = df_bench_now_ns();
   struct timespec ts = {c->sleep_ns / 1000000000L, c->sleep_ns % 1000000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+  if (c->measured) {
+    atomic_fetch_add_explicit(&measured_sleep_ns, df_bench_now_ns() - start,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&measured_sleeps, 1, memory_order_relaxed);
   }
 }
 
@@ -142,10 +157,10 @@ static double behind(pool_run *r, long shorts) {
 }
 
 static void init_classes(pool_run *r, const pool_suite *s) {
-  r->noop = (pool_job_class){r, 0, false};
-  r->sleeper = (pool_job_class){r, s->sleep_us * 1000L, false};
-  r->short_job = (pool_job_class){r, s->sleep_us * 1000L, true};
-  r->long_job = (pool_job_class){r, s->long_us * 1000L, false};
+  r->noop = (pool_job_class){r, 0, false, false};
+  r->sleeper = (pool_job_class){r, s->sleep_us * 1000L, false, true};
+  r->short_job = (pool_job_class){r, s->sleep_us * 1000L, true, true};
+  r->long_job = (pool_job_class){r, s->long_us * 1000L, false, false};
 }
 
 static void clear(pool_figures *f) {
@@ -192,6 +207,8 @@ static int run_blocking(pool_run *r, const pool_suite *s, int reps,
   double v[MAX_REPS];
   if (burst(r, &r->noop, 1, NULL) < 0)
     return -1;
+  atomic_store(&measured_sleep_ns, 0);
+  atomic_store(&measured_sleeps, 0);
   for (int i = 0; i < reps; i++) {
     v[i] = s->kind == POOL_SUITE_BLOCKING ? burst(r, &r->sleeper, s->jobs, NULL)
                                           : behind(r, s->jobs);
@@ -199,6 +216,10 @@ static int run_blocking(pool_run *r, const pool_suite *s, int reps,
       return -1;
   }
   double median = df_bench_median(v, (size_t)reps);
+  uint64_t sleeps = atomic_load(&measured_sleeps);
+  out->job_real_us = sleeps > 0 ? (double)atomic_load(&measured_sleep_ns) /
+                                      (double)sleeps / 1e3
+                                : -1.0;
   if (s->kind == POOL_SUITE_BLOCKING)
     out->blocking_jobs_per_s = median;
   else
@@ -251,9 +272,10 @@ const pool_impl *pool_impl_named(const char *name) {
 
 void pool_suite_to_argv(const char *impl, const pool_suite *s, char **argv,
                         char (*buf)[24]) {
-  long fields[POOL_SUITE_FIELDS] = {(long)s->kind,     (long)s->threads, s->jobs,
-                   s->steady_jobs,    s->in_flight,     s->latency_jobs,
-                   s->sleep_us,       s->long_us,       (long)s->reps};
+  long fields[POOL_SUITE_FIELDS] = {
+      (long)s->kind,  (long)s->threads, s->jobs,
+      s->steady_jobs, s->in_flight,     s->latency_jobs,
+      s->sleep_us,    s->long_us,       (long)s->reps};
   size_t n = POOL_SUITE_FIELDS;
   argv[0] = (char *)"pool";
   argv[1] = (char *)"--child";
@@ -277,8 +299,15 @@ static int suite_from_argv(int argc, char **argv, pool_suite *s) {
   }
   if (f[0] >= POOL_SUITE_KINDS || f[1] < 1 || f[2] < 1)
     return -1;
-  *s = (pool_suite){(pool_suite_kind)f[0], (unsigned)f[1], f[2], f[3],
-                    f[4], f[5], f[6], f[7], (int)f[8]};
+  *s = (pool_suite){(pool_suite_kind)f[0],
+                    (unsigned)f[1],
+                    f[2],
+                    f[3],
+                    f[4],
+                    f[5],
+                    f[6],
+                    f[7],
+                    (int)f[8]};
   if (s->kind == POOL_SUITE_TIME &&
       (s->steady_jobs < 1 || s->in_flight < 1 || s->latency_jobs < 1))
     return -1;
