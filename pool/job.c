@@ -135,10 +135,9 @@ static const unsigned char class_of[] = {
 };
 
 df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
-                            const df_job_options *opts, df__wake *wake) {
+                            const df_job_options *opts, bool *start_thread) {
   df_arg_free_fn arg_free = opts->arg_free;
-  wake->sleeper = NULL;
-  wake->start_thread = false;
+  *start_thread = false;
   df__job *job;
   df_deferred *d =
       df_deferred_new_with_storage(cancel_job, sizeof *job, (void **)&job);
@@ -165,9 +164,15 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
                                  p->max_queued));
   }
   df_ref(d); /* the job's reference, dropped once the pool fired d */
-  *wake =
+  df__wake wake =
       df__queue_push_locked(&p->queue, &job->link, job->cls, p->max_threads);
+  /* Posted under the mutex, as libuv signals: the woken worker then finds
+   * the mutex free or about to be, and this thread goes on queueing while
+   * it wakes, instead of handing it one job at a time. */
+  if (wake.sleeper != NULL)
+    df__sleeper_post(wake.sleeper);
   pthread_mutex_unlock(&p->queue.mutex);
+  *start_thread = wake.start_thread;
   p->submitted++;
   return d;
 }
@@ -200,9 +205,10 @@ static void hand_back(df_pool *p, df__job *job) {
     count_wakeup(p);
 }
 
-void df__job_run(df__job *job) {
+void df__job_start(df__job *job) { job->result = job->fn(job->arg); }
+
+void df__job_hand_back(df__job *job) {
   df_pool *p = job->pool; /* read first: the job is the reactor's after */
-  job->result = job->fn(job->arg);
   hand_back(p, job);
 }
 

@@ -33,20 +33,25 @@ typedef struct df__job {
   bool abandoned;      /* reactor thread: cancelled while running */
 } df__job;
 
-/* Reactor thread: makes the job and its Deferred and queues it; \p wake
- * receives what the caller must do once it returns (see df__wake). The
+/* Reactor thread: makes the job and its Deferred and queues it, waking a
+ * sleeping worker when the job needs one; \p start_thread is set when no
+ * worker sleeps and the pool may grow: the caller then starts a thread
+ * (counted in the queue's threads already). The
  * Deferred is already failed when the job was refused (queue full, no
  * memory); NULL only when even that Deferred could not be made. The
  * arguments were checked by the caller. */
 df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
-                            const df_job_options *opts, df__wake *wake);
+                            const df_job_options *opts, bool *start_thread);
 
 /* Worker, mutex held: takes the job that goes next, or NULL. */
 df__job *df__job_claim_locked(df_pool *p);
 
-/* Worker, no lock held: runs a claimed job and hands its result to the
- * reactor thread. The job must not be touched afterwards. */
-void df__job_run(df__job *job);
+/* Worker, no lock held: runs a claimed job's work function. */
+void df__job_start(df__job *job);
+
+/* Worker, no lock held: hands a started job's result to the reactor
+ * thread. The job must not be touched afterwards. */
+void df__job_hand_back(df__job *job);
 
 /* Jobs one wake-up delivers, snapshot after snapshot, before the reactor
  * moves on to its timers and descriptors. */

@@ -65,6 +65,26 @@ static bool idle_wait_locked(df__worker *self) {
   return p->queue.threads <= p->min_threads;
 }
 
+/* Runs \p job, then the jobs queued meanwhile, one per lock. A finished
+ * job is handed back once the next one is claimed: the hand-back may wake
+ * the reactor, whose next submission then finds this worker busy rather
+ * than gone to sleep. Returns with the worker counted idle again. */
+static void run_back_to_back(df_pool *p, df__job *job) {
+  df__queue *q = &p->queue;
+  for (;;) {
+    df__job_start(job);
+    pthread_mutex_lock(&q->mutex);
+    df__job *next = df__job_claim_locked(p);
+    if (next == NULL)
+      q->busy--;
+    pthread_mutex_unlock(&q->mutex);
+    df__job_hand_back(job);
+    if (next == NULL)
+      return;
+    job = next;
+  }
+}
+
 static void *worker_main(void *arg) {
   df__worker *self = arg;
   df_pool *p = self->pool;
@@ -72,16 +92,15 @@ static void *worker_main(void *arg) {
   pthread_mutex_lock(&q->mutex);
   for (;;) {
     df__job *job = df__job_claim_locked(p);
-    if (job != NULL) {
-      q->busy++;
-      pthread_mutex_unlock(&q->mutex);
-      df__job_run(job);
-      pthread_mutex_lock(&q->mutex);
-      q->busy--;
+    if (job == NULL) {
+      if (q->stopping || !idle_wait_locked(self))
+        break;
       continue;
     }
-    if (q->stopping || !idle_wait_locked(self))
-      break;
+    q->busy++;
+    pthread_mutex_unlock(&q->mutex);
+    run_back_to_back(p, job);
+    pthread_mutex_lock(&q->mutex);
   }
   q->threads--;
   self->exited = true;
@@ -353,11 +372,9 @@ df_deferred *df_defer_to_thread_opts(df_pool *p, df_work_fn fn, void *arg,
   if (p->closed)
     return refuse(p, arg, opts->arg_free, &DF_POOL_CLOSED,
                   "df_defer_to_thread: the pool is closed");
-  df__wake wake;
-  df_deferred *d = df__job_submit(p, fn, arg, opts, &wake);
-  if (wake.sleeper != NULL)
-    df__sleeper_post(wake.sleeper);
-  else if (wake.start_thread)
+  bool start_thread;
+  df_deferred *d = df__job_submit(p, fn, arg, opts, &start_thread);
+  if (start_thread)
     grow(p);
   return d;
 }

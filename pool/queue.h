@@ -5,7 +5,7 @@
 #define DF_POOL_QUEUE_H
 
 #include <pthread.h>
-#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -66,7 +66,8 @@ enum { DF__CLASS_HIGH = 0, DF__CLASS_NORMAL = 1, DF__CLASS_LOW = 2 };
 
 /* A worker as the queue sees it: something to wake. */
 typedef struct df__sleeper {
-  sem_t wake;               /* posted by whoever takes it off the list */
+  atomic_uint posted;        /* 1 once whoever took it off the list woke
+                                it; the futex word it sleeps on */
   struct df__sleeper *next; /* in queue->asleep */
   bool listed;              /* on queue->asleep (mutex) */
 } df__sleeper;
@@ -89,8 +90,8 @@ typedef struct df__queue {
 int df__queue_init(df__queue *q);
 void df__queue_destroy(df__queue *q);
 
-/* What the thread that queued a job must do once it released the mutex so
- * that the job does not wait while a thread could run it. */
+/* What the thread that queued a job must do so that the job does not wait
+ * while a thread could run it. */
 typedef struct df__wake {
   df__sleeper *sleeper; /* post it (df__sleeper_post()), or NULL */
   bool start_thread;    /* start a worker: counted in `threads` already */
@@ -113,7 +114,7 @@ void df__queue_remove_locked(df__queue *q, df__link *link, unsigned cls);
 void df__queue_take_all_locked(df__queue *q, df__link *out);
 void df__queue_remove_taken_locked(df__queue *q, df__link *link);
 
-/* 0, or DF_ENOMEM when the semaphore could not be made. */
+/* 0 (a futex word needs no resource). */
 int df__sleeper_init(df__sleeper *s);
 void df__sleeper_destroy(df__sleeper *s);
 void df__sleeper_post(df__sleeper *s);
