@@ -295,6 +295,16 @@ static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
   return RUN_DONE;
 }
 
+/* The top of the stack is paused: as in Twisted, the Deferreds waiting on it
+ * wait with it, so the run they belong to ends. That run is the one a
+ * df_chain() step started (Twisted's nested callback()): it stops at the
+ * entry that step interrupted, which then resumes its own chain. Without
+ * such an entry the whole run ends. */
+static void drop_paused_run(struct run_stack *st) {
+  while (st->n > 0 && !(st->items[st->n - 1] & MID_RUN))
+    df_unref(entry(st->items[--st->n]));
+}
+
 static void run_callbacks(df_deferred *d) {
   if (d->flags & F_RUNNING)
     return; /* re-entrant: the run above us picks up the new steps */
@@ -312,17 +322,13 @@ static void run_callbacks(df_deferred *d) {
       st.items[st.n - 1] = (uintptr_t)cur;
       cur->flags &= (uint16_t)~F_RUNNING;
     } else if (is_paused(cur)) {
-      break; /* as Twisted: the Deferreds below wait for this one */
+      drop_paused_run(&st);
+      continue;
     }
     if (run_steps(cur, &st) == RUN_DONE) {
       st.n--;
       df_unref(cur);
     }
-  }
-  while (st.n > 0) {
-    df_deferred *left = entry(st.items[--st.n]);
-    left->flags &= (uint16_t)~F_RUNNING;
-    df_unref(left);
   }
   if (st.items != st.inline_items)
     df__free(st.items);
