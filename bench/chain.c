@@ -1,6 +1,8 @@
 /* `deferred-bench chain`: callback-chain throughput (one Deferred, N trivial
  * callbacks, fired, released), what a Deferred costs in allocations and
- * bytes, what debug mode costs, and Twisted on the same workload. */
+ * bytes, what debug mode costs, and Twisted on the same workload; beside it,
+ * in the same run, three floors (chain_floors.c) and, under callgrind when
+ * valgrind is installed, instructions per callback of each. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <deferred/deferred.h>
 
 #include "bench.h"
+#include "chain_floors.h"
 
 #define MAX_SIZES 16
 #define TWISTED_SCRIPT_NAME "twisted_chain.py"
@@ -29,24 +32,41 @@ typedef struct chain_config {
   uint64_t callbacks_per_sample;
 } chain_config;
 
+/* The library and its floors, run side by side. */
+enum { V_OURS, V_ARRAY, V_MALLOC, V_CALLS, N_VARIANTS };
+
+typedef struct chain_variant {
+  const char *name;  /* command-line and JSON name */
+  const char *title; /* column title */
+  df_bench_chain_fn one;
+} chain_variant;
+
+static int one_deferred(size_t n, uint64_t *counter);
+
+static const chain_variant variants[N_VARIANTS] = {
+    {"deferred", "deferred", one_deferred},
+    {"array_floor", "array", df_bench_floor_array},
+    {"malloc_floor", "malloc", df_bench_floor_malloc},
+    {"calls_floor", "calls", df_bench_floor_calls},
+};
+
 typedef struct chain_row {
   size_t n;
   double ns_per_callback;  /* median, create+add+fire+release amortised */
   double best_ns;          /* fastest run: the code's cost on a busy box */
   double allocs;           /* allocator calls per Deferred */
   double twisted_ns;       /* Twisted's ns per callback; < 0: not measured */
+  double floor_ns[N_VARIANTS]; /* medians of the same run; [V_OURS] too */
+  double ir[N_VARIANTS];   /* instructions per callback; < 0: not measured */
 } chain_row;
 
 /* ---------------------------------------------------------------- workload */
 
-/* The trivial callback: it passes its input on, one step further. The step
- * is a register increment (Twisted's side returns its input unchanged), and
- * the value that reaches the end of the chain proves every callback ran. */
-static df_result count_cb(df_result in, void *arg) {
-  (void)arg;
-  in.ptr = (char *)in.ptr + 1;
-  return in;
-}
+/* The trivial callback is df_bench_count_cb (chain_floors.c), shared with
+ * the floors: it passes its input on, one step further (Twisted's side
+ * returns its input unchanged), and the value that reaches the end of the
+ * chain proves every callback ran. */
+#define count_cb df_bench_count_cb
 
 /* One Deferred with n callbacks, fired and released; adds the number of
  * callbacks that ran to *counter. Returns 0 or -1. */
@@ -73,11 +93,11 @@ static int one_deferred(size_t n, uint64_t *counter) {
  * when the library failed or skipped a callback. The loop is one thread
  * doing pure computation, so its CPU time is its cost: time spent
  * preempted on a busy machine is left out. */
-static double time_chain(size_t n, uint64_t iters) {
+static double time_variant(df_bench_chain_fn one, size_t n, uint64_t iters) {
   uint64_t counter = 0;
   uint64_t start = df_bench_thread_cpu_ns();
   for (uint64_t k = 0; k < iters; k++) {
-    if (one_deferred(n, &counter) != 0) {
+    if (one(n, &counter) != 0) {
       return -1.0;
     }
   }
@@ -89,6 +109,10 @@ static double time_chain(size_t n, uint64_t iters) {
     return -1.0;
   }
   return (double)elapsed / (double)(iters * n);
+}
+
+static double time_chain(size_t n, uint64_t iters) {
+  return time_variant(one_deferred, n, iters);
 }
 
 static uint64_t iters_for(const chain_config *c, size_t n) {
@@ -116,6 +140,144 @@ static double measure_chain(const chain_config *c, size_t n, double *best) {
     *best = runs[0];
   }
   return median;
+}
+
+/* Every variant at size n, sample by sample in turn so that drift of the
+ * machine hits all alike; medians into row->floor_ns. */
+static int measure_floors(const chain_config *c, chain_row *row) {
+  double runs[N_VARIANTS][64];
+  size_t samples = c->samples < 64 ? c->samples : 64;
+  uint64_t iters = iters_for(c, row->n);
+  for (int v = 0; v < N_VARIANTS; v++) {
+    if (time_variant(variants[v].one, row->n, iters / 10 + 1) < 0.0) {
+      return -1;
+    }
+  }
+  for (size_t s = 0; s < samples; s++) {
+    for (int v = 0; v < N_VARIANTS; v++) {
+      runs[v][s] = time_variant(variants[v].one, row->n, iters);
+      if (runs[v][s] < 0.0) {
+        return -1;
+      }
+    }
+  }
+  for (int v = 0; v < N_VARIANTS; v++) {
+    row->floor_ns[v] = df_bench_median(runs[v], samples);
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- callgrind */
+
+/* Instructions are counted by re-running this program under callgrind as a
+ * child ("chain --callgrind-child VARIANT N ITERS"), twice with different
+ * numbers of Deferreds: the difference leaves out start-up and the
+ * valgrind's own work, and divided by the extra callbacks gives
+ * instructions per callback. */
+#define CHILD_FLAG "--callgrind-child"
+
+static bool find_valgrind(char *buf, size_t size) {
+  const char *path = getenv("PATH");
+  if (path == NULL) {
+    return false;
+  }
+  while (*path != '\0') {
+    size_t len = strcspn(path, ":");
+    if (len > 0 && len + sizeof "/valgrind" <= size) {
+      memcpy(buf, path, len);
+      strcpy(buf + len, "/valgrind");
+      if (access(buf, X_OK) == 0) {
+        return true;
+      }
+    }
+    path += len;
+    if (*path == ':') {
+      path++;
+    }
+  }
+  return false;
+}
+
+/* The child: runs the workload and exits; its output is not read. */
+static int callgrind_child(int argc, char **argv) {
+  if (argc != 5) {
+    return 2;
+  }
+  size_t n = (size_t)strtoull(argv[3], NULL, 10);
+  uint64_t iters = strtoull(argv[4], NULL, 10);
+  for (int v = 0; v < N_VARIANTS; v++) {
+    if (strcmp(argv[2], variants[v].name) != 0) {
+      continue;
+    }
+    if (v == V_CALLS && df_bench_floor_calls_prepare(n) != 0) {
+      return 1;
+    }
+    uint64_t counter = 0;
+    for (uint64_t k = 0; k < iters; k++) {
+      if (variants[v].one(n, &counter) != 0) {
+        return 1;
+      }
+    }
+    df_bench_consume((uintptr_t)counter);
+    return counter == n * iters ? 0 : 1;
+  }
+  return 2;
+}
+
+/* Instructions callgrind collected for one child run; -1 on failure. */
+static double callgrind_run(const char *valgrind, const char *variant,
+                            size_t n, uint64_t iters) {
+  char self[4096];
+  char log_arg[64 + sizeof self];
+  char n_text[24];
+  char iters_text[24];
+  char out[256];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) {
+    return -1.0;
+  }
+  self[len] = '\0';
+  char log_path[] = "/tmp/deferred-bench-callgrind-XXXXXX";
+  int fd = mkstemp(log_path);
+  if (fd < 0) {
+    return -1.0;
+  }
+  close(fd);
+  snprintf(log_arg, sizeof log_arg, "--log-file=%s", log_path);
+  snprintf(n_text, sizeof n_text, "%zu", n);
+  snprintf(iters_text, sizeof iters_text, "%llu", (unsigned long long)iters);
+  char *argv[] = {(char *)valgrind, (char *)"--tool=callgrind",
+                  (char *)"--callgrind-out-file=/dev/null", log_arg, self,
+                  (char *)"chain", (char *)CHILD_FLAG, (char *)variant,
+                  n_text, iters_text, NULL};
+  int status = df_bench_run_child(argv, NULL, NULL, out, sizeof out);
+  double collected = -1.0;
+  FILE *log = fopen(log_path, "r");
+  if (log != NULL) {
+    char line[512];
+    while (fgets(line, sizeof line, log) != NULL) {
+      const char *at = strstr(line, "Collected : ");
+      if (at != NULL) {
+        collected = strtod(at + strlen("Collected : "), NULL);
+      }
+    }
+    fclose(log);
+  }
+  unlink(log_path);
+  return status == 0 ? collected : -1.0;
+}
+
+/* Instructions per callback of every variant at size n, into row->ir. */
+static void count_instructions(const char *valgrind, bool quick,
+                               chain_row *row) {
+  uint64_t base = (quick ? 20000 : 100000) / row->n + 1;
+  for (int v = 0; v < N_VARIANTS; v++) {
+    double small = callgrind_run(valgrind, variants[v].name, row->n, base);
+    double large = callgrind_run(valgrind, variants[v].name, row->n, 3 * base);
+    row->ir[v] = small >= 0.0 && large > small
+                     ? (large - small) / (double)(2 * base * row->n)
+                     : -1.0;
+  }
 }
 
 /* ---------------------------------------------------------------- memory */
@@ -352,18 +514,117 @@ static int parse_args(int argc, char **argv, bool quick, chain_config *c) {
   return 0;
 }
 
-static int measure_rows(const chain_config *c, chain_row *rows) {
+static int measure_rows(const chain_config *c, chain_row *rows,
+                        const char *valgrind, bool quick) {
+  size_t max_n = 1;
+  for (size_t i = 0; i < c->n_sizes; i++) {
+    max_n = c->sizes[i] > max_n ? c->sizes[i] : max_n;
+  }
+  if (df_bench_floor_calls_prepare(max_n) != 0) {
+    return -1;
+  }
   for (size_t i = 0; i < c->n_sizes; i++) {
     rows[i].n = c->sizes[i];
     rows[i].twisted_ns = -1.0;
     rows[i].ns_per_callback = measure_chain(c, c->sizes[i], &rows[i].best_ns);
     rows[i].allocs = count_allocs(c->sizes[i]);
-    if (rows[i].ns_per_callback < 0.0 || rows[i].allocs < 0.0) {
+    if (rows[i].ns_per_callback < 0.0 || rows[i].allocs < 0.0 ||
+        measure_floors(c, &rows[i]) != 0) {
       fprintf(stderr, "chain: N = %zu failed\n", c->sizes[i]);
       return -1;
     }
+    for (int v = 0; v < N_VARIANTS; v++) {
+      rows[i].ir[v] = -1.0;
+    }
+    if (valgrind != NULL) {
+      count_instructions(valgrind, quick, &rows[i]);
+    }
   }
   return 0;
+}
+
+/* ours / floor, or -1 when either is missing. */
+static double ratio(double ours, double floor) {
+  return ours > 0.0 && floor > 0.0 ? ours / floor : -1.0;
+}
+
+static void print_ratio(double r) {
+  if (r > 0.0) {
+    printf(" %7.2fx", r);
+  } else {
+    printf(" %8s", "n/a");
+  }
+}
+
+/* The floors table: ns per callback of every variant from the same
+ * samples, instructions per callback under callgrind, and our ratios to
+ * the array and malloc floors. */
+static void report_floors(const df_bench_opts *o, const chain_row *rows,
+                          size_t n_rows, const char *valgrind) {
+  printf("\n  floors, same run (ns per callback, median; N = 1 is the whole "
+         "create + add + fire + release):\n");
+  printf("  %6s", "N");
+  for (int v = 0; v < N_VARIANTS; v++) {
+    printf(" %10s", variants[v].title);
+  }
+  printf(" %8s %8s\n", "/array", "/malloc");
+  for (size_t i = 0; i < n_rows; i++) {
+    const chain_row *r = &rows[i];
+    printf("  %6zu", r->n);
+    for (int v = 0; v < N_VARIANTS; v++) {
+      printf(" %10.2f", r->floor_ns[v]);
+    }
+    print_ratio(ratio(r->floor_ns[V_OURS], r->floor_ns[V_ARRAY]));
+    print_ratio(ratio(r->floor_ns[V_OURS], r->floor_ns[V_MALLOC]));
+    printf("\n");
+  }
+  if (valgrind == NULL) {
+    printf("  instructions per callback: valgrind not installed\n");
+  } else {
+    printf("  instructions per callback (callgrind, difference of two run "
+           "sizes):\n");
+    for (size_t i = 0; i < n_rows; i++) {
+      const chain_row *r = &rows[i];
+      printf("  %6zu", r->n);
+      for (int v = 0; v < N_VARIANTS; v++) {
+        printf(" %10.1f", r->ir[v]);
+      }
+      print_ratio(ratio(r->ir[V_OURS], r->ir[V_ARRAY]));
+      print_ratio(ratio(r->ir[V_OURS], r->ir[V_MALLOC]));
+      printf("\n");
+    }
+  }
+  char name[96];
+  for (size_t i = 0; i < n_rows; i++) {
+    const chain_row *r = &rows[i];
+    for (int v = 0; v < N_VARIANTS; v++) {
+      snprintf(name, sizeof name, "%s_ns_per_callback_n%zu", variants[v].name,
+               r->n);
+      df_bench_json_metric(o->json, "chain", name, r->floor_ns[v], "ns");
+      if (r->ir[v] >= 0.0) {
+        snprintf(name, sizeof name, "%s_instructions_per_callback_n%zu",
+                 variants[v].name, r->n);
+        df_bench_json_metric(o->json, "chain", name, r->ir[v],
+                             "instructions");
+      }
+    }
+    static const struct {
+      const char *name;
+      int floor;
+    } floors[] = {{"array", V_ARRAY}, {"malloc", V_MALLOC}, {"calls", V_CALLS}};
+    for (size_t f = 0; f < sizeof floors / sizeof floors[0]; f++) {
+      double t = ratio(r->floor_ns[V_OURS], r->floor_ns[floors[f].floor]);
+      double ir = ratio(r->ir[V_OURS], r->ir[floors[f].floor]);
+      snprintf(name, sizeof name, "ratio_vs_%s_floor_n%zu", floors[f].name,
+               r->n);
+      df_bench_json_metric(o->json, "chain", name, t, "x");
+      if (ir > 0.0) {
+        snprintf(name, sizeof name, "instruction_ratio_vs_%s_floor_n%zu",
+                 floors[f].name, r->n);
+        df_bench_json_metric(o->json, "chain", name, ir, "x");
+      }
+    }
+  }
 }
 
 /* The figures around the N table. */
@@ -440,15 +701,23 @@ static void report_marginal(const df_bench_opts *o, const chain_row *r100,
 }
 
 static void report_budgets(const df_bench_opts *o, const chain_extras *x,
-                           const chain_row *r100) {
+                           const chain_row *r1, const chain_row *r100) {
   double ratio100 = r100 != NULL && r100->twisted_ns > 0.0
                         ? r100->twisted_ns / r100->ns_per_callback
                         : -1.0;
   df_bench_budget budgets[] = {
-      {"ns per callback, N = 100", r100 ? r100->ns_per_callback : -1.0, 3.0,
-       false, "ns"},
+      {"time vs array floor, N = 100",
+       r100 ? ratio(r100->floor_ns[V_OURS], r100->floor_ns[V_ARRAY]) : -1.0,
+       1.25, false, "x"},
+      {"instructions vs array floor, N = 100",
+       r100 ? ratio(r100->ir[V_OURS], r100->ir[V_ARRAY]) : -1.0, 1.25, false,
+       "x"},
+      {"time vs malloc floor, N = 1 whole cycle",
+       r1 ? ratio(r1->floor_ns[V_OURS], r1->floor_ns[V_MALLOC]) : -1.0, 1.5,
+       false, "x"},
+      {"instructions vs malloc floor, N = 1",
+       r1 ? ratio(r1->ir[V_OURS], r1->ir[V_MALLOC]) : -1.0, 1.5, false, "x"},
       {"speed-up over Twisted, N = 100", ratio100, 200.0, true, "x"},
-      {"create+add+fire+release, N = 1", x->op_ns, 30.0, false, "ns"},
       {"allocations per Deferred, <= 4 callbacks", x->max_allocs_4, 1.0,
        false, "allocs"},
       {"bytes, pending Deferred with 3 callbacks", (double)x->bytes3, 128.0,
@@ -462,16 +731,25 @@ int df_bench_chain(int argc, char **argv, const df_bench_opts *o) {
   chain_config c;
   chain_row rows[MAX_SIZES];
   chain_extras x = {0.0, 0.0, 0, 0, 0.0, 0.0};
+  char valgrind_path[4096];
+  if (argc > 1 && strcmp(argv[1], CHILD_FLAG) == 0) {
+    df_set_debugging(false);
+    return callgrind_child(argc, argv);
+  }
   if (parse_args(argc, argv, o->quick, &c) != 0) {
     return 1;
   }
   df_set_debugging(false);
+  const char *valgrind =
+      !c.only_chain && find_valgrind(valgrind_path, sizeof valgrind_path)
+          ? valgrind_path
+          : NULL;
 
   printf("chain: one Deferred, N trivial callbacks, fired, released "
          "(thread CPU time, median of %zu runs of ~%llu callbacks; best: the "
          "fastest run)\n",
          c.samples, (unsigned long long)c.callbacks_per_sample);
-  if (measure_rows(&c, rows) != 0) {
+  if (measure_rows(&c, rows, valgrind, o->quick) != 0) {
     return 1;
   }
   if (!c.only_chain && measure_extras(&c, &x) != 0) {
@@ -493,12 +771,13 @@ int df_bench_chain(int argc, char **argv, const df_bench_opts *o) {
            DF_BENCH_PYTHON);
     df_bench_json_text(o->json, "chain", "twisted_version", version);
   }
+  report_floors(o, rows, c.n_sizes, valgrind);
   printf("\n");
   const chain_row *r100 = find_row(rows, c.n_sizes, 100);
   report_marginal(o, r100, find_row(rows, c.n_sizes, 1000));
   if (!c.only_chain) {
     report_extras(o, &x, find_row(rows, c.n_sizes, 1));
-    report_budgets(o, &x, r100);
+    report_budgets(o, &x, find_row(rows, c.n_sizes, 1), r100);
   }
   return 0;
 }

@@ -4,8 +4,8 @@
  * the Deferreds whose chains are being resumed, so that a chain of a million
  * Deferreds waiting on each other fires at constant C stack depth (S26).
  *
- * Memory: one allocation of 120 bytes holds a Deferred with up to four
- * one-slot steps; longer chains spill into one growable array.
+ * Memory: one allocation of 128 bytes holds a Deferred with up to four
+ * one-slot steps; longer chains move to one growable array (steps.c).
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -93,7 +93,8 @@ static bool adopt_returned(df_deferred *cur, df_result out) {
   }
   if (!(inner->flags & F_CALLED) || is_paused(inner) ||
       (inner->flags & F_RUNNING)) {
-    if (push_one(inner, K_CONTINUE, NULL, cur) != 0) {
+    if (steps_append(&inner->steps, K_CONTINUE, NULL, cur,
+                     may_compact(inner)) != 0) {
       df_unref(inner);
       set_result(cur, df_fail(df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
                                              "cannot wait on a Deferred")));
@@ -123,7 +124,7 @@ static enum step_outcome hand_off(df_deferred *cur, df_deferred *waiter,
                                   struct run_stack *st) {
   set_result(waiter, take_result(cur));
   df_unref(cur); /* the waiter's reference; the stack still holds one */
-  if (!has_steps(cur)) {
+  if (!steps_pending(&cur->steps)) {
     st->items[st->n - 1] = (uintptr_t)waiter; /* the step's reference */
     df_unref(cur);                            /* the stack's reference */
     return STEP_TOP;
@@ -208,93 +209,132 @@ static enum step_outcome run_special(df_deferred *cur, const struct step *s,
 static enum step_outcome run_general_step(df_deferred *cur,
                                           struct run_stack *st) {
   struct step s;
-  if (!pop_step(cur, &s))
+  if (!steps_pop(&cur->steps, &s))
     return STEP_NEXT;
   if (s.kind & K_SPECIAL)
     return run_special(cur, &s, st);
 
-  bool failed = d_is_failed(cur);
+  bool failed = is_failure(get_result(cur));
   df_callback_fn fn = failed ? s.eb : s.cb;
   if (fn != NULL) {
     df_result in = take_result(cur);
     cur->flags |= F_RUNNING;
     df_result out = fn(in, failed ? s.eb_arg : s.cb_arg);
     cur->flags &= (uint16_t)~F_RUNNING;
-    free_step_args(&s);
+    steps_free_args(&s);
     if (out.free == df_deferred_release)
       return adopt_returned(cur, out) ? STEP_NEXT : STEP_WAIT;
     set_result(cur, out);
   } else {
-    free_step_args(&s);
+    steps_free_args(&s);
   }
   return STEP_NEXT;
 }
 
 enum run_outcome { RUN_DONE, RUN_TOP_CHANGED };
 
+/* Why run_one_slot_steps() stopped. */
+enum fast_exit {
+  FAST_END,     /* no step left */
+  FAST_GENERAL, /* the next step is not a one-slot callback or errback */
+  FAST_SWITCH,  /* the result turned from value to failure or back */
+  FAST_WAIT,    /* a callback returned a Deferred */
+  FAST_GREW     /* a callback added steps to cur, maybe moving the array */
+};
+
+/* The hot loop: one-slot steps on a result held in registers, with \p want
+ * (K_CB on a value, K_EB on a failure) a constant of each inlined copy. The
+ * queue's head is stored only when the loop stops: while cur runs nothing
+ * moves its steps (an adder may grow the array but never compacts it, see
+ * may_compact()), and the count is read again after each call because an
+ * adder may have appended. */
+static inline enum fast_exit run_one_slot_steps(struct steps *q,
+                                                df_result *res,
+                                                unsigned want) {
+  const uint8_t *kinds = steps_kinds(q);
+  const struct slot *slots = q->slots;
+  uint32_t i = q->head;
+  uint32_t n = q->count;
+  df_result r = *res;
+  enum fast_exit why = FAST_END;
+
+  while (i < n) {
+    unsigned kind = kinds[i];
+    if (!(kind & want)) {
+      if (DF__UNLIKELY(kind > K_BOTH)) {
+        why = FAST_GENERAL;
+        break;
+      }
+      i++; /* a callback on a failure, or an errback on a value */
+      continue;
+    }
+    df_callback_fn fn = slots[i].f.fn;
+    void *arg = slots[i].arg;
+    i++;
+    r = fn(r, arg);
+    if (DF__UNLIKELY(r.free == df_deferred_release)) {
+      why = FAST_WAIT;
+      break;
+    }
+    if (DF__UNLIKELY(is_failure(r) != (want == K_EB))) {
+      why = FAST_SWITCH;
+      break;
+    }
+    if (DF__UNLIKELY(q->count != n)) {
+      why = FAST_GREW;
+      break;
+    }
+  }
+  q->head = i;
+  *res = r;
+  return why;
+}
+
 /* Runs cur's steps until they run out, cur waits, or another Deferred has to
- * run first. One-slot steps, the common case, run on a result held in
- * locals and a cursor kept in registers; the head is stored before every
- * call because an adder that grows the queue reads it. Everything else goes
- * through run_general_step() with the result back in cur's slot. */
+ * run first. One-slot steps go through the hot loop; everything else through
+ * run_general_step() with the result back in cur's slot. */
 static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
-  /* Loaded once: the release functions that mark failures and Deferreds. */
-  const df_free_fn failure_fn = df_failure_release;
-  const df_free_fn deferred_fn = df_deferred_release;
+  struct steps *q = &cur->steps;
   df_result res = take_result(cur);
-  struct cursor c;
 
   cur->flags |= F_RUNNING;
   for (;;) {
-    struct spill *sp = cur->spill;
-    unsigned want = res.free == failure_fn ? K_EB : K_CB;
-    cursor_load(cur, &c);
-    while (c.i < c.n) {
-      unsigned kind = c.kinds[c.i];
-      if (DF__UNLIKELY(kind > K_BOTH))
-        goto general;
-      df_callback_fn fn = c.slots[c.i].f.fn;
-      void *arg = c.slots[c.i].arg;
-      c.i++;
-      if (sp != NULL)
-        sp->head = c.i;
-      else
-        cur->head = (uint8_t)c.i;
-      if (!(kind & want))
-        continue;
-      res = fn(res, arg);
-      want = res.free == failure_fn ? K_EB : K_CB;
-      if (DF__UNLIKELY(res.free == deferred_fn)) {
-        cur->flags &= (uint16_t)~F_RUNNING;
-        if (!adopt_returned(cur, res))
-          return RUN_DONE; /* cur waits: its part of this run is over */
-        res = take_result(cur);
-        want = res.free == failure_fn ? K_EB : K_CB;
-        cur->flags |= F_RUNNING;
-      }
-      if (DF__UNLIKELY(cur->spill != sp))
-        break; /* the callback made the queue spill or grow: reload */
-      c.n = sp != NULL ? sp->count : cur->count; /* it may have added */
+    enum fast_exit why = is_failure(res) ? run_one_slot_steps(q, &res, K_EB)
+                                         : run_one_slot_steps(q, &res, K_CB);
+    if (DF__LIKELY(why == FAST_END)) {
+      steps_reset(q);
+      break;
     }
-    if (c.i < c.n || cur->spill != sp)
+    if (why == FAST_SWITCH || why == FAST_GREW)
       continue;
-    cursor_reset(cur);
-    break;
-
-  general:
     cur->flags &= (uint16_t)~F_RUNNING;
-    set_result(cur, res);
-    enum step_outcome out = run_general_step(cur, st);
-    if (out == STEP_TOP)
-      return RUN_TOP_CHANGED;
-    if (out == STEP_WAIT)
-      return RUN_DONE;
+    if (why == FAST_WAIT) {
+      if (!adopt_returned(cur, res))
+        return RUN_DONE; /* cur waits: its part of this run is over */
+    } else {
+      set_result(cur, res);
+      enum step_outcome out = run_general_step(cur, st);
+      if (out == STEP_TOP)
+        return RUN_TOP_CHANGED;
+      if (out == STEP_WAIT)
+        return RUN_DONE;
+    }
     res = take_result(cur);
     cur->flags |= F_RUNNING;
   }
   cur->flags &= (uint16_t)~F_RUNNING;
   set_result(cur, res);
   return RUN_DONE;
+}
+
+/* The top of the stack is paused: as in Twisted, the Deferreds waiting on it
+ * wait with it, so the run they belong to ends. That run is the one a
+ * df_chain() step started (Twisted's nested callback()): it stops at the
+ * entry that step interrupted, which then resumes its own chain. Without
+ * such an entry the whole run ends. */
+static void drop_paused_run(struct run_stack *st) {
+  while (st->n > 0 && !(st->items[st->n - 1] & MID_RUN))
+    df_unref(entry(st->items[--st->n]));
 }
 
 static void run_callbacks(df_deferred *d) {
@@ -314,17 +354,13 @@ static void run_callbacks(df_deferred *d) {
       st.items[st.n - 1] = (uintptr_t)cur;
       cur->flags &= (uint16_t)~F_RUNNING;
     } else if (is_paused(cur)) {
-      break; /* as Twisted: the Deferreds below wait for this one */
+      drop_paused_run(&st);
+      continue;
     }
     if (run_steps(cur, &st) == RUN_DONE) {
       st.n--;
       df_unref(cur);
     }
-  }
-  while (st.n > 0) {
-    df_deferred *left = entry(st.items[--st.n]);
-    left->flags &= (uint16_t)~F_RUNNING;
-    df_unref(left);
   }
   if (st.items != st.inline_items)
     df__free(st.items);
@@ -365,13 +401,12 @@ static df_deferred *new_deferred(df_canceller_fn canceller, void *arg,
     d->flags = F_DEBUG;
   }
   d->refs = 1;
-  d->head = d->count = 0;
   d->paused = 0;
   d->res_ptr = NULL;
   d->res_free = NULL;
   d->canceller = canceller;
   d->canceller_arg = arg;
-  d->spill = NULL;
+  steps_init(&d->steps);
   return d;
 }
 
@@ -404,14 +439,10 @@ df_deferred *df_ref(df_deferred *d) {
 }
 
 static void destroy(df_deferred *d) {
-  if ((d->flags & F_CALLED) && d_is_failed(d))
+  if ((d->flags & F_CALLED) && is_failure(get_result(d)))
     df__report_unhandled(d->res_ptr, debug_info(d)); /* S09 */
   df_result_free(take_result(d));
-
-  struct step s;
-  while (pop_step(d, &s))
-    discard_step(&s);
-  df__free(d->spill);
+  steps_release(&d->steps);
   if (d->flags & F_CANCELLER_OWNS_ARG)
     d->canceller(NULL, d->canceller_arg);
   if (d->flags & F_DEBUG)
@@ -427,50 +458,40 @@ void df_unref(df_deferred *d) {
 
 /* ------------------------------------------------------------ steps */
 
-static df_deferred *add_misuse(df_deferred *d, const char *what) {
-  if (push_one(d, K_MISUSE, NULL, (void *)(uintptr_t)what) != 0)
-    return NULL;
-  run_if_ready(d);
-  return d;
+/* Appends n slots as one step, all or nothing. */
+static int append_slots(df_deferred *d, const uint8_t *kinds,
+                        const struct slot *slots, unsigned n) {
+  if (steps_reserve(&d->steps, n, may_compact(d)) != 0)
+    return DF_ENOMEM;
+  for (unsigned i = 0; i < n; i++)
+    steps_put(&d->steps, kinds[i], slots[i].f.fn, slots[i].arg);
+  return 0;
 }
 
-/* The adders' slow path: spilling, growing, or running a fired chain. */
+/* The adders' slow path: a full queue to grow, or a fired chain to run. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static df_deferred *add_one_slow(df_deferred *d, unsigned kind,
                                  df_callback_fn fn, void *arg) {
-  if (push_one(d, kind, fn, arg) != 0)
+  if (steps_append(&d->steps, kind, fn, arg, may_compact(d)) != 0)
     return NULL;
   run_if_ready(d);
   return d;
 }
 
-/* The adders' fast path: a free slot and an unfired Deferred, with no call
- * that would need a stack frame. */
+static df_deferred *add_misuse(df_deferred *d, const char *what) {
+  return add_one_slow(d, K_MISUSE, NULL, (void *)(uintptr_t)what);
+}
+
+/* The adders' fast path: an unfired Deferred with a free slot. Everything
+ * else is one tail call away, so this path needs no stack frame. */
 static inline df_deferred *add_one(df_deferred *d, unsigned kind,
                                    df_callback_fn fn, void *arg) {
-  struct spill *sp = d->spill;
-  if (DF__UNLIKELY(d->flags & F_CALLED))
+  struct steps *q = &d->steps;
+  if (DF__UNLIKELY((d->flags & F_CALLED) || q->count == q->cap))
     return add_one_slow(d, kind, fn, arg);
-  if (sp == NULL) {
-    unsigned n = d->count;
-    if (DF__UNLIKELY(n >= INLINE_SLOTS))
-      return add_one_slow(d, kind, fn, arg);
-    d->slots[n].f.fn = fn;
-    d->slots[n].arg = arg;
-    d->count = (uint8_t)(n + 1);
-    d->kinds[n] = (uint8_t)kind;
-  } else {
-    uint32_t n = sp->count;
-    if (DF__UNLIKELY(n >= sp->cap))
-      return add_one_slow(d, kind, fn, arg);
-    uint8_t *kinds = sp->kinds;
-    sp->slots[n].f.fn = fn;
-    sp->slots[n].arg = arg;
-    sp->count = n + 1;
-    kinds[n] = (uint8_t)kind;
-  }
+  steps_put(q, kind, fn, arg);
   return d;
 }
 
@@ -485,13 +506,13 @@ df_deferred *df_add_callbacks(df_deferred *d, df_callback_fn cb, void *cb_arg,
   if (cb == eb && cb_arg == eb_arg)
     return add_one(d, K_BOTH, cb, cb_arg);
 
-  const uint8_t kinds[2] = {K_PAIR, K_EB};
+  const uint8_t kinds[2] = {K_PAIR, 0};
   struct slot slots[2];
   slots[0].f.fn = cb;
   slots[0].arg = cb_arg;
   slots[1].f.fn = eb;
   slots[1].arg = eb_arg;
-  if (push_step(d, kinds, slots, 2) != 0)
+  if (append_slots(d, kinds, slots, 2) != 0)
     return NULL;
   run_if_ready(d);
   return d;
@@ -505,29 +526,29 @@ df_deferred *df_add_callbacks_full(df_deferred *d, df_callback_fn cb,
 
   struct step s = {K_PAIR | K_FREE, cb, eb, cb_arg, eb_arg, arg_free};
   if (d == NULL || (cb == NULL && eb == NULL)) {
-    free_step_args(&s);
+    steps_free_args(&s);
     return NULL;
   }
   uint8_t kinds[3];
   struct slot slots[3];
   unsigned n = 0;
   if (cb == eb && cb_arg == eb_arg) {
-    kinds[n] = K_BOTH | K_FREE;
+    kinds[n] = K_FREE; /* both */
     slots[n].f.fn = cb;
     slots[n++].arg = cb_arg;
   } else {
     kinds[n] = K_PAIR | K_FREE;
     slots[n].f.fn = cb;
     slots[n++].arg = cb_arg;
-    kinds[n] = K_EB;
+    kinds[n] = 0;
     slots[n].f.fn = eb;
     slots[n++].arg = eb_arg;
   }
   kinds[n] = 0;
   slots[n].f.arg_free = arg_free;
   slots[n++].arg = NULL;
-  if (push_step(d, kinds, slots, n) != 0) {
-    free_step_args(&s);
+  if (append_slots(d, kinds, slots, n) != 0) {
+    steps_free_args(&s);
     return NULL;
   }
   run_if_ready(d);
@@ -561,7 +582,7 @@ df_deferred *df_add_both(df_deferred *d, df_callback_fn fn, void *arg) {
 df_deferred *df_chain(df_deferred *d, df_deferred *other) {
   if (d == NULL || other == NULL || d == other)
     return NULL;
-  if (push_one(d, K_CHAIN, NULL, other) != 0)
+  if (steps_append(&d->steps, K_CHAIN, NULL, other, may_compact(d)) != 0)
     return NULL;
   df_ref(other); /* held by the K_CHAIN step */
   run_if_ready(d);
@@ -647,6 +668,8 @@ void df_cancel(df_deferred *d) {
 int df_pause(df_deferred *d) {
   if (d == NULL)
     return DF_EINVAL;
+  if (d->paused == UINT16_MAX)
+    return DF_EBUSY;
   d->paused++;
   return 0;
 }

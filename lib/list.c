@@ -4,6 +4,7 @@
 
 #include "deferred/list.h"
 #include "internal.h"
+#include "shared.h"
 
 #define KNOWN_FLAGS                                                            \
   (DF_FIRE_ON_ONE_CALLBACK | DF_FIRE_ON_ONE_ERRBACK | DF_CONSUME_ERRORS)
@@ -55,9 +56,11 @@ static void fire_list(struct list_state *st, df_result r) {
   df_unref(list);
 }
 
-/* What the member's chain goes on with after the list recorded \p in: the
- * list owns the recorded value, the chain borrows it or holds its own
- * reference (shared values and failures). */
+/* Records \p in for the list and returns what the member's chain goes on
+ * with. Both keep the value: failures and shared values gain a reference,
+ * a plain owned value becomes shared by the two (shared.c), so whichever
+ * lets go last frees it. Without memory for that, the list records a
+ * DF_NO_MEMORY failure and the chain keeps its value. */
 static df_result record(df_list_entry *e, df_result in) {
   e->success = !df_result_is_failure(in);
   e->result = in;
@@ -65,12 +68,16 @@ static df_result record(df_list_entry *e, df_result in) {
     df_failure_ref(in.ptr);
     return in;
   }
-  df_retain_fn retain = df_result_retain(in);
-  if (retain != NULL) {
-    retain(in.ptr);
+  if (in.free == NULL || in.ptr == NULL) /* borrowed, or nothing to share */
+    return df_ok(in.ptr, NULL);
+  if (df__share(&in)) {
+    e->result = in;
     return in;
   }
-  return df_ok(in.ptr, NULL);
+  e->success = false;
+  e->result = df_fail(df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
+                                     "df_list: cannot share a value"));
+  return in;
 }
 
 static df_result consume_or_pass(const struct list_state *st, df_result in) {

@@ -1,53 +1,22 @@
-/* df_result constructors, and the registry that makes shared values
- * recognisable by their release function alone. */
-#include <stdatomic.h>
+/* df_result constructors; shared values live in shared.c. */
 
 #include "deferred/deferred.h"
 #include "deferred/result.h"
 #include "internal.h"
-
-#define SHARED_PAIRS 64
-
-/* Append-only: an entry is written before the count that publishes it, so
- * lookups need no lock; registrations take a spin flag. */
-static struct {
-  df_free_fn release;
-  df_retain_fn retain;
-} shared[SHARED_PAIRS];
-static atomic_uint shared_count;
-static atomic_flag shared_lock = ATOMIC_FLAG_INIT;
-
-static df_retain_fn lookup_retain(df_free_fn release, unsigned count) {
-  for (unsigned i = 0; i < count; i++)
-    if (shared[i].release == release)
-      return shared[i].retain;
-  return NULL;
-}
-
-static void remember_pair(df_retain_fn retain, df_free_fn release) {
-  while (atomic_flag_test_and_set_explicit(&shared_lock, memory_order_acquire))
-    ;
-  unsigned count = atomic_load_explicit(&shared_count, memory_order_relaxed);
-  if (lookup_retain(release, count) == NULL && count < SHARED_PAIRS) {
-    shared[count].release = release;
-    shared[count].retain = retain;
-    atomic_store_explicit(&shared_count, count + 1, memory_order_release);
-  }
-  atomic_flag_clear_explicit(&shared_lock, memory_order_release);
-}
+#include "shared.h"
 
 df_result df_ok_shared(void *value, df_retain_fn retain, df_free_fn release) {
-  if (retain != NULL && release != NULL &&
-      df_result_retain(df_ok(value, release)) == NULL)
-    remember_pair(retain, release);
-  return df_ok(value, release);
+  if (value == NULL || retain == NULL || release == NULL)
+    return df_ok(value, release);
+  return df__share_counted(value, retain, release);
 }
 
 df_retain_fn df_result_retain(df_result r) {
-  if (r.free == NULL)
-    return NULL;
-  unsigned count = atomic_load_explicit(&shared_count, memory_order_acquire);
-  return lookup_retain(r.free, count);
+  return r.free == df__share_release ? df__share_retain : NULL;
+}
+
+df_free_fn df_result_release_fn(df_result r) {
+  return r.free == df__share_release ? df__share_free_fn(r.ptr) : r.free;
 }
 
 df_result df_fail(df_failure *f) {

@@ -76,7 +76,7 @@ df_deferred *df_sleep(df_reactor *r, double seconds) {
 typedef struct timeout_state {
   df_deferred *d;  /* the timer's reference; NULL once fired or disarmed */
   df_timer *timer; /* NULL once fired or disarmed */
-  df_callback_fn on_timeout;
+  df_timeout_cancel_fn on_timeout;
   void *on_timeout_arg;
   double seconds;
   int refs;
@@ -121,7 +121,9 @@ static int timeout_ms(double seconds) {
 
 /* Twisted's _cancelledToTimedOutError: a DF_CANCELLED failure becomes a
  * DF_TIMEOUT; anything else passes unchanged. */
-static df_result cancelled_to_timeout(df_result in, double seconds) {
+static df_result cancelled_to_timeout(df_result in, double seconds,
+                                      void *arg) {
+  (void)arg;
   if (!df_result_is_failure(in) ||
       df_failure_check(df_result_failure(in), &DF_CANCELLED, NULL) == NULL)
     return in;
@@ -136,9 +138,7 @@ static df_result convert_step(df_result in, void *arg) {
   timeout_state *s = arg;
   if (!s->timed_out)
     return in;
-  if (s->on_timeout != NULL)
-    return s->on_timeout(in, s->on_timeout_arg);
-  return cancelled_to_timeout(in, s->seconds);
+  return s->on_timeout(in, s->seconds, s->on_timeout_arg);
 }
 
 /* Second step: the chain got here, so the timer has nothing left to do. */
@@ -148,14 +148,14 @@ static df_result disarm_step(df_result in, void *arg) {
 }
 
 df_deferred *df_add_timeout_full(df_deferred *d, df_reactor *r, double seconds,
-                                 df_callback_fn on_timeout, void *arg) {
+                                 df_timeout_cancel_fn on_timeout, void *arg) {
   timeout_state *s;
   if (d == NULL || r == NULL || !valid_seconds(seconds))
     return NULL;
   s = df__calloc(1, sizeof *s);
   if (s == NULL)
     return NULL;
-  s->on_timeout = on_timeout;
+  s->on_timeout = on_timeout != NULL ? on_timeout : cancelled_to_timeout;
   s->on_timeout_arg = arg;
   s->seconds = seconds;
   s->timer = df_call_later(r, seconds, timeout_fired, s);

@@ -40,3 +40,28 @@ df_add_suite(test_stack SOURCES test_stack.c
 df_add_suite(test_debug_env SOURCES test_debug_env.c
   LIBS df_core_test_support LABELS core)
 set_tests_properties(test_debug_env PROPERTIES ENVIRONMENT DF_DEBUG=1)
+
+# docs/semantics.md defines every rule id a test name or a comment cites
+# (S, R and C ids); the second test makes sure the check can fail.
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
+set(DF_RULE_ID_DIRS tests lib include pool dns remote bench examples)
+set(df_rule_id_paths)
+foreach(dir IN LISTS DF_RULE_ID_DIRS)
+  list(APPEND df_rule_id_paths ${PROJECT_SOURCE_DIR}/${dir})
+endforeach()
+add_test(NAME rule_ids_are_defined
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_rule_ids.py
+    ${PROJECT_SOURCE_DIR}/docs/semantics.md ${df_rule_id_paths})
+# The fixture cites a rule number no document defines (spelled in pieces here
+# so that this file does not cite it).
+set(df_undefined_rule 99)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/rule_ids_fixture.c
+  "/* Cites R${df_undefined_rule}.1. */\nstatic void test_s26_r${df_undefined_rule}_1_x(void) {}\n")
+add_test(NAME rule_ids_check_reports_an_undefined_id
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/check_rule_ids.py
+    ${PROJECT_SOURCE_DIR}/docs/semantics.md
+    ${CMAKE_CURRENT_BINARY_DIR}/rule_ids_fixture.c)
+set_tests_properties(rule_ids_are_defined rule_ids_check_reports_an_undefined_id
+  PROPERTIES LABELS "core;docs" TIMEOUT 60)
+set_tests_properties(rule_ids_check_reports_an_undefined_id PROPERTIES
+  WILL_FAIL TRUE)

@@ -20,7 +20,7 @@ static df_result cb_print(df_result in, void *arg) {
   (void)arg;
   char buf[512];
   dft_print("%s", in.ptr != NULL && df_result_kind(in) == DF_VALUE &&
-                          in.free != df_list_result_free
+                          df_result_release_fn(in) != df_list_result_free
                       ? (const char *)in.ptr
                       : dft_repr(in, buf, sizeof buf));
   return in;
@@ -461,6 +461,36 @@ static void test_article_add_ten_after_the_list(void) {
   dft_end();
 }
 
+/* addTen added after the list, with the list's callback dropping the list
+ * (returning something else) before addTen runs: deferred2 fires first, so
+ * deferred1's value completes the list, whose chain frees its result, and
+ * only then does addTen read the same value on deferred1's chain. */
+static df_result cb_print_and_drop(df_result in, void *arg) {
+  cb_print(in, arg);
+  df_result_free(in);
+  return df_ok(NULL, NULL);
+}
+
+static void test_article_add_ten_after_a_list_that_dropped_its_result(void) {
+  dft_begin();
+  df_deferred *deferred1 = df_deferred_new(NULL, NULL);
+  df_deferred *deferred2 = df_deferred_new(NULL, NULL);
+  df_deferred *members[2] = {deferred1, deferred2};
+  df_deferred *dl = df_list(members, 2, 0);
+  df_add_callback(deferred1, add_ten, NULL);
+  df_add_callback(dl, cb_print_and_drop, NULL);
+  df_fire(deferred2, text("two"));
+  df_fire(deferred1, text("one"));
+  CU_ASSERT_STRING_EQUAL(dft_printed(), "[(True, 'one'), (True, 'two')]\n");
+  CU_ASSERT(dft_peek_is_none(dl));
+  CU_ASSERT(dft_peek_is_value(deferred1, "one ten"));
+  CU_ASSERT(dft_peek_is_value(deferred2, "two"));
+  df_unref(dl);
+  df_unref(deferred1);
+  df_unref(deferred2);
+  dft_end();
+}
+
 /* Python's print(list_of_str). */
 static df_result cb_print_result(df_result in, void *arg) {
   (void)arg;
@@ -563,6 +593,7 @@ static CU_TestInfo tests[] = {
     {"article_deferred_list_consume_errors", test_article_deferred_list_consume_errors},
     {"article_add_ten_before_the_list", test_article_add_ten_before_the_list},
     {"article_add_ten_after_the_list", test_article_add_ten_after_the_list},
+    {"article_add_ten_after_a_list_that_dropped_its_result", test_article_add_ten_after_a_list_that_dropped_its_result},
     {"article_gather_results", test_article_gather_results},
     {"article_chain_deferred", test_article_chain_deferred},
     {"article_returning_a_deferred_waits_for_it", test_article_returning_a_deferred_waits_for_it},

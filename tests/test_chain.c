@@ -511,6 +511,102 @@ static void test_s01_running_chain_shows_no_result(void) {
   dft_end();
 }
 
+/* R3.1 across a growing queue: a running callback appends enough steps to
+ * its own Deferred to move the step array (more than once) while the loop
+ * is between two of them; every step runs once, in order. */
+struct grow_state {
+  df_deferred *d;
+  int next;  /* the order number the next step must have */
+  int wrong; /* steps that ran out of order */
+};
+
+struct grow_cell {
+  struct grow_state *g;
+  int order;
+};
+
+static df_result cb_in_order(df_result in, void *arg) {
+  struct grow_cell *cell = arg;
+  if (cell->order != cell->g->next)
+    cell->g->wrong++;
+  cell->g->next++;
+  return in;
+}
+
+static struct grow_cell grow_cells[301];
+
+static df_result cb_append_many(df_result in, void *arg) {
+  struct grow_state *g = arg;
+  for (int i = 1; i <= 300; i++) {
+    grow_cells[i].g = g;
+    grow_cells[i].order = g->next + i;
+    df_add_callback(g->d, cb_in_order, &grow_cells[i]);
+  }
+  g->next++;
+  return in;
+}
+
+static void test_r3_1_steps_added_while_running_grow_the_queue(void) {
+  dft_begin();
+  struct grow_state g = {df_deferred_new(NULL, NULL), 0, 0};
+  grow_cells[0].g = &g;
+  grow_cells[0].order = 0;
+  df_add_callback(g.d, cb_in_order, &grow_cells[0]);
+  df_add_callback(g.d, cb_append_many, &g);
+  df_callback(g.d, dft_str("v"), dft_str_free);
+  CU_ASSERT_EQUAL(g.next, 302);
+  CU_ASSERT_EQUAL(g.wrong, 0);
+  CU_ASSERT(dft_peek_is_value(g.d, "v"));
+  df_unref(g.d);
+  dft_end();
+}
+
+/* A Deferred that ran part of a long queue and now waits: steps added while
+ * it waits may move the rest of the queue to the front (nothing runs it
+ * meanwhile); the order is kept. */
+static void test_s26_steps_added_while_waiting_keep_their_order(void) {
+  dft_begin();
+  df_deferred *inner = df_deferred_new(NULL, NULL);
+  df_deferred *d = df_deferred_new(NULL, NULL);
+  for (int i = 0; i < 40; i++)
+    df_add_callback(d, dft_cb_append, DFT_S("."));
+  df_add_callback(d, dft_cb_wait, inner);
+  df_add_callback(d, dft_cb_append, DFT_S("|"));
+  df_callback(d, dft_str(""), dft_str_free);
+  CU_ASSERT(df_waiting(d));
+  for (int i = 0; i < 200; i++)
+    df_add_callback(d, dft_cb_append, DFT_S(i % 2 ? "b" : "a"));
+  df_callback(inner, dft_str("in"), dft_str_free);
+  char want[256] = "in|";
+  for (int i = 0; i < 200; i++)
+    strcat(want, i % 2 ? "b" : "a");
+  CU_ASSERT(dft_peek_is_value(d, want));
+  df_unref(d);
+  df_unref(inner);
+  dft_end();
+}
+
+/* R4.2: the pause count is bounded; past it df_pause refuses and changes
+ * nothing. */
+static void test_r4_2_pause_count_is_bounded(void) {
+  dft_begin();
+  df_deferred *d = df_deferred_new(NULL, NULL);
+  int i = 0;
+  while (i < 70000 && df_pause(d) == 0)
+    i++;
+  CU_ASSERT_EQUAL(i, 65535);
+  CU_ASSERT_EQUAL(df_pause(d), DF_EBUSY);
+  df_add_callback(d, dft_cb_trace, DFT_S("a"));
+  df_callback(d, dft_str("v"), dft_str_free);
+  while (i-- > 1)
+    CU_ASSERT_EQUAL(df_unpause(d), 0);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "");
+  CU_ASSERT_EQUAL(df_unpause(d), 0);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v'");
+  df_unref(d);
+  dft_end();
+}
+
 static CU_TestInfo tests[] = {
     {"s01_callbacks_wait_for_the_result", test_s01_callbacks_wait_for_the_result},
     {"s01_callback_added_after_fire_runs_at_once", test_s01_callback_added_after_fire_runs_at_once},
@@ -541,6 +637,9 @@ static CU_TestInfo tests[] = {
     {"r1_10_failure_without_errback_stays_the_result", test_r1_10_failure_without_errback_stays_the_result},
     {"r2_3_fire_from_own_callback_is_already_called", test_r2_3_fire_from_own_callback_is_already_called},
     {"r3_1_callback_added_while_running_is_appended", test_r3_1_callback_added_while_running_is_appended},
+    {"r3_1_steps_added_while_running_grow_the_queue", test_r3_1_steps_added_while_running_grow_the_queue},
+    {"s26_steps_added_while_waiting_keep_their_order", test_s26_steps_added_while_waiting_keep_their_order},
+    {"r4_2_pause_count_is_bounded", test_r4_2_pause_count_is_bounded},
     {"r3_2_late_added_callback_failure_reaches_errback", test_r3_2_late_added_callback_failure_reaches_errback},
     {"r3_3_firing_another_deferred_runs_its_chain_nested", test_r3_3_firing_another_deferred_runs_its_chain_nested},
     CU_TEST_INFO_NULL,

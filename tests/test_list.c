@@ -310,16 +310,20 @@ static df_result cb_look(df_result in, void *arg) {
   return in;
 }
 
-static void test_s23_member_chain_continues_with_the_value_borrowed(void) {
+static void test_s23_member_chain_and_list_share_the_value(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   df_add_callback(d, cb_look, NULL);
   char *value = dft_str("shared");
   df_callback(d, value, dft_str_free);
-  /* One value, two holders: the list owns it, the member borrows it. */
+  /* One value, two holders: the callback reads it in one step, as before
+   * the list; its result is marked shared. */
   CU_ASSERT_PTR_EQUAL(seen_ptr, value);
-  CU_ASSERT_PTR_NULL(seen_free);
+  CU_ASSERT_PTR_NOT_NULL(seen_free);
+  CU_ASSERT_PTR_NOT_EQUAL(seen_free, dft_str_free);
+  CU_ASSERT_PTR_EQUAL(df_result_release_fn(df_ok(value, seen_free)),
+                      dft_str_free);
   CU_ASSERT_EQUAL(dft_str_frees(), 0);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 0);
@@ -337,7 +341,8 @@ static void test_s23_shared_value_is_retained_by_the_list(void) {
   df_fire(d, df_ok_shared(s, dft_shared_retain, dft_shared_release));
   CU_ASSERT_EQUAL(dft_shared_retains(), 1);
   CU_ASSERT_PTR_EQUAL(seen_ptr, s);
-  CU_ASSERT_PTR_EQUAL(seen_free, dft_shared_release);
+  CU_ASSERT_PTR_EQUAL(df_result_release_fn(df_ok(s, seen_free)),
+                      dft_shared_release);
   CU_ASSERT_EQUAL(s->refs, 2);
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_shared_live(), 1);
@@ -826,7 +831,7 @@ static CU_TestInfo tests[] = {
     {"s22_consume_errors_spares_errbacks_added_before_joining", test_s22_consume_errors_spares_errbacks_added_before_joining},
     {"s23_callbacks_added_before_joining_shape_the_value", test_s23_callbacks_added_before_joining_shape_the_value},
     {"s23_callbacks_added_after_joining_run_after_the_list_step", test_s23_callbacks_added_after_joining_run_after_the_list_step},
-    {"s23_member_chain_continues_with_the_value_borrowed", test_s23_member_chain_continues_with_the_value_borrowed},
+    {"s23_member_chain_and_list_share_the_value", test_s23_member_chain_and_list_share_the_value},
     {"s23_shared_value_is_retained_by_the_list", test_s23_shared_value_is_retained_by_the_list},
     {"s24_fire_on_one_callback_gives_first_success_and_index", test_s24_fire_on_one_callback_gives_first_success_and_index},
     {"s24_fire_on_one_callback_without_success_gives_full_list", test_s24_fire_on_one_callback_without_success_gives_full_list},

@@ -83,10 +83,11 @@ static void test_s22_list_with_consume_frees_everything_once(void) {
   df_errback(ds[1], df_failure_new(&DF_ERROR, 0, "bang!"));
   df_callback(ds[2], dft_str("three"), dft_str_free);
   CU_ASSERT_EQUAL(dft_str_frees(), 0);
-  /* Release the list first: the members' borrowed views are never read
-   * again, and nothing is freed twice. */
+  /* Release the list first: the members still hold the values, which go
+   * with the last holder, once each. */
   df_unref(dl);
-  CU_ASSERT_EQUAL(dft_str_frees(), 2);
+  CU_ASSERT_EQUAL(dft_str_frees(), 0);
+  CU_ASSERT(dft_peek_is_value(ds[0], "one"));
   for (int i = 0; i < 3; i++)
     df_unref(ds[i]);
   CU_ASSERT_EQUAL(dft_str_frees(), 2);
@@ -99,7 +100,7 @@ static void test_s23_member_callbacks_after_joining_own_their_new_values(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
-  df_add_callback(d, dft_cb_append, DFT_S(" ten"));  /* borrows, makes new */
+  df_add_callback(d, dft_cb_append, DFT_S(" ten"));  /* drops its share */
   df_add_callback(d, dft_cb_append, DFT_S(" more")); /* frees the previous */
   df_callback(d, dft_str("one"), dft_str_free);
   CU_ASSERT(dft_peek_is_value(d, "one ten more"));
@@ -108,6 +109,85 @@ static void test_s23_member_callbacks_after_joining_own_their_new_values(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 2); /* "one", owned by the list */
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 3); /* "one ten more" */
+  dft_end();
+}
+
+/* A list and its member share a plain owned value: whichever releases it
+ * last frees it, once, and no one reads it after that (S23). */
+static df_result cb_drop(df_result in, void *arg) {
+  (void)arg;
+  df_result_free(in);
+  return df_ok(NULL, NULL);
+}
+
+static void test_s23_plain_value_list_released_first(void) {
+  dft_begin();
+  df_deferred *d = df_deferred_new(NULL, NULL);
+  df_deferred *dl = df_list(&d, 1, 0);
+  df_callback(d, dft_str("one"), dft_str_free);
+  df_unref(dl);
+  CU_ASSERT_EQUAL(dft_str_frees(), 0);
+  CU_ASSERT(dft_peek_is_value(d, "one"));
+  df_add_callback(d, dft_cb_trace, DFT_S("member"));
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "member='one'");
+  df_unref(d);
+  CU_ASSERT_EQUAL(dft_str_frees(), 1);
+  dft_end();
+}
+
+static void test_s23_plain_value_member_released_first(void) {
+  dft_begin();
+  df_deferred *d = df_deferred_new(NULL, NULL);
+  df_deferred *dl = df_list(&d, 1, 0);
+  df_callback(d, dft_str("one"), dft_str_free);
+  df_add_callback(d, cb_drop, NULL); /* the member's chain lets go */
+  df_unref(d);
+  CU_ASSERT_EQUAL(dft_str_frees(), 0);
+  df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, 'one')]");
+  df_unref(dl);
+  CU_ASSERT_EQUAL(dft_str_frees(), 1);
+  dft_end();
+}
+
+/* The issue's sequence: gather [a]; a fires with an owned string; the
+ * gather's chain replaces its list (freeing it); a callback added to a
+ * afterwards, and df_peek(a), still see the string. */
+static void test_s25_gather_result_freed_before_member_callback(void) {
+  dft_begin();
+  df_deferred *a = df_deferred_new(NULL, NULL);
+  df_deferred *g = df_gather(&a, 1, 0);
+  df_add_callback(g, dft_cb_trace, DFT_S("gather"));
+  df_add_callback(g, cb_drop, NULL);
+  df_callback(a, dft_str("owned"), dft_str_free);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "gather=[(True, 'owned')]");
+  CU_ASSERT(dft_peek_is_none(g));
+  CU_ASSERT(dft_peek_is_value(a, "owned"));
+  df_add_callback(a, dft_cb_append, DFT_S("!"));
+  df_add_callback(a, dft_cb_trace, DFT_S("a"));
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "gather=[(True, 'owned')] a='owned!'");
+  CU_ASSERT_EQUAL(dft_str_frees(), 1); /* "owned", by its last holder */
+  df_unref(g);
+  df_unref(a);
+  dft_end();
+}
+
+/* A value in two lists has three holders. */
+static void test_s23_value_recorded_by_two_lists(void) {
+  dft_begin();
+  df_deferred *d = df_deferred_new(NULL, NULL);
+  df_deferred *l1 = df_list(&d, 1, 0);
+  df_deferred *l2 = df_list(&d, 1, DF_FIRE_ON_ONE_CALLBACK);
+  df_callback(d, dft_str("v"), dft_str_free);
+  df_add_callback(d, cb_drop, NULL);
+  df_unref(d);
+  df_unref(l1);
+  CU_ASSERT_EQUAL(dft_str_frees(), 0);
+  df_add_callback(l2, dft_cb_trace, DFT_S("l2"));
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "l2=('v', 0)");
+  df_unref(l2);
+  CU_ASSERT_EQUAL(dft_str_frees(), 1);
   dft_end();
 }
 
@@ -305,6 +385,10 @@ static CU_TestInfo tests[] = {
     {"s22_list_without_consume_shares_the_failure", test_s22_list_without_consume_shares_the_failure},
     {"s22_list_with_consume_frees_everything_once", test_s22_list_with_consume_frees_everything_once},
     {"s23_member_callbacks_after_joining_own_their_new_values", test_s23_member_callbacks_after_joining_own_their_new_values},
+    {"s23_plain_value_list_released_first", test_s23_plain_value_list_released_first},
+    {"s23_plain_value_member_released_first", test_s23_plain_value_member_released_first},
+    {"s25_gather_result_freed_before_member_callback", test_s25_gather_result_freed_before_member_callback},
+    {"s23_value_recorded_by_two_lists", test_s23_value_recorded_by_two_lists},
     {"s23_shared_values_get_one_reference_per_holder", test_s23_shared_values_get_one_reference_per_holder},
     {"s24_first_result_shared_value_is_retained", test_s24_first_result_shared_value_is_retained},
     {"s24_first_error_holds_the_member_failure", test_s24_first_error_holds_the_member_failure},

@@ -70,17 +70,54 @@ static void test_s23_shared_value_knows_its_retain_function(void) {
   dft_shared *s = dft_shared_new("s");
   df_result r = df_ok_shared(s, dft_shared_retain, dft_shared_release);
   CU_ASSERT_EQUAL(df_result_kind(r), DF_VALUE);
-  CU_ASSERT_PTR_EQUAL(r.ptr, s);
-  CU_ASSERT_PTR_EQUAL(df_result_retain(r), dft_shared_retain);
-  /* The pair is remembered by release function: any value released by it
-   * counts as shared. */
-  CU_ASSERT_PTR_EQUAL(df_result_retain(df_ok(s, dft_shared_release)),
-                      dft_shared_retain);
+  CU_ASSERT_PTR_EQUAL(r.ptr, s); /* read in one step, as any value */
+  CU_ASSERT_PTR_EQUAL(df_result_release_fn(r), dft_shared_release);
+  df_retain_fn retain = df_result_retain(r);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(retain);
+  retain(r.ptr); /* one more holder: the value's own count follows */
+  CU_ASSERT_EQUAL(s->refs, 2);
+  CU_ASSERT_EQUAL(dft_shared_retains(), 1);
+  /* Nothing is remembered per function: another value released by the same
+   * function is plain until it is made shared. */
+  CU_ASSERT_PTR_NULL(df_result_retain(df_ok(s, dft_shared_release)));
   CU_ASSERT_PTR_NULL(df_result_retain(df_ok(s, NULL)));
   char *plain = dft_str("plain");
   CU_ASSERT_PTR_NULL(df_result_retain(df_ok(plain, dft_str_free)));
+  CU_ASSERT_PTR_EQUAL(df_result_release_fn(df_ok(plain, dft_str_free)),
+                      dft_str_free);
   dft_str_free(plain);
   df_result_free(r);
+  CU_ASSERT_EQUAL(s->refs, 1);
+  df_result_free(r);
+  CU_ASSERT_EQUAL(dft_shared_live(), 0);
+  dft_end();
+}
+
+/* Any number of distinct free functions: each shared value is counted
+ * beside itself, not in a table of functions. */
+static void shared_free_a(void *v) { dft_shared_release(v); }
+static void shared_free_b(void *v) { dft_shared_release(v); }
+
+static void test_s23_shared_values_need_no_table_of_functions(void) {
+  dft_begin();
+  enum { N = 200 };
+  df_result rs[N];
+  for (int i = 0; i < N; i++) {
+    dft_shared *s = dft_shared_new("v");
+    rs[i] = df_ok_shared(s, dft_shared_retain,
+                         i % 2 ? shared_free_a : shared_free_b);
+    CU_ASSERT_PTR_NOT_NULL(df_result_retain(rs[i]));
+  }
+  for (int i = 0; i < N; i++) {
+    df_result_retain(rs[i])(rs[i].ptr);
+    CU_ASSERT_EQUAL(((dft_shared *)rs[i].ptr)->refs, 2);
+    CU_ASSERT_PTR_EQUAL(df_result_release_fn(rs[i]),
+                        i % 2 ? shared_free_a : shared_free_b);
+  }
+  for (int i = 0; i < N; i++) {
+    df_result_free(rs[i]);
+    df_result_free(rs[i]);
+  }
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
   dft_end();
 }
@@ -102,6 +139,7 @@ static CU_TestInfo tests[] = {
     {"result_free_of_each_kind", test_result_free_of_each_kind},
     {"result_kind_follows_the_release_function", test_result_kind_follows_the_release_function},
     {"s23_shared_value_knows_its_retain_function", test_s23_shared_value_knows_its_retain_function},
+    {"s23_shared_values_need_no_table_of_functions", test_s23_shared_values_need_no_table_of_functions},
     {"s23_shared_without_retain_is_a_plain_value", test_s23_shared_without_retain_is_a_plain_value},
     CU_TEST_INFO_NULL,
 };

@@ -19,8 +19,9 @@ static void trace_end(df_deferred *d, const char *tag) {
 }
 
 /* Twisted's _overrideFunc: records what it got, returns "OVERRIDDEN". */
-static df_result override(df_result in, void *arg) {
+static df_result override(df_result in, double seconds, void *arg) {
   char buf[256];
+  (void)seconds;
   dft_trace("%s=%s", (const char *)arg, dft_repr(in, buf, sizeof buf));
   df_result_free(in);
   return df_ok(dft_str("OVERRIDDEN"), dft_str_free);
@@ -236,7 +237,7 @@ typedef struct timeout_case {
   df_canceller_fn canceller;
   void *canceller_arg;
   before_step before[2];
-  df_callback_fn on_timeout;
+  df_timeout_cancel_fn on_timeout;
   bool cancel_by_hand;
   const char *expected;
 } timeout_case;
@@ -341,9 +342,47 @@ static void test_s29_r11_5_callback_added_to_canceller_before_timeout_custom(
                   "r='OVERRIDDEN'"});
 }
 
+/* R11.5: onTimeoutCancel(result, timeout) gets the timeout in seconds as
+ * it was given (Twisted passes addTimeout's own argument). */
+static df_result on_timeout_seconds(df_result in, double seconds, void *arg) {
+  char buf[256];
+  dft_trace("%s=%s after %g s", (const char *)arg, dft_repr(in, buf, sizeof buf),
+            seconds);
+  df_result_free(in);
+  return df_ok(dft_str("converted"), dft_str_free);
+}
+
+static void test_s29_r11_5_custom_gets_result_and_seconds(void) {
+  df_reactor *r = dft_reactor_begin(true);
+  df_deferred *d = df_deferred_new(NULL, NULL);
+  CU_ASSERT_PTR_EQUAL(
+      df_add_timeout_full(d, r, 2.5, on_timeout_seconds, DFT_S("custom")), d);
+  trace_end(d, "r");
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
+  CU_ASSERT_TRUE(dft_trace_equals(""));
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(
+      dft_trace_equals("custom=<Cancelled> after 2.5 s r='converted'"));
+  df_unref(d);
+  dft_reactor_end(r);
+}
+
+static void test_s29_r11_5_custom_gets_the_cancellers_value_and_seconds(void) {
+  df_reactor *r = dft_reactor_begin(true);
+  df_deferred *d = df_deferred_new(cancel_with_value, DFT_S("from canceller"));
+  df_add_timeout_full(d, r, 1.0, on_timeout_seconds, DFT_S("custom"));
+  trace_end(d, "r");
+  CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
+  CU_ASSERT_TRUE(dft_trace_equals(
+      "canceller custom='from canceller' after 1 s r='converted'"));
+  df_unref(d);
+  dft_reactor_end(r);
+}
+
 /* ------------------------------------------------------------ R11.6 */
 
-static void check_disarmed_after_fire(df_callback_fn on_timeout, bool fail) {
+static void check_disarmed_after_fire(df_timeout_cancel_fn on_timeout,
+                                      bool fail) {
   df_reactor *r = dft_reactor_begin(true);
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_timeout_full(d, r, 10.0, on_timeout, DFT_S("custom"));
@@ -377,7 +416,7 @@ static void test_s29_r11_6_failure_before_timeout_custom(void) {
   check_disarmed_after_fire(override, true);
 }
 
-static void check_cancel_before_timeout(df_callback_fn on_timeout) {
+static void check_cancel_before_timeout(df_timeout_cancel_fn on_timeout) {
   df_reactor *r = dft_reactor_begin(true);
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_timeout_full(d, r, 10.0, on_timeout, DFT_S("custom"));
@@ -567,6 +606,10 @@ static CU_TestInfo tests[] = {
     {"s29_r11_4_callback_added_to_canceller_before_timeout",
      test_s29_r11_4_callback_added_to_canceller_before_timeout},
     {"s29_r11_5_timed_out_custom", test_s29_r11_5_timed_out_custom},
+    {"s29_r11_5_custom_gets_result_and_seconds",
+     test_s29_r11_5_custom_gets_result_and_seconds},
+    {"s29_r11_5_custom_gets_the_cancellers_value_and_seconds",
+     test_s29_r11_5_custom_gets_the_cancellers_value_and_seconds},
     {"s29_r11_5_provided_cancel_called_before_timeout_custom",
      test_s29_r11_5_provided_cancel_called_before_timeout_custom},
     {"s29_r11_5_errback_added_before_timeout_custom",

@@ -539,6 +539,95 @@ static void test_s28_r6_3_long_explicit_chain(void) {
   dft_end();
 }
 
+static df_result cb_pause_arg(df_result in, void *arg) {
+  df_pause((df_deferred *)arg);
+  return in;
+}
+
+/* R5.7 with R6.1: w waits on b and is paused; a is chained to b. When a
+ * fires, b hands its result to the paused w and that part of the run stops,
+ * but a's own chain goes on (Twisted's b.callback() returns into a's
+ * _runCallbacks): a's later callback runs and a DeferredList over a fires. */
+static void test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter(void) {
+  dft_begin();
+  df_deferred *a = df_deferred_new(NULL, NULL);
+  df_deferred *b = df_deferred_new(NULL, NULL);
+  df_deferred *w = df_deferred_new(NULL, NULL);
+  df_add_callback(w, dft_cb_wait, b);
+  df_callback(w, NULL, NULL);
+  CU_ASSERT(df_waiting(w));
+  df_pause(w);
+  df_chain(a, b);
+  df_add_callback(a, dft_cb_trace, DFT_S("later"));
+  df_deferred *dl = df_list(&a, 1, 0);
+  df_add_callback(dl, dft_cb_trace, DFT_S("list"));
+  df_callback(a, dft_str("x"), dft_str_free);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "later=None list=[(True, None)]");
+  CU_ASSERT(df_called(b));
+  CU_ASSERT(dft_peek_is_value(w, "x")); /* handed over, w still paused */
+  df_add_callback(w, dft_cb_trace, DFT_S("w"));
+  CU_ASSERT_EQUAL(df_unpause(w), 0);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "later=None list=[(True, None)] w='x'");
+  df_unref(dl);
+  df_unref(a);
+  df_unref(b);
+  df_unref(w);
+  dft_end();
+}
+
+/* The same hand-off, with the waiter's callback pausing the source b, which
+ * has a step of its own after the hand-off: a's chain still goes on and the
+ * list fires; b's step runs when b is unpaused. */
+static void test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off(void) {
+  dft_begin();
+  df_deferred *a = df_deferred_new(NULL, NULL);
+  df_deferred *b = df_deferred_new(NULL, NULL);
+  df_deferred *w = df_deferred_new(NULL, NULL);
+  df_add_callback(w, dft_cb_wait, b);
+  df_callback(w, NULL, NULL);
+  df_add_callback(w, dft_cb_trace, DFT_S("w"));
+  df_add_callback(w, cb_pause_arg, b);
+  df_add_callback(b, dft_cb_trace, DFT_S("b-after"));
+  df_chain(a, b);
+  df_add_callback(a, dft_cb_trace, DFT_S("later"));
+  df_deferred *dl = df_list(&a, 1, 0);
+  df_add_callback(dl, dft_cb_trace, DFT_S("list"));
+  df_callback(a, dft_str("x"), dft_str_free);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "w='x' later=None list=[(True, None)]");
+  CU_ASSERT_EQUAL(df_unpause(b), 0);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "w='x' later=None list=[(True, None)] b-after=None");
+  df_unref(dl);
+  df_unref(a);
+  df_unref(b);
+  df_unref(w);
+  dft_end();
+}
+
+/* Every reference dropped while w is still paused: nothing stays live. */
+static void test_s28_r5_7_paused_hand_off_frees_everything(void) {
+  dft_begin();
+  df_deferred *a = df_deferred_new(NULL, NULL);
+  df_deferred *b = df_deferred_new(NULL, NULL);
+  df_deferred *w = df_deferred_new(NULL, NULL);
+  df_add_callback(w, dft_cb_wait, b);
+  df_callback(w, NULL, NULL);
+  df_pause(w);
+  df_chain(a, b);
+  df_add_callback(a, dft_cb_trace, DFT_S("later"));
+  df_deferred *dl = df_list(&a, 1, 0);
+  df_callback(a, dft_str("x"), dft_str_free);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "later=None");
+  CU_ASSERT(df_called(dl));
+  df_unref(dl);
+  df_unref(a);
+  df_unref(b);
+  df_unref(w); /* still paused, holding 'x' */
+  dft_end();
+}
+
 static CU_TestInfo tests[] = {
     {"s26_unfired_inner_pauses_the_outer", test_s26_unfired_inner_pauses_the_outer},
     {"s26_r5_1_fired_inner_is_stolen_at_once", test_s26_r5_1_fired_inner_is_stolen_at_once},
@@ -568,6 +657,9 @@ static CU_TestInfo tests[] = {
     {"s28_r6_4_cancelled_other_with_canceller_gives_already_called", test_s28_r6_4_cancelled_other_with_canceller_gives_already_called},
     {"s28_r6_4_cancel_of_this_one_flows_into_other", test_s28_r6_4_cancel_of_this_one_flows_into_other},
     {"s28_r6_3_long_explicit_chain", test_s28_r6_3_long_explicit_chain},
+    {"s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter", test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter},
+    {"s28_r5_7_waiter_pausing_the_source_of_the_hand_off", test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off},
+    {"s28_r5_7_paused_hand_off_frees_everything", test_s28_r5_7_paused_hand_off_frees_everything},
     CU_TEST_INFO_NULL,
 };
 

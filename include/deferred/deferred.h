@@ -219,7 +219,8 @@ DF_EXTERN void df_cancel(df_deferred *d);
 DF_EXTERN df_deferred *df_chain(df_deferred *d, df_deferred *other);
 
 /*! \brief Pauses \p d: results wait until as many df_unpause() calls as
- *  df_pause() calls were made (R4). \return 0 or DF_EINVAL (NULL). */
+ *  df_pause() calls were made (R4). \return 0, DF_EINVAL (NULL), or
+ *  DF_EBUSY when \p d is already paused 65535 times (nothing changes). */
 DF_EXTERN int df_pause(df_deferred *d);
 
 /*! \brief Undoes one df_pause(); the last one runs the waiting steps.

@@ -5,11 +5,15 @@
  *  at the time of the call: callbacks added to a member before shape what the
  *  list records, callbacks added after run after the list's step (S23).
  *
- *  Values recorded by a list: a plain value moves into the list, and the
- *  member's chain goes on with the same pointer borrowed (free == NULL),
- *  valid until the list's result is released. A shared value (df_ok_shared)
- *  is retained instead, so both own a reference. Failures are reference
- *  counted and shared the same way.
+ *  Values recorded by a list: the list and the member's chain both hold the
+ *  value, and whichever releases it last frees it, in any order. A plain
+ *  owned value df_ok(v, free) becomes a shared value held by the two (its
+ *  result's free function changes; df_result_release_fn() still gives
+ *  \p free); a df_ok_shared() value gets one more reference of its own
+ *  count; failures are reference counted and shared the same way; a
+ *  borrowed value stays borrowed on both sides. Without memory to share a
+ *  value, the list records a DF_NO_MEMORY failure for that member and the
+ *  member's chain keeps its value.
  */
 #ifndef DEFERRED_LIST_H
 #define DEFERRED_LIST_H

@@ -313,20 +313,33 @@ DF_EXTERN df_deferred *df_sleep(df_reactor *r, double seconds);
 DF_EXTERN df_deferred *df_add_timeout(df_deferred *d, df_reactor *r,
                                       double seconds);
 
+/*! \brief What df_add_timeout_full() calls when the timer fired (Twisted's
+ *  onTimeoutCancel(result, timeout)).
+ *  \param result the result that reached the converter step, owned by the
+ *         function: a DF_CANCELLED failure, another failure, or a value after
+ *         a canceller or an earlier errback recovered.
+ *  \param seconds the timeout as given to df_add_timeout_full().
+ *  \param arg the argument given to df_add_timeout_full(), borrowed.
+ *  \return what replaces \p result in the chain (returning \p result
+ *          passes it on). Called on the reactor thread. */
+typedef df_result (*df_timeout_cancel_fn)(df_result result, double seconds,
+                                          void *arg);
+
 /*! \brief df_add_timeout() with a custom conversion (Twisted's
- *  onTimeoutCancel): \p on_timeout(\p result, \p arg) is called only if the
- *  timer fired, with whatever result reaches the converter step (a
- *  DF_CANCELLED failure, another failure, or a value after a canceller or an
- *  earlier errback recovered); it takes ownership of that result and what it
- *  returns replaces it. It is not called when \p d fired, or was cancelled by
- *  hand, before the deadline.
- *  \param on_timeout NULL gives the default conversion of df_add_timeout().
+ *  addTimeout(timeout, clock, onTimeoutCancel)): \p on_timeout_cancel is
+ *  called only if the timer fired, with whatever result reaches the
+ *  converter step and the timeout in seconds, as Twisted passes them; what
+ *  it returns replaces the result. It is not called when \p d fired, or was
+ *  cancelled by hand, before the deadline.
+ *  \param on_timeout_cancel NULL gives the default conversion of
+ *         df_add_timeout().
  *  \param arg borrowed; must stay valid until \p d's chain passed the
  *         converter step or \p d is freed.
  *  \return as df_add_timeout(). Reactor thread only. */
 DF_EXTERN df_deferred *df_add_timeout_full(df_deferred *d, df_reactor *r,
                                            double seconds,
-                                           df_callback_fn on_timeout,
+                                           df_timeout_cancel_fn
+                                               on_timeout_cancel,
                                            void *arg);
 
 #ifdef __cplusplus

@@ -4,8 +4,8 @@
  *  A result is two words passed by value: a pointer and the function that
  *  releases it. It is one of
  *  - a value: \p free frees it, or is NULL when the value is borrowed (the
- *    library never frees it); a value made with df_ok_shared() is reference
- *    counted;
+ *    library never frees it); a shared value (df_ok_shared(), or one a
+ *    DeferredList recorded) has several holders and is freed by the last;
  *  - a failure: one reference to a df_failure (\p free is
  *    df_failure_release);
  *  - a Deferred: returned by a callback to make its chain wait (S26;
@@ -61,22 +61,39 @@ static inline df_result df_ok(void *value, df_free_fn free) {
   return r;
 }
 
-/*! \brief A reference-counted value: \p retain adds a reference, \p release
- *  drops one; the result owns one reference. Where two parties need the same
- *  value (a DeferredList and its member's chain, S21-S23), each gets a
- *  reference of its own instead of one of them borrowing it.
+/*! \brief A value that carries its own reference count: \p retain adds a
+ *  reference, \p release drops one; the result owns the caller's reference.
+ *  Every further holder of the value (a DeferredList and its member's chain,
+ *  S21-S23) takes a reference of its own with \p retain and drops it with
+ *  \p release.
  *
- *  The library remembers the pair (\p release, \p retain), keyed by
- *  \p release: every value released by \p release counts as shared. Up to 64
- *  distinct pairs are remembered; past that, values are recorded by a list
- *  as plain values (moved, then borrowed by the member's chain).
- *  NULL \p retain gives df_ok(value, release). Thread-safe. */
+ *  The result's free function is the library's mark of a shared value, not
+ *  \p release: use df_result_release_fn() to tell what a shared value is.
+ *  Nothing is remembered per function: any number of (retain, release)
+ *  pairs may be used. A plain df_ok(value, free) needs none of this to be
+ *  held by a list (see df_list()); use df_ok_shared() where other code keeps
+ *  references to the value too.
+ *
+ *  NULL \p value, \p retain or \p release gives df_ok(value, release);
+ *  so does a lack of memory for the share (the value is then held once, as a
+ *  plain value). A value shared already is given one more holder. Any
+ *  thread may call it. */
 DF_EXTERN df_result df_ok_shared(void *value, df_retain_fn retain,
                                  df_free_fn release);
 
-/*! \brief The retain function registered for \p r's release function by
- *  df_ok_shared(), or NULL when \p r is not a shared value. Thread-safe. */
+/*! \brief For a shared value (df_ok_shared(), or a plain value a
+ *  DeferredList shares with its member's chain), the function that adds
+ *  one holder: calling it on \p r.ptr makes one more result
+ *  {r.ptr, r.free} to own. NULL when \p r is not a shared value. Any thread
+ *  may call it. */
 DF_EXTERN df_retain_fn df_result_retain(df_result r);
+
+/*! \brief The function that frees \p r's value in the end: \p r.free, or
+ *  for a shared value the free function it was made with (the last holder
+ *  calls it; a value with its own count has it called by every holder).
+ *  Use it, not \p r.free, to tell what type a value is. Any thread may
+ *  call it. */
+DF_EXTERN df_free_fn df_result_release_fn(df_result r);
 
 /*! \brief A failure result; takes the caller's reference to \p f.
  *  NULL is turned into a DF_INVALID_ARGUMENT failure naming the argument. */

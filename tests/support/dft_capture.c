@@ -66,9 +66,10 @@ static size_t repr_into(df_result r, char *buf, size_t len, size_t at);
 
 static size_t repr_value(df_result r, char *buf, size_t len, size_t at) {
   char tmp[64];
+  df_free_fn release = df_result_release_fn(r);
   if (r.ptr == NULL)
     return put(buf, len, at, "None");
-  if (r.free == df_list_result_free) {
+  if (release == df_list_result_free) {
     const df_list_result *l = r.ptr;
     at = put(buf, len, at, "[");
     for (size_t i = 0; i < l->count; i++) {
@@ -79,14 +80,14 @@ static size_t repr_value(df_result r, char *buf, size_t len, size_t at) {
     }
     return put(buf, len, at, "]");
   }
-  if (r.free == df_list_first_free) {
+  if (release == df_list_first_free) {
     const df_list_first *f = r.ptr;
     at = put(buf, len, at, "(");
     at = repr_into(f->result, buf, len, at);
     snprintf(tmp, sizeof tmp, ", %zu)", f->index);
     return put(buf, len, at, tmp);
   }
-  const char *text = r.free == dft_shared_release
+  const char *text = release == dft_shared_release
                          ? ((const dft_shared *)r.ptr)->text
                          : (const char *)r.ptr;
   at = put(buf, len, at, "'");

@@ -58,7 +58,7 @@ bool dft_peek_is_value(const df_deferred *d, const char *text) {
   df_result r;
   if (!df_peek(d, &r) || df_result_kind(r) != DF_VALUE || r.ptr == NULL)
     return false;
-  const char *s = r.free == dft_shared_release ? ((const dft_shared *)r.ptr)->text
+  const char *s = df_result_release_fn(r) == dft_shared_release ? ((const dft_shared *)r.ptr)->text
                                                  : (const char *)r.ptr;
   return strcmp(s, text) == 0;
 }
