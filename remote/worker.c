@@ -298,6 +298,13 @@ static void on_receipt(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
   (void)nc;
   (void)sub;
   df_remote_worker *w = closure;
+  /* The server answers a result sent while no caller listens (the caller is
+   * reconnecting) with a "no responders" status on the receipt subject:
+   * that is no receipt, the result is re-sent. */
+  if (natsMsg_IsNoResponders(msg)) {
+    natsMsg_Destroy(msg);
+    return;
+  }
   const char *subject = natsMsg_GetSubject(msg);
   const char *dot = strrchr(subject, '.');
   text_item *t = dot != NULL ? df_calloc(1, sizeof *t) : NULL;

@@ -319,6 +319,46 @@ static void test_free_fails_pending(void) {
   rig_free(&g);
 }
 
+static bool worker_holds_two(void *arg) {
+  df_remote_worker_stats ws;
+  df_remote_worker_stats_get(arg, &ws);
+  return ws.held == 2;
+}
+
+/* A worker's close with DF_REMOTE_GIVE_BACK stops pulling, tells the running
+ * job to stop (its result still goes out), gives back the job it took and
+ * did not start; another worker then runs that one. */
+static void test_close_gives_back_what_it_holds(void) {
+  rig g;
+  rig_client(&g, 5, NULL);
+  rig_worker(&g, 1, 2); /* one thread, two slots: one job waits in the pool */
+  df_test_result a, b, closed;
+  df_test_record(call(&g, "sleep", "20000"), &a);
+  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, started_once, &g.env, 20));
+  df_test_record(call(&g, "record", "given-back"), &b);
+  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, worker_holds_two, g.w, 20));
+  df_test_record(df_remote_worker_close(g.w, DF_REMOTE_GIVE_BACK), &closed);
+  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &closed.fired, 20));
+  CU_ASSERT_TRUE(closed.ok);
+  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &a.fired, 20));
+  CU_ASSERT_STRING_EQUAL(a.value, "stopped");
+  CU_ASSERT_EQUAL(b.fired, 0);
+  df_remote_worker_stats ws;
+  df_remote_worker_stats_get(g.w, &ws);
+  CU_ASSERT_EQUAL(ws.given_back, 1);
+  CU_ASSERT_EQUAL(ws.held, 0);
+  CU_ASSERT_EQUAL(df_remote_worker_free(g.w), 0);
+  CU_ASSERT_EQUAL(df_pool_free(g.pool), 0);
+  g.w = NULL;
+  g.pool = NULL;
+  CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), 0);
+  rig_worker(&g, 1, 0);
+  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &b.fired, 20));
+  CU_ASSERT_STRING_EQUAL(b.value, "given-back");
+  CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), 1);
+  rig_free(&g);
+}
+
 static CU_TestInfo tests[] = {
     {"round trip", test_round_trip},
     {"worker failure carried back", test_worker_failure_carried_back},
@@ -332,6 +372,7 @@ static CU_TestInfo tests[] = {
     {"server unreachable at df_remote_new", test_unreachable_at_new},
     {"server lost mid-call", test_server_lost_mid_call},
     {"free fails pending calls", test_free_fails_pending},
+    {"worker close gives back what it holds", test_close_gives_back_what_it_holds},
     CU_TEST_INFO_NULL,
 };
 

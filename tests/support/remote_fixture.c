@@ -24,6 +24,17 @@ static int suite_cleanup(void) {
 }
 
 int df_test_remote_main(const char *suite, CU_TestInfo *tests) {
+  /* DF_TEST_ONLY=text runs the tests whose name contains it. */
+  const char *only = getenv("DF_TEST_ONLY");
+  if (only != NULL && only[0] != '\0') {
+    size_t kept = 0;
+    for (size_t i = 0; tests[i].pName != NULL; i++) {
+      if (strstr(tests[i].pName, only) != NULL) {
+        tests[kept++] = tests[i];
+      }
+    }
+    tests[kept] = (CU_TestInfo)CU_TEST_INFO_NULL;
+  }
   int rc = df_test_run(suite, tests, suite_init, suite_cleanup);
   df_remote_library_close();
   return rc;
