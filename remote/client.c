@@ -165,9 +165,8 @@ static void call_finish(df_remote *rc, rcall *c, df_result r) {
   df_deferred *d = c->d;
   c->d = NULL;
   call_free(c);
-  if (d == NULL) {
+  if (d == NULL) { /* cancelled while publishing: nobody waits */
     df_result_free(r);
-    rc->stats.discarded++;
     return;
   }
   rc->stats.pending--;

@@ -74,6 +74,10 @@ natsStatus df__rconn_open(natsConnection **nc, const df__ropts *o,
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, o->connect_timeout_ms);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, o->max_reconnect);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, o->reconnect_wait_ms);
+  /* Jobs, results, receipts and acknowledgements are small and each one is
+   * waited for: send them at once rather than after the client's flusher
+   * has batched them (about a millisecond per hop). */
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
   /* A lost server is noticed within about two ping intervals. */
   if (s == NATS_OK) s = natsOptions_SetPingInterval(opts, 2000);
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(opts, 2);

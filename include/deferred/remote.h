@@ -248,8 +248,9 @@ DF_EXTERN int df_remote_stats_get(const df_remote *rc, df_remote_stats *out);
 /*! \brief Frees the caller: every pending Deferred fails with
  *  DF_REMOTE_CLOSED (their jobs stay in the stream and may still run; their
  *  results are dropped), the connection is closed, the library's thread is
- *  joined. Blocks for at most about a second (the NATS client's threads
- *  finishing). NULL is a no-op (0).
+ *  joined. Blocks while that thread finishes the NATS call it is in: at
+ *  most connect_timeout, or 2 s for a publish waiting for its
+ *  acknowledgement. NULL is a no-op (0).
  *  \return 0; DF_EBUSY (nothing freed) from inside a callback this caller
  *          is firing; DF_EINVAL off the reactor thread. Free it before the
  *          reactor. */
