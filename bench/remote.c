@@ -64,11 +64,6 @@ static void on_term(int sig) {
   worker_stop = 1;
 }
 
-static void check_stop(void *arg) {
-  df_reactor *r = arg;
-  if (worker_stop) df_reactor_stop(r);
-}
-
 /* remote --worker URL STREAM PREFIX: serves noop and sleep1ms on a pool of
  * one thread until SIGTERM. */
 static int run_worker(char **argv) {
@@ -89,11 +84,8 @@ static int run_worker(char **argv) {
   df_remote_worker_register(w, "sleep1ms", sleep_remote, NULL);
   df_deferred *d = df_remote_worker_start(w);
   df_unref(d);
-  df_timer *t = df_call_later(r, 0.05, check_stop, r);
-  while (df_reactor_run_once(r, 50) == 0 && !worker_stop) {
-    df_timer_reset(t, 0.05);
+  while (!worker_stop && df_reactor_run_once(r, 50) >= 0) {
   }
-  df_timer_cancel(t);
   d = df_remote_worker_close(w, DF_REMOTE_GIVE_BACK);
   while (df_remote_worker_free(w) == DF_EBUSY) df_reactor_run_once(r, 10);
   df_unref(d);
