@@ -36,7 +36,7 @@
  *  | df_cancel(), job taken                     | DF_CANCELLED at once; the worker is told to    |
  *  |                                            | stop; the late result is discarded             |
  *  | workers died on it max_deliver times       | DF_REMOTE_GAVE_UP (code: deliveries)           |
- *  | payload larger than the server accepts     | DF_REMOTE_TOO_LARGE at once                    |
+ *  | payload larger than the server accepts     | DF_REMOTE_TOO_LARGE (at once when connected)   |
  *  | server unreachable at start, or lost for   | DF_REMOTE_CONNECTION with NATS's reason        |
  *  | longer than the reconnect budget           |                                                |
  *  | df_remote_free() with calls pending        | DF_REMOTE_CLOSED                               |
