@@ -9,6 +9,11 @@
 
 typedef int (*bench_fn)(int argc, char **argv, const df_bench_opts *o);
 
+#ifdef DF_BENCH_HAVE_REMOTE
+/* `remote`: jobs through NATS JetStream beside the local pool (remote.c). */
+int df_bench_remote(int argc, char **argv, const df_bench_opts *o);
+#endif
+
 typedef struct bench_command {
   const char *name;
   bench_fn run;
@@ -26,6 +31,9 @@ static const bench_command commands[] = {
 #endif
 #ifdef DF_BENCH_HAVE_DNS
     {"dns", df_bench_dns, "resolver round trips"},
+#endif
+#ifdef DF_BENCH_HAVE_REMOTE
+    {"remote", df_bench_remote, "jobs through NATS JetStream, the local pool side by side"},
 #endif
 };
 

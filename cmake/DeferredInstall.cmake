@@ -15,6 +15,15 @@ if(TARGET deferred_dns)
   string(APPEND DF_PC_LIBS " -ldeferred_dns")
   set(DF_PC_REQUIRES_PRIVATE "libcares")
 endif()
+if(TARGET deferred_remote)
+  list(APPEND DF_INSTALL_TARGETS deferred_remote deferred_remote_static)
+  string(APPEND DF_PC_LIBS " -ldeferred_remote")
+  if(DF_PC_REQUIRES_PRIVATE)
+    string(APPEND DF_PC_REQUIRES_PRIVATE ", libnats")
+  else()
+    set(DF_PC_REQUIRES_PRIVATE "libnats")
+  endif()
+endif()
 
 install(TARGETS ${DF_INSTALL_TARGETS}
   EXPORT deferredTargets

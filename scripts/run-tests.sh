@@ -46,6 +46,7 @@ cmake --install "$build/plain" --prefix "$PWD/$build/stage" >/dev/null
 cmake -S tests/consumer -B "$build/consumer" -DCMAKE_PREFIX_PATH="$PWD/$build/stage" >/dev/null
 cmake --build "$build/consumer" -j "$jobs"
 "$build/consumer/consumer_cmake"
+if [ -x "$build/consumer/consumer_remote" ]; then "$build/consumer/consumer_remote"; fi
 PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" \
   cc -std=c11 -Wall -Wextra -Werror tests/consumer/main.c -o "$build/consumer/consumer_pc" \
   $(PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" pkg-config --cflags --libs deferred) \

@@ -1,0 +1,336 @@
+/* nats-server with JetStream as a hermetic server on loopback, and worker
+ * processes for the remote suites; see nats_server.h. The cleanup follows
+ * dnsmasq.c: children recorded in a signal-safe table, killed at exit and
+ * on fatal signals, and asked for a parent-death signal. */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+
+#include "nats_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ cleanup */
+
+#define MAX_CHILDREN 16
+static volatile sig_atomic_t running[MAX_CHILDREN];
+
+static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
+                                    SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
+                                    SIGILL,  SIGALRM};
+#define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
+static struct sigaction previous[N_FATAL];
+static bool handlers_installed;
+
+/* Only async-signal-safe calls: kill and waitpid. */
+static void kill_all_children(void) {
+  for (int i = 0; i < MAX_CHILDREN; i++) {
+    pid_t pid = (pid_t)running[i];
+    if (pid > 0) {
+      running[i] = 0;
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+}
+
+static void at_exit(void) { kill_all_children(); }
+
+static void on_signal(int sig) {
+  int saved = errno;
+  kill_all_children();
+  for (size_t i = 0; i < N_FATAL; i++) {
+    if (fatal_signals[i] == sig) {
+      sigaction(sig, &previous[i], NULL);
+    }
+  }
+  if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL) {
+    raise(sig);
+  }
+  errno = saved;
+}
+
+static void install_handlers(void) {
+  if (handlers_installed) {
+    return;
+  }
+  handlers_installed = true;
+  atexit(at_exit);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < N_FATAL; i++) {
+    sigaction(fatal_signals[i], &sa, &previous[i]);
+    if (previous[i].sa_handler == SIG_IGN) {
+      sigaction(fatal_signals[i], &previous[i], NULL);
+    }
+  }
+}
+
+static void remember(pid_t pid) {
+  for (int i = 0; i < MAX_CHILDREN; i++) {
+    if (running[i] == 0) {
+      running[i] = pid;
+      return;
+    }
+  }
+}
+
+static void forget(pid_t pid) {
+  for (int i = 0; i < MAX_CHILDREN; i++) {
+    if (running[i] == pid) {
+      running[i] = 0;
+    }
+  }
+}
+
+static bool known(pid_t pid) {
+  for (int i = 0; i < MAX_CHILDREN; i++) {
+    if (running[i] == pid) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+/* ------------------------------------------------------------ children */
+
+/* Runs in the forked child: async-signal-safe calls only. */
+static void run_child(char *const argv[], bool quiet, pid_t parent) {
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    dup2(devnull, STDIN_FILENO);
+    if (quiet) {
+      dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
+    }
+    if (devnull > STDERR_FILENO) {
+      close(devnull);
+    }
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) {
+    _exit(125);
+  }
+  execv(argv[0], argv);
+  _exit(127);
+}
+
+static pid_t spawn(char *const argv[], bool quiet) {
+  install_handlers();
+  pid_t parent = getpid();
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    return -errno;
+  }
+  if (pid == 0) {
+    run_child(argv, quiet, parent);
+  }
+  remember(pid);
+  return pid;
+}
+
+pid_t df_test_child_start(char *const argv[]) { return spawn(argv, false); }
+
+int df_test_child_stop(pid_t pid, int sig) {
+  if (pid <= 0 || !known(pid)) {
+    return -1;
+  }
+  forget(pid);
+  kill(pid, sig);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+/* ------------------------------------------------------------ probing */
+
+int df_test_free_port(void) {
+  int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (t < 0) {
+    return 0;
+  }
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sin;
+  int port = 0;
+  if (bind(t, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+      getsockname(t, (struct sockaddr *)&sin, &len) == 0) {
+    port = ntohs(sin.sin_port);
+  }
+  close(t);
+  return port;
+}
+
+/* GET /healthz on the monitoring port; true on {"status":"ok"}. */
+static bool healthy(int port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    return false;
+  }
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET;
+  to.sin_port = htons((uint16_t)port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (connect(s, (struct sockaddr *)&to, sizeof to) == 0) {
+    static const char req[] =
+        "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(s, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+      char buf[1024];
+      size_t got = 0;
+      struct pollfd p = {s, POLLIN, 0};
+      while (got < sizeof buf - 1 && poll(&p, 1, 500) == 1) {
+        ssize_t n = read(s, buf + got, sizeof buf - 1 - got);
+        if (n <= 0) {
+          break;
+        }
+        got += (size_t)n;
+      }
+      buf[got] = '\0';
+      ok = strstr(buf, "\"ok\"") != NULL;
+    }
+  }
+  close(s);
+  return ok;
+}
+
+/* ------------------------------------------------------------ server */
+
+static int launch(df_test_nats *n) {
+  const char *bin = getenv("DF_NATS_SERVER");
+  if (bin == NULL || bin[0] == '\0') {
+    bin = "/usr/sbin/nats-server";
+  }
+  if (access(bin, X_OK) != 0) {
+    fprintf(stderr, "nats fixture: %s: %s (install nats-server)\n", bin,
+            strerror(errno));
+    return -ENOENT;
+  }
+  const char *log = getenv("DF_NATS_LOG");
+  bool quiet = log == NULL || strcmp(log, "1") != 0;
+  char port[16], monitor[16];
+  snprintf(port, sizeof port, "%d", n->port);
+  snprintf(monitor, sizeof monitor, "%d", n->monitor_port);
+  char *argv[] = {(char *)bin, (char *)"-js", (char *)"-a", (char *)"127.0.0.1",
+                  (char *)"-p", port, (char *)"-m", monitor,
+                  (char *)"-sd", n->store, NULL};
+  pid_t pid = spawn(argv, quiet);
+  if (pid < 0) {
+    return (int)pid;
+  }
+  for (int i = 0; i < 250; i++) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      forget(pid);
+      return -EADDRINUSE; /* exited: a port taken meanwhile */
+    }
+    if (healthy(n->monitor_port)) {
+      n->pid = pid;
+      snprintf(n->url, sizeof n->url, "nats://127.0.0.1:%d", n->port);
+      return 0;
+    }
+    sleep_ms(20);
+  }
+  df_test_child_stop(pid, SIGKILL);
+  return -ETIMEDOUT;
+}
+
+int df_test_nats_start(df_test_nats *n) {
+  memset(n, 0, sizeof *n);
+  const char *tmp = getenv("TMPDIR");
+  snprintf(n->store, sizeof n->store, "%s/df-nats-XXXXXX",
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+  if (mkdtemp(n->store) == NULL) {
+    int e = errno;
+    fprintf(stderr, "nats fixture: mkdtemp: %s\n", strerror(e));
+    n->store[0] = '\0';
+    return -e;
+  }
+  int rc = -EAGAIN;
+  for (int attempt = 0; attempt < 10; attempt++) {
+    n->port = df_test_free_port();
+    n->monitor_port = df_test_free_port();
+    if (n->port == 0 || n->monitor_port == 0 || n->port == n->monitor_port) {
+      continue;
+    }
+    rc = launch(n);
+    if (rc == 0 || rc == -ENOENT) {
+      break;
+    }
+  }
+  if (rc != 0) {
+    fprintf(stderr, "nats fixture: no healthy server (%s)\n", strerror(-rc));
+    df_test_nats_stop(n);
+  }
+  return rc;
+}
+
+void df_test_nats_kill(df_test_nats *n) {
+  if (n != NULL && n->pid > 0) {
+    df_test_child_stop(n->pid, SIGTERM);
+    n->pid = 0;
+  }
+}
+
+int df_test_nats_restart(df_test_nats *n) {
+  if (n->pid > 0 || n->store[0] == '\0') {
+    return -EINVAL;
+  }
+  int rc = -EAGAIN;
+  for (int attempt = 0; attempt < 50 && rc != 0; attempt++) {
+    rc = launch(n); /* the old ports may linger in TIME_WAIT briefly */
+    if (rc == -ENOENT) {
+      break;
+    }
+    if (rc != 0) {
+      sleep_ms(100);
+    }
+  }
+  return rc;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag,
+                      struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  remove(path);
+  return 0;
+}
+
+void df_test_nats_stop(df_test_nats *n) {
+  if (n == NULL) {
+    return;
+  }
+  df_test_nats_kill(n);
+  if (n->store[0] != '\0') {
+    nftw(n->store, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    n->store[0] = '\0';
+  }
+}

@@ -1,0 +1,190 @@
+/* Shared parts of the remote suites; see remote_fixture.h. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "remote_fixture.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+static df_test_nats server;
+static int test_counter;
+
+static int suite_init(void) { return df_test_nats_start(&server) == 0 ? 0 : 1; }
+
+static int suite_cleanup(void) {
+  df_test_nats_stop(&server);
+  return 0;
+}
+
+int df_test_remote_main(const char *suite, CU_TestInfo *tests) {
+  /* DF_TEST_ONLY=text runs the tests whose name contains it. */
+  const char *only = getenv("DF_TEST_ONLY");
+  if (only != NULL && only[0] != '\0') {
+    size_t kept = 0;
+    for (size_t i = 0; tests[i].pName != NULL; i++) {
+      if (strstr(tests[i].pName, only) != NULL) {
+        tests[kept++] = tests[i];
+      }
+    }
+    tests[kept] = (CU_TestInfo)CU_TEST_INFO_NULL;
+  }
+  int rc = df_test_run(suite, tests, suite_init, suite_cleanup);
+  df_remote_library_close();
+  return rc;
+}
+
+df_test_nats *df_test_remote_server(void) { return &server; }
+
+void df_test_remote_env_init(df_test_remote_env *e, double ack_wait, int max_deliver) {
+  memset(e, 0, sizeof *e);
+  test_counter++;
+  snprintf(e->stream, sizeof e->stream, "T%d_%d", (int)getpid(), test_counter);
+  snprintf(e->prefix, sizeof e->prefix, "t%d.n%d", (int)getpid(), test_counter);
+  const char *tmp = getenv("TMPDIR");
+  snprintf(e->runs, sizeof e->runs, "%s/df-runs-%d-%d",
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (int)getpid(), test_counter);
+  unlink(e->runs);
+  e->opts.servers = server.url;
+  e->opts.stream = e->stream;
+  e->opts.subject_prefix = e->prefix;
+  e->opts.ack_wait = ack_wait;
+  e->opts.max_deliver = max_deliver;
+  e->opts.reconnect_wait = 0.1;
+  e->opts.max_reconnect = -1;
+  e->opts.timeout = 30;
+}
+
+void df_test_remote_env_clear(df_test_remote_env *e) { unlink(e->runs); }
+
+int df_test_runs(const df_test_remote_env *e, const char *what, const char *id) {
+  FILE *f = fopen(e->runs, "r");
+  if (f == NULL) {
+    return 0;
+  }
+  char line[512];
+  char want[300];
+  if (id != NULL) {
+    snprintf(want, sizeof want, "%s %s ", what, id);
+  } else {
+    snprintf(want, sizeof want, "%s ", what);
+  }
+  int n = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, want, strlen(want)) == 0) {
+      n++;
+    }
+  }
+  fclose(f);
+  return n;
+}
+
+bool df_test_first_id(const df_test_remote_env *e, const char *what, char *out,
+                      size_t len) {
+  FILE *f = fopen(e->runs, "r");
+  if (f == NULL) {
+    return false;
+  }
+  char line[512];
+  bool found = false;
+  size_t wl = strlen(what);
+  while (!found && fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, what, wl) == 0 && line[wl] == ' ') {
+      char *id = line + wl + 1;
+      id[strcspn(id, " \n")] = '\0';
+      snprintf(out, len, "%s", id);
+      found = true;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+pid_t df_test_worker_start(const df_test_remote_env *e, int threads, double in_progress) {
+  char t[16], ack[32], ip[32], md[16];
+  snprintf(t, sizeof t, "%d", threads);
+  snprintf(ack, sizeof ack, "%g", e->opts.ack_wait);
+  snprintf(ip, sizeof ip, "%g", in_progress);
+  snprintf(md, sizeof md, "%d", e->opts.max_deliver);
+  char *argv[] = {(char *)REMOTE_TEST_WORKER, (char *)server.url, (char *)e->stream,
+                  (char *)e->prefix, t, ack, ip, md, (char *)e->runs, NULL};
+  return df_test_child_start(argv);
+}
+
+bool df_test_worker_exited(pid_t pid, int *status) {
+  int st = 0;
+  pid_t got = waitpid(pid, &st, WNOHANG);
+  if (got == pid) {
+    df_test_child_stop(pid, 0); /* forget it (already reaped: -1 from waitpid) */
+    if (status != NULL) *status = st;
+    return true;
+  }
+  return false;
+}
+
+/* ------------------------------------------------------------ outcomes */
+
+static df_result record_step(df_result in, void *arg) {
+  df_test_result *o = arg;
+  o->fired++;
+  if (df_result_is_failure(in)) {
+    const df_failure *f = df_result_failure(in);
+    o->ok = false;
+    o->type = df_failure_type(f);
+    o->code = df_failure_code(f);
+    snprintf(o->message, sizeof o->message, "%s", df_failure_message(f));
+  } else {
+    o->ok = true;
+    const df_bytes *b = in.ptr;
+    if (b != NULL) {
+      o->len = b->len;
+      snprintf(o->value, sizeof o->value, "%.*s", (int)b->len, (const char *)b->data);
+    }
+  }
+  df_result_free(in);
+  return df_ok(NULL, NULL);
+}
+
+void df_test_record(df_deferred *d, df_test_result *o) {
+  memset(o, 0, sizeof *o);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  df_add_both(d, record_step, o);
+  df_unref(d);
+}
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool flag_set(void *arg) { return *(const int *)arg != 0; }
+
+bool df_test_remote_run_until(df_reactor *r, const int *flag, double limit) {
+  return df_test_remote_run_until_true(r, flag_set, (void *)flag, limit);
+}
+
+bool df_test_remote_run_until_true(df_reactor *r, df_test_remote_cond cond,
+                                   void *arg, double limit) {
+  double end = wall_now() + limit;
+  while (!cond(arg)) {
+    if (wall_now() > end) {
+      return false;
+    }
+    df_reactor_run_once(r, 20);
+  }
+  return true;
+}
+
+void df_test_remote_run_for(df_reactor *r, double seconds) {
+  double end = wall_now() + seconds;
+  while (wall_now() < end) {
+    df_reactor_run_once(r, 20);
+  }
+}
