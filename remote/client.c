@@ -276,21 +276,23 @@ static void on_result(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
   df_remote *rc = closure;
   result_item *r = df_calloc(1, sizeof *r);
   bool queued = false;
+  bool malformed = false;
   if (r != NULL && df__env_read_result(msg, &r->env)) {
     r->base.run = result_run;
     r->base.drop = result_drop;
     r->seq = seq_of_id(rc, r->env.id);
     queued = df__rq_push(&rc->inbox, &r->base);
+    if (!queued)
+      result_drop(rc, &r->base);
   } else if (r != NULL) {
     df_free(r);
-    r = NULL;
-  }
-  if (!queued && r != NULL) {
-    result_drop(rc, &r->base);
+    malformed = true;
   }
   const char *receipt = natsMsg_GetReply(msg);
-  /* A malformed result is confirmed too: re-sending it would not help. */
-  if (receipt != NULL && receipt[0] != '\0' && (queued || r == NULL)) {
+  /* A malformed result is confirmed too: re-sending it would not help. One
+   * that could not be queued (no memory) is not: the worker sends it
+   * again. */
+  if (receipt != NULL && receipt[0] != '\0' && (queued || malformed)) {
     natsConnection_Publish(nc, receipt, NULL, 0);
   }
   natsMsg_Destroy(msg);
@@ -910,6 +912,16 @@ int df_remote_new(df_remote **out, df_reactor *reactor,
 static void stop_threads(df_remote *rc) {
   df__rthread_stop(&rc->net);
   if (rc->nc != NULL) {
+    /* A result being read as the caller is freed still gets its receipt
+     * to the worker, or the worker would send it again until the job's
+     * deadline: drain the results' subscription (its callback returns),
+     * then flush what it published. Bounded, and skipped when the
+     * connection is down. */
+    if (natsConnection_Status(rc->nc) == NATS_CONN_STATUS_CONNECTED) {
+      if (natsSubscription_Drain(rc->reply_sub) == NATS_OK)
+        (void)natsSubscription_WaitForDrainCompletion(rc->reply_sub, 2000);
+      (void)natsConnection_FlushTimeout(rc->nc, 1000);
+    }
     natsConnection_Close(rc->nc);
     /* Bounded: a callback that never returns is a bug of ours. */
     df__rdone_wait(&rc->nats_done, 5000);
