@@ -1,14 +1,14 @@
-/* A job's life, every transition of it:
+/* A job's life, every transition of it (who makes it, in which function):
  *
- *   queue     df__job_submit()         reactor  node + Deferred, into the queue
- *   claim     df__job_claim_locked()   worker   QUEUED -> RUNNING, under the
- * mutex start     df__job_run()            worker   the work function, no lock
- * held hand back df__job_run()            worker   onto the lock-free `done`
- * stack deliver   df__job_deliver()        reactor  the Deferred fires with the
- * result take back cancel_job()             reactor  QUEUED, DROPPING: off the
- * queue, never runs abandon   cancel_job()             reactor  RUNNING: fails
- * now, result freed later drop      df__job_drop_waiting()   reactor  QUEUED ->
- * DROPPING -> failed, never runs
+ *   queue      reactor  df__job_submit()        one allocation, queued
+ *   claim      worker   df__job_claim_locked()  QUEUED -> RUNNING (mutex)
+ *   start      worker   df__job_start()         the work, no lock held
+ *   hand back  worker   df__job_hand_back()     onto the lock-free `done`
+ *   deliver    reactor  df__job_deliver()       the Deferred fires
+ *   take back  reactor  cancel_job()            QUEUED or DROPPING: never runs
+ *   abandon    reactor  cancel_job()            RUNNING: fails now, the late
+ *                                               result is freed on delivery
+ *   drop       reactor  df__job_drop_waiting()  QUEUED -> DROPPING -> failed
  *
  * The job lives in its Deferred's allocation (df_deferred_new_with_storage()),
  * so a submission allocates once; the pool's reference to the Deferred
