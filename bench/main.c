@@ -27,6 +27,9 @@ static const bench_command commands[] = {
 #ifdef DF_BENCH_HAVE_DNS
     {"dns", df_bench_dns, "resolver round trips"},
 #endif
+#ifdef DF_BENCH_HAVE_POOL
+    {"trace", df_bench_trace, "what a running trace costs per pool job"},
+#endif
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -15,6 +15,7 @@
 #include "deferred/deferred.h"
 #include "deferred/list.h"
 #include "deferred/reactor.h"
+#include "deferred/trace.h"
 #include "deferred/pool.h"
 #include "deferred/dns.h"
 

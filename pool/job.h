@@ -4,6 +4,7 @@
 #define DF_POOL_JOB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "deferred/pool.h"
 #include "queue.h"
@@ -31,6 +32,7 @@ typedef struct df__job {
   unsigned char cls;     /* DF__CLASS_HIGH, ... */
   unsigned char state;   /* DF__JOB_QUEUED, ... (mutex) */
   bool abandoned;        /* reactor thread: cancelled while running */
+  uint64_t trace_id;     /* deferred/trace.h: 0 when not traced */
 } df__job;
 
 /* Reactor thread: makes the job and its Deferred and queues it; \p wake
