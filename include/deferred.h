@@ -16,6 +16,7 @@
 #include "deferred/list.h"
 #include "deferred/reactor.h"
 #include "deferred/trace.h"
+#include "deferred/trace.h"
 #include "deferred/pool.h"
 #include "deferred/dns.h"
 

@@ -95,13 +95,17 @@ DF_EXTERN int df_trace_stop(df_reactor *r);
  *  After df_trace_stop(): what the written file left out, the number in
  *  its "dropped_events". 0 for a reactor never traced, and for NULL.
  *
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param r the reactor, or NULL.
+ *  \return the number of events lost. */
 DF_EXTERN uint64_t df_trace_dropped(const df_reactor *r);
 
 /*! Events recorded by the running trace of \p r, dropped ones included;
  *  after df_trace_stop(), the total of the trace written last. 0 for NULL.
  *
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param r the reactor, or NULL.
+ *  \return the number of events recorded. */
 DF_EXTERN uint64_t df_trace_recorded(const df_reactor *r);
 
 #ifdef __cplusplus
