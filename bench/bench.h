@@ -56,6 +56,11 @@ int df_bench_chain(int argc, char **argv, const df_bench_opts *o);
 int df_bench_pool(int argc, char **argv, const df_bench_opts *o);
 #endif
 
+#ifdef DF_BENCH_HAVE_POOL
+/*! \brief `trace`: the cost of a running trace per pool job. */
+int df_bench_trace(int argc, char **argv, const df_bench_opts *o);
+#endif
+
 #ifdef DF_BENCH_HAVE_DNS
 /*! \brief `dns`: resolver round trips. */
 int df_bench_dns(int argc, char **argv, const df_bench_opts *o);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -34,6 +35,9 @@ static const bench_command commands[] = {
 #endif
 #ifdef DF_BENCH_HAVE_REMOTE
     {"remote", df_bench_remote, "jobs through NATS JetStream, the local pool side by side"},
+#endif
+#ifdef DF_BENCH_HAVE_POOL
+    {"trace", df_bench_trace, "what a running trace costs per pool job"},
 #endif
 };
 
@@ -76,6 +80,9 @@ static int run_all(const df_bench_opts *o) {
   int failed = 0;
   for (size_t i = 0; i < N_COMMANDS; i++) {
     char *sub_argv[2] = {(char *)commands[i].name, NULL};
+    if (isatty(STDERR_FILENO)) /* progress, kept off logs and pipes */
+      fprintf(stderr, "deferred-bench: [%zu/%zu] %s...\n", i + 1,
+              (size_t)N_COMMANDS, commands[i].name);
     printf("==== %s ====\n", commands[i].name);
     fflush(stdout);
     if (commands[i].run(1, sub_argv, o) != 0) {

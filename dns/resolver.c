@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "dns_internal.h"
+#include "trace.h" /* lib/: the lookups of a traced reactor */
 
 #define DEFAULT_MAX_IN_FLIGHT 64
 /* A delay that never comes: the reactor clamps it to its largest deadline. */
@@ -275,6 +276,7 @@ static void on_answer(void *arg, int status, int timeouts,
   df_resolver *res = q->res;
   res->in_flight--;
   res->answered++;
+  df__trace_dns_answered(res->reactor, q, status);
   if (res->closing) {
     /* c-ares 1.18 may report SUCCESS with half an answer while destroying:
      * the resolver's own flag decides, not the status. */
@@ -301,6 +303,7 @@ static void start(df_resolver *res, request *q) {
   hints.ai_flags = res->keep_order ? 0 : ARES_AI_NOSORT;
   res->in_flight++;
   res->started++;
+  df__trace_dns_sent(res->reactor, q, q->host);
   /* q may be answered, and moved to the ready list, before this returns. */
   ares_getaddrinfo(res->channel, q->host, NULL, &hints, on_answer, q);
   rearm_ares_timer(res);

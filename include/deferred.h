@@ -17,6 +17,8 @@
 #include "deferred/deferred.h"
 #include "deferred/list.h"
 #include "deferred/reactor.h"
+#include "deferred/trace.h"
+#include "deferred/trace.h"
 #include "deferred/pool.h"
 #include "deferred/dns.h"
 #include "deferred/remote.h"

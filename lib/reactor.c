@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "heap-inl.h"
+#include "trace.h"
 
 #define DF__NS_PER_S 1000000000.0
 #define DF__NS_PER_MS UINT64_C(1000000)
@@ -64,6 +65,7 @@ struct df_reactor {
   _Atomic(const void *) owner; /* the reactor thread's tag */
   struct df_watch wake_watch;  /* internal: never counted as live */
   struct df_watch timer_watch; /* internal: never counted as live */
+  df__trace_hook trace;        /* deferred/trace.h; trace.c */
 };
 
 /* Each thread's address of this variable identifies it (C11, no pthread_t
@@ -208,7 +210,8 @@ static bool timer_due(const df_reactor *r) {
 /* Timers phase: snapshot every due timer, in (deadline, sequence) order,
  * then run them. Timers scheduled meanwhile are in the heap, not in the
  * snapshot, so they wait for the next round even when already due. */
-static void run_timers(df_reactor *r) {
+static size_t run_timers(df_reactor *r) {
+  size_t n = 0;
   df__queue ready;
   df__queue_init(&ready);
   while (timer_due(r)) {
@@ -222,7 +225,9 @@ static void run_timers(df_reactor *r) {
     df__queue_remove(&t->ready);
     t->state = TIMER_IDLE;
     run_timer(t);
+    n++;
   }
+  return n;
 }
 
 /* ---------------------------------------------------------------- watches */
@@ -353,14 +358,18 @@ static int io_timeout(df_reactor *r, int timeout_ms) {
   return timeout_ms;
 }
 
-/* io phase: one wait, then the watches of that batch. */
-static int run_io(df_reactor *r, int timeout_ms) {
+/* io phase: one wait, then the watches of that batch. A traced round
+ * starts when the wait ends: \p *woke receives that time. */
+static int run_io(df_reactor *r, int timeout_ms, bool traced,
+                  uint64_t *woke) {
   df__poll_event events[DF__IO_BATCH];
   int n = df__poller_wait(r->poll_fd, events, DF__IO_BATCH,
                           io_timeout(r, timeout_ms));
   if (n < 0)
     return n;
   update_time(r);
+  if (traced)
+    *woke = df__trace_clock();
   r->in_io = true;
   for (int i = 0; i < n; i++) {
     df_watch *w = events[i].data;
@@ -373,15 +382,27 @@ static int run_io(df_reactor *r, int timeout_ms) {
   }
   r->in_io = false;
   bury_watches(r);
+  if (traced && n > 0)
+    df__trace_span(&r->trace, DF__TRACE_IO, *woke, 0, (uint64_t)n);
   return 0;
 }
 
 /* Thread calls phase: only when the self-pipe said so. */
-static void run_thread_calls(df_reactor *r) {
+static void run_thread_calls(df_reactor *r, bool traced) {
   if (!r->woken)
     return;
+  uint64_t start = traced ? df__trace_clock() : 0;
   r->woken = false;
   df__wakeup_dispatch(&r->wakeup);
+  if (traced)
+    df__trace_span(&r->trace, DF__TRACE_CALLS, start, 0, 0);
+}
+
+static void run_timers_phase(df_reactor *r, bool traced) {
+  uint64_t start = traced ? df__trace_clock() : 0;
+  size_t ran = run_timers(r);
+  if (traced && ran > 0)
+    df__trace_span(&r->trace, DF__TRACE_TIMERS, start, 0, ran);
 }
 
 int df_reactor_run_once(df_reactor *r, int timeout_ms) {
@@ -391,14 +412,21 @@ int df_reactor_run_once(df_reactor *r, int timeout_ms) {
   if (r->in_round)
     return DF_EBUSY;
   claim_thread(r);
+  /* Decided once per round: a trace started by a callback begins with the
+   * next one. */
+  bool traced = df__trace_on(&r->trace);
+  uint64_t waited_from = traced ? df__trace_clock() : 0;
+  uint64_t woke = waited_from;
   r->in_round = true;
   update_time(r);
-  rc = run_io(r, timeout_ms);
-  run_thread_calls(r);
+  rc = run_io(r, timeout_ms, traced, &woke);
+  run_thread_calls(r, traced);
   update_time(r);
-  run_timers(r);
+  run_timers_phase(r, traced);
   r->in_round = false;
   sync_timer_fd(r);
+  if (traced)
+    df__trace_span(&r->trace, DF__TRACE_ROUND, woke, 0, woke - waited_from);
   if (rc < 0)
     return rc;
   /* acquire: a df_reactor_free() after this return waits for the stopping
@@ -443,6 +471,8 @@ int df_reactor_advance(df_reactor *r, double seconds) {
 /* ---------------------------------------------------------------- life */
 
 df__wakeup *df__reactor_wakeup(df_reactor *r) { return &r->wakeup; }
+
+df__trace_hook *df__trace_hook_of(df_reactor *r) { return &r->trace; }
 
 static void close_fds(df_reactor *r) {
   if (r->timer_fd >= 0)
@@ -491,6 +521,8 @@ int df_reactor_new(df_reactor **out, const df_reactor_options *opts) {
   r->manual_clock = opts != NULL && opts->manual_clock;
   df__heap_init(&r->timers);
   df__queue_init(&r->graves);
+  atomic_init(&r->trace.trace, NULL);
+  atomic_init(&r->trace.writers, 0);
   atomic_init(&r->stop_requested, false);
   atomic_init(&r->owner, &thread_tag);
   rc = open_fds(r);
@@ -500,6 +532,7 @@ int df_reactor_new(df_reactor **out, const df_reactor_options *opts) {
     return rc;
   }
   update_time(r);
+  df__trace_from_environment(r);
   *out = r;
   return 0;
 }
@@ -510,6 +543,7 @@ int df_reactor_free(df_reactor *r) {
   if (r->in_round || r->live_timers != 0 || r->live_watches != 0 ||
       df__wakeup_busy(&r->wakeup))
     return DF_EBUSY;
+  df__trace_at_free(r);
   df__wakeup_close(&r->wakeup);
   close_fds(r);
   df__free(r);

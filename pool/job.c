@@ -31,6 +31,7 @@
  * worker pushes, then reads `draining`; the reactor clears `draining`, then
  * reads the stack. At least one of them sees the other. */
 #include "pool_internal.h"
+#include "trace.h" /* lib/: the jobs of a traced reactor */
 
 /* ---------------------------------------------------------------- endings */
 
@@ -59,6 +60,15 @@ static df_result checked_result(df_result r) {
                                 "a pool work function returned a Deferred"));
 }
 
+/* df_fire(), and the span of its callbacks when the job is traced. */
+static void fire_traced(df_pool *p, df__job *job, df_result r) {
+  uint64_t id = job->trace_id; /* the callbacks may release the job */
+  uint64_t start = id != 0 ? df__trace_clock() : 0;
+  df_fire(job->d, r);
+  if (id != 0)
+    df__trace_span(p->trace, DF__TRACE_JOB_FIRE, start, id, 0);
+}
+
 /* Fires a finished job's Deferred, or frees the late result of one
  * cancelled while it ran (S17, S20). The pool's reference keeps the
  * Deferred alive through the fire even if every other one is gone. */
@@ -74,7 +84,7 @@ static void deliver_one(df_pool *p, df__job *job) {
   if (abandoned)
     df_result_free(r);
   else
-    df_fire(d, r);
+    fire_traced(p, job, r);
   if (arg_free != NULL)
     arg_free(arg);
   df_unref(d);
@@ -137,6 +147,7 @@ static const unsigned char class_of[] = {
 df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
                             const df_job_options *opts, bool *start_thread) {
   df_arg_free_fn arg_free = opts->arg_free;
+  uint64_t traced_from = df__trace_on(p->trace) ? df__trace_clock() : 0;
   *start_thread = false;
   df__job *job;
   df_deferred *d =
@@ -153,6 +164,7 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
   job->cls = class_of[opts->priority];
   job->state = DF__JOB_QUEUED;
   job->abandoned = false;
+  job->trace_id = traced_from != 0 ? df__trace_new_id() : 0;
 
   pthread_mutex_lock(&p->queue.mutex);
   if (p->queue.length >= p->max_queued) {
@@ -174,6 +186,9 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
   pthread_mutex_unlock(&p->queue.mutex);
   *start_thread = wake.start_thread;
   p->submitted++;
+  if (job->trace_id != 0)
+    df__trace_span(p->trace, DF__TRACE_JOB_SUBMIT, traced_from, job->trace_id,
+                   (uint64_t)opts->priority);
   return d;
 }
 
@@ -205,7 +220,13 @@ static void hand_back(df_pool *p, df__job *job) {
     count_wakeup(p);
 }
 
-void df__job_start(df__job *job) { job->result = job->fn(job->arg); }
+void df__job_start(df__job *job) {
+  uint64_t id = job->trace_id;
+  uint64_t start = id != 0 ? df__trace_clock() : 0;
+  job->result = job->fn(job->arg);
+  if (id != 0)
+    df__trace_span(job->pool->trace, DF__TRACE_JOB_RUN, start, id, 0);
+}
 
 void df__job_hand_back(df__job *job) {
   df_pool *p = job->pool; /* read first: the job is the reactor's after */

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "pool_internal.h"
+#include "trace.h" /* lib/: the jobs of a traced reactor */
 
 /* A worker thread. Allocated by the reactor thread when it starts the
  * thread, freed by it once joined. */
@@ -302,6 +303,7 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   if (p == NULL)
     return DF_ENOMEM;
   p->reactor = reactor;
+  p->trace = df__trace_hook_of(reactor);
   p->max_queued = max_queued;
   p->min_threads = s.min;
   p->max_threads = s.max;

@@ -31,7 +31,8 @@ struct df_pool {
   size_t max_queued;
   unsigned min_threads;
   unsigned max_threads;
-  uint64_t idle_timeout_ns; /* 0: threads never exit while open */
+  uint64_t idle_timeout_ns;     /* 0: threads never exit while open */
+  struct df__trace_hook *trace; /* the reactor's (lib/trace.h) */
 
   /* The lock, the queue and the sleepers. */
   _Alignas(DF__POOL_LINE) df__queue queue;

@@ -1,7 +1,8 @@
 # Installs the Debian packages the build, the tests and the benchmark need,
 # only when one is missing. Sourced by run-tests.sh and run-bench.sh.
 DF_PACKAGES="cmake make gcc pkg-config libcunit1-dev valgrind python3-twisted
-  libuv1-dev libc-ares-dev dnsmasq-base libsqlite3-dev nats-server libnats-dev"
+  libuv1-dev libc-ares-dev dnsmasq-base libsqlite3-dev nats-server libnats-dev
+  doxygen"
 
 df_install_deps() {
   local missing=""

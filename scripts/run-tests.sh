@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every suite: plain (warnings are
 # errors), under AddressSanitizer+UBSan, the threaded suites under
-# ThreadSanitizer, the core suites under valgrind; then builds a consumer
-# against the installed package.
+# ThreadSanitizer, the core suites under valgrind; builds the API docs
+# (Doxygen, warnings are errors); then builds a consumer against the
+# installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -30,6 +31,9 @@ run_ctest() { # dir, extra ctest arguments...
 }
 
 configure plain -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDF_VALGRIND=ON
+# The API reference; an undocumented public declaration fails it.
+echo "== docs"
+cmake --build "$build/plain" --target docs
 run_ctest plain -LE memcheck
 run_ctest plain -L memcheck
 

@@ -41,22 +41,28 @@ DF_EXTERN int df_replace_allocator(void *(*malloc_fn)(size_t),
 
 /*! \brief Allocates \p size bytes with the installed allocator.
  *  \return the block (release it with df_free()), or NULL when memory ran
- *          out. Thread-safe when the installed allocator is. */
+ *          out. Thread-safe when the installed allocator is.
+ *  \param size bytes wanted; 0 may return NULL or a unique block. */
 DF_EXTERN void *df_malloc(size_t size);
 
 /*! \brief Allocates \p count * \p size zeroed bytes.
  *  \return the block, or NULL when memory ran out or the product
- *          overflows. Thread-safe when the installed allocator is. */
+ *          overflows. Thread-safe when the installed allocator is.
+ *  \param count number of elements.
+ *  \param size bytes per element. */
 DF_EXTERN void *df_calloc(size_t count, size_t size);
 
 /*! \brief Resizes \p ptr (NULL allocates) as realloc() does.
  *  \return the block, or NULL when memory ran out (\p ptr is then left
- *          untouched). Thread-safe when the installed allocator is. */
+ *          untouched). Thread-safe when the installed allocator is.
+ *  \param ptr a block of this allocator, or NULL.
+ *  \param size the new size in bytes. */
 DF_EXTERN void *df_realloc(void *ptr, size_t size);
 
 /*! \brief Releases a block of df_malloc(), df_calloc(), df_realloc() or
  *  df_strdup(); NULL is a no-op. Thread-safe when the installed allocator
- *  is. */
+ *  is.
+ *  \param ptr the block; NULL is a no-op. */
 DF_EXTERN void df_free(void *ptr);
 
 /*! \brief A copy of the string \p s, allocated by df_malloc().

@@ -69,9 +69,12 @@ typedef void (*df_arg_free_fn)(void *arg);
  *  \param canceller optional (S15); NULL gives the default cancel (S16).
  *  \param arg passed to the canceller; borrowed, must outlive the Deferred's
  *         unfired life.
- *  \return the caller's reference, or NULL when memory ran out. */
+ *  \return the caller's reference, or NULL when memory ran out.
+ *  \param file where the Deferred is made (debug mode), set by the macro.
+ *  \param line the line in \p file. */
 DF_EXTERN df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
                                           const char *file, int line);
+/*! Makes an unfired Deferred: df_deferred_new_at() with the caller's place. */
 #define df_deferred_new(canceller, arg)                                        \
   df_deferred_new_at((canceller), (arg), __FILE__, __LINE__)
 
@@ -86,21 +89,26 @@ DF_EXTERN df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
  *         the Deferred: until its last reference is dropped, so hold one
  *         for as long as the storage is used.
  *  \return the caller's reference, or NULL when memory ran out, \p storage
- *          is NULL or \p size is too large. */
+ *          is NULL or \p size is too large.
+ *  \param file where the Deferred is made (debug mode), set by the macro.
+ *  \param line the line in \p file. */
 DF_EXTERN df_deferred *df_deferred_new_with_storage_at(
     df_canceller_fn canceller, size_t size, void **storage, const char *file,
     int line);
+/*! df_deferred_new_with_storage_at() with the caller's place. */
 #define df_deferred_new_with_storage(canceller, size, storage)                 \
   df_deferred_new_with_storage_at((canceller), (size), (storage), __FILE__,    \
                                   __LINE__)
 
-/*! \brief Adds a reference. \return \p d (NULL stays NULL). */
+/*! \brief Adds a reference. \return \p d (NULL stays NULL).
+ *  \param d borrowed; NULL stays NULL. */
 DF_EXTERN df_deferred *df_ref(df_deferred *d);
 
 /*! \brief Drops a reference. The last one frees the Deferred: an unhandled
  *  failure is reported first, through the unhandled hook, synchronously inside
  *  this call (S09); then the result and every step not run are freed (step
- *  arguments through their arg_free). NULL is a no-op. */
+ *  arguments through their arg_free). NULL is a no-op.
+ *  \param d the reference dropped; NULL is a no-op. */
 DF_EXTERN void df_unref(df_deferred *d);
 
 /* ---------------------------------------------------------------- steps */
@@ -110,7 +118,12 @@ DF_EXTERN void df_unref(df_deferred *d);
  *  \p cb. A NULL side passes the result through (Twisted's errback=None).
  *  Runs at once when \p d has fired and is not paused or waiting (S01).
  *  \return \p d, or NULL when \p d is NULL, both functions are NULL, or
- *          memory ran out (the step was not added). */
+ *          memory ran out (the step was not added).
+ *  \param d the Deferred (borrowed).
+ *  \param cb the callback, or NULL.
+ *  \param cb_arg passed to \p cb; borrowed.
+ *  \param eb the errback, or NULL.
+ *  \param eb_arg passed to \p eb; borrowed. */
 DF_EXTERN df_deferred *df_add_callbacks(df_deferred *d, df_callback_fn cb,
                                         void *cb_arg, df_callback_fn eb,
                                         void *eb_arg);
@@ -119,7 +132,14 @@ DF_EXTERN df_deferred *df_add_callbacks(df_deferred *d, df_callback_fn cb,
  *  is called once for \p cb_arg and once for \p eb_arg (once only when they
  *  are the same pointer; never for NULL) after the step ran, or when it is
  *  discarded (the Deferred is freed unfired). It is also called when the step
- *  could not be added (NULL return). */
+ *  could not be added (NULL return).
+ *  \param d the Deferred (borrowed).
+ *  \param cb the callback, or NULL.
+ *  \param cb_arg passed to \p cb; owned by the step.
+ *  \param eb the errback, or NULL.
+ *  \param eb_arg passed to \p eb; owned by the step.
+ *  \param arg_free releases the arguments; NULL: they are borrowed.
+ *  \return \p d, or NULL (see df_add_callbacks()). */
 DF_EXTERN df_deferred *df_add_callbacks_full(df_deferred *d, df_callback_fn cb,
                                              void *cb_arg, df_callback_fn eb,
                                              void *eb_arg,
@@ -128,17 +148,28 @@ DF_EXTERN df_deferred *df_add_callbacks_full(df_deferred *d, df_callback_fn cb,
 /*! \brief Adds a callback (a step whose errback passes failures through).
  *  A NULL \p cb adds a step that turns the chain into a DF_INVALID_ARGUMENT
  *  failure when reached, so the misuse is seen rather than lost.
- *  \return \p d, or NULL (see df_add_callbacks()). */
+ *  \return \p d, or NULL (see df_add_callbacks()).
+ *  \param d the Deferred (borrowed).
+ *  \param cb the callback.
+ *  \param arg passed to \p cb; borrowed. */
 DF_EXTERN df_deferred *df_add_callback(df_deferred *d, df_callback_fn cb,
                                        void *arg);
 
 /*! \brief Adds an errback (a step whose callback passes values through).
- *  NULL \p eb: as for df_add_callback(). */
+ *  NULL \p eb: as for df_add_callback().
+ *  \param d the Deferred (borrowed).
+ *  \param eb the errback.
+ *  \param arg passed to \p eb; borrowed.
+ *  \return \p d, or NULL (see df_add_callbacks()). */
 DF_EXTERN df_deferred *df_add_errback(df_deferred *d, df_callback_fn eb,
                                       void *arg);
 
 /*! \brief Adds \p fn as both callback and errback of one step.
- *  NULL \p fn: as for df_add_callback(). */
+ *  NULL \p fn: as for df_add_callback().
+ *  \param d the Deferred (borrowed).
+ *  \param fn the function for both sides.
+ *  \param arg passed to \p fn; borrowed.
+ *  \return \p d, or NULL (see df_add_callbacks()). */
 DF_EXTERN df_deferred *df_add_both(df_deferred *d, df_callback_fn fn,
                                    void *arg);
 
@@ -171,9 +202,14 @@ DF_EXTERN df_deferred *df_add_both(df_deferred *d, df_callback_fn fn,
  *          in debug mode a report names where \p d was created and first
  *          fired); DF_EINVAL when \p d is NULL or \p r is a Deferred (\p d
  *          stays unfired). After a cancel without canceller, the first later
- *          fire is swallowed and returns 0 (S17, R7.2). */
+ *          fire is swallowed and returns 0 (S17, R7.2).
+ *  \param d the Deferred to fire (borrowed).
+ *  \param r the result; owned by the call.
+ *  \param file where the fire is made (debug mode), set by the macro.
+ *  \param line the line in \p file. */
 DF_EXTERN int df_fire_at(df_deferred *d, df_result r, const char *file,
                          int line);
+/*! df_fire(d, r): fire with a result (see df_fire_at()). */
 #define df_fire(d, r) df_fire_at((d), (r), __FILE__, __LINE__)
 /*! df_callback(d, value, free): fire with a value (see df_ok()). */
 #define df_callback(d, value, free)                                            \
@@ -184,17 +220,23 @@ DF_EXTERN int df_fire_at(df_deferred *d, df_result r, const char *file,
 
 /*! \brief S13: an already-fired Deferred holding \p value.
  *  \return the caller's reference, or NULL when memory ran out (the value
- *          was freed). */
+ *          was freed).
+ *  \param value the value; owned by the Deferred when \p free is not NULL.
+ *  \param free releases \p value; NULL: borrowed. */
 DF_EXTERN df_deferred *df_succeed(void *value, df_free_fn free);
 
 /*! \brief S13: an already-failed Deferred; takes the reference to \p f
- *  (NULL gives a DF_INVALID_ARGUMENT failure). \return as df_succeed(). */
+ *  (NULL gives a DF_INVALID_ARGUMENT failure). \return as df_succeed().
+ *  \param f the failure; its reference is taken. */
 DF_EXTERN df_deferred *df_fail_now(df_failure *f);
 
 /*! \brief S12 (maybeDeferred): calls \p fn(\p arg) now. A value gives a fired
  *  Deferred, a failure a failed one, a Deferred is returned as it is (the
  *  reference in the result becomes the caller's). NULL \p fn gives a
- *  Deferred failed with DF_INVALID_ARGUMENT. */
+ *  Deferred failed with DF_INVALID_ARGUMENT.
+ *  \param fn the function called now.
+ *  \param arg passed to \p fn; borrowed.
+ *  \return the caller\'s reference, or NULL when memory ran out. */
 DF_EXTERN df_deferred *df_maybe(df_maybe_fn fn, void *arg);
 
 /* ---------------------------------------------------------------- control */
@@ -207,7 +249,8 @@ DF_EXTERN df_deferred *df_maybe(df_maybe_fn fn, void *arg);
  *  - Waiting on another Deferred (S26): cancels the innermost one instead
  *    (S19, R7.9).
  *  - Fired: nothing (S18).
- *  NULL is a no-op. */
+ *  NULL is a no-op.
+ *  \param d the Deferred (borrowed); NULL is a no-op. */
 DF_EXTERN void df_cancel(df_deferred *d);
 
 /*! \brief S28 (chainDeferred): adds a step that fires \p other with the result
@@ -215,25 +258,33 @@ DF_EXTERN void df_cancel(df_deferred *d);
  *  does not fire \p d. If \p other has fired by then, \p d's chain continues
  *  with a DF_ALREADY_CALLED failure (R6.2). Takes a reference to \p other.
  *  \return \p d, or NULL when either is NULL, \p other is \p d, or memory
- *          ran out. */
+ *          ran out.
+ *  \param d the Deferred whose result is passed on (borrowed).
+ *  \param other the Deferred fired with it. */
 DF_EXTERN df_deferred *df_chain(df_deferred *d, df_deferred *other);
 
 /*! \brief Pauses \p d: results wait until as many df_unpause() calls as
  *  df_pause() calls were made (R4). \return 0, DF_EINVAL (NULL), or
- *  DF_EBUSY when \p d is already paused 65535 times (nothing changes). */
+ *  DF_EBUSY when \p d is already paused 65535 times (nothing changes).
+ *  \param d the Deferred (borrowed). */
 DF_EXTERN int df_pause(df_deferred *d);
 
 /*! \brief Undoes one df_pause(); the last one runs the waiting steps.
  *  \return 0, DF_EINVAL (NULL) or DF_ENOTPAUSED (no matching pause;
- *          nothing changes). */
+ *          nothing changes).
+ *  \param d the Deferred (borrowed). */
 DF_EXTERN int df_unpause(df_deferred *d);
 
 /* ---------------------------------------------------------------- state */
 
-/*! True once \p d was fired (callback, errback or cancel). NULL: false. */
+/*! True once \p d was fired (callback, errback or cancel). NULL: false.
+ *  \param d the Deferred (borrowed), or NULL.
+ *  \return whether \p d was fired. */
 DF_EXTERN bool df_called(const df_deferred *d);
 
-/*! True while \p d waits on another Deferred (S26). NULL: false. */
+/*! True while \p d waits on another Deferred (S26). NULL: false.
+ *  \param d the Deferred (borrowed), or NULL.
+ *  \return whether \p d waits on another Deferred. */
 DF_EXTERN bool df_waiting(const df_deferred *d);
 
 /*! \brief Copies the current result of \p d into \p *out as a view: \p d
@@ -242,7 +293,9 @@ DF_EXTERN bool df_waiting(const df_deferred *d);
  *  chain runs again or \p d is freed.
  *  \return true when \p d has a result to show; false when \p d or \p out
  *          is NULL, \p d has not fired, waits on another Deferred, or one
- *          of its callbacks is running (it owns the result then). */
+ *          of its callbacks is running (it owns the result then).
+ *  \param d the Deferred (borrowed).
+ *  \param out receives the view. */
 DF_EXTERN bool df_peek(const df_deferred *d, df_result *out);
 
 /* ---------------------------------------------------------------- debug */
@@ -250,18 +303,20 @@ DF_EXTERN bool df_peek(const df_deferred *d, df_result *out);
 /*! Where a Deferred was created and first fired (debug mode only). */
 typedef struct df_debug_info {
   const char *created_file; /*!< NULL when unknown */
-  int created_line;
+  int created_line;       /*!< 0 when unknown */
   const char *fired_file; /*!< NULL when not fired or unknown */
-  int fired_line;
+  int fired_line;       /*!< 0 when not fired or unknown */
 } df_debug_info;
 
 /*! \brief Turns debug mode on or off for Deferreds created from now on. On,
  *  each Deferred records where it was created and first fired, and the
  *  AlreadyCalled and unhandled-failure reports name both. Off (the default,
- *  unless the environment has DF_DEBUG=1), nothing is recorded. */
+ *  unless the environment has DF_DEBUG=1), nothing is recorded.
+ *  \param on true to record, false to stop. Call it before other threads use the library. */
 DF_EXTERN void df_set_debugging(bool on);
 
-/*! \brief True while debug mode is on (df_set_debugging() or DF_DEBUG=1). */
+/*! \brief True while debug mode is on (df_set_debugging() or DF_DEBUG=1).
+ *  \return true while debug mode is on. */
 DF_EXTERN bool df_get_debugging(void);
 
 /*! Called for a Deferred released with an unhandled failure (S09). \p where
@@ -271,7 +326,9 @@ typedef void (*df_unhandled_fn)(const df_failure *f, const df_debug_info *where,
 
 /*! \brief Replaces the unhandled-failure report (default: one block on
  *  stderr). NULL restores the default. Called synchronously inside the
- *  df_unref() that frees the Deferred. */
+ *  df_unref() that frees the Deferred.
+ *  \param fn the report, or NULL for the default.
+ *  \param arg passed to \p fn; borrowed, must outlive the hook. */
 DF_EXTERN void df_set_unhandled_hook(df_unhandled_fn fn, void *arg);
 
 /*! Called, in debug mode, when a fire is refused with DF_EALREADY: \p where
@@ -281,7 +338,9 @@ typedef void (*df_already_called_fn)(const df_debug_info *where,
                                      const char *file, int line, void *arg);
 
 /*! \brief Replaces the AlreadyCalled report (default: one block on stderr,
- *  debug mode only). NULL restores the default. */
+ *  debug mode only). NULL restores the default.
+ *  \param fn the report, or NULL for the default.
+ *  \param arg passed to \p fn; borrowed, must outlive the hook. */
 DF_EXTERN void df_set_already_called_hook(df_already_called_fn fn, void *arg);
 
 #ifdef __cplusplus

@@ -125,7 +125,8 @@ DF_EXTERN int df_resolver_new(df_resolver **out, df_reactor *reactor,
  *
  *  Restrictions: reactor thread only; call it before freeing the reactor.
  *  It may be called from any callback, including one of \p res's own
- *  lookups. */
+ *  lookups.
+ *  \param res the resolver; NULL is a no-op. */
 DF_EXTERN void df_resolver_free(df_resolver *res);
 
 /*! One address found by a lookup. */
@@ -144,7 +145,8 @@ typedef struct df_addresses {
 } df_addresses;
 
 /*! \brief Frees a df_addresses (declared with a void pointer so that it is a
- *  df_free_fn). NULL is a no-op. Any thread. */
+ *  df_free_fn). NULL is a no-op. Any thread.
+ *  \param addresses the df_addresses, or NULL. */
 DF_EXTERN void df_addresses_free(void *addresses);
 
 /*! \brief Writes \p a as text: "127.0.0.1" or "::1" when its port is 0,
@@ -152,7 +154,8 @@ DF_EXTERN void df_addresses_free(void *addresses);
  *  \param a borrowed; NULL writes "(null)".
  *  \param buf receives the text, always NUL-terminated when \p len > 0
  *         (truncated when too short; 64 bytes are always enough).
- *  \return the length of the full text, like snprintf. Any thread. */
+ *  \return the length of the full text, like snprintf. Any thread.
+ *  \param len bytes of \p buf. */
 DF_EXTERN size_t df_address_format(const df_address *a, char *buf,
                                    size_t len);
 
@@ -191,7 +194,8 @@ DF_EXTERN size_t df_address_format(const df_address *a, char *buf,
  *
  *  \param res borrowed. \param host borrowed, copied.
  *  \return the caller's reference; NULL only when memory ran out.
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param family AF_INET, AF_INET6 or AF_UNSPEC. */
 DF_EXTERN df_deferred *df_resolve(df_resolver *res, const char *host,
                                   int family);
 
@@ -210,7 +214,9 @@ typedef struct df_resolver_stats {
 } df_resolver_stats;
 
 /*! \brief Fills \p out with \p res's counters.
- *  \return 0, or DF_EINVAL when either is NULL. Reactor thread only. */
+ *  \return 0, or DF_EINVAL when either is NULL. Reactor thread only.
+ *  \param res the resolver (borrowed).
+ *  \param out receives the counters. */
 DF_EXTERN int df_resolver_stats_get(const df_resolver *res,
                                     df_resolver_stats *out);
 
@@ -240,7 +246,8 @@ typedef struct df_connection {
 
 /*! \brief Closes the socket of a df_connection (unless detached) and frees
  *  it. Declared with a void pointer so that it is a df_free_fn. NULL is a
- *  no-op. Any thread. */
+ *  no-op. Any thread.
+ *  \param connection the df_connection, or NULL. */
 DF_EXTERN void df_connection_free(void *connection);
 
 /*! \brief Takes the socket out of \p c: returns it and leaves -1 in its
@@ -282,7 +289,8 @@ DF_EXTERN int df_connection_detach(df_connection *c);
  *         it may be freed once the DNS stage is over; \param host borrowed,
  *         copied; \param opts borrowed, copied; NULL gives the defaults.
  *  \return the caller's reference; NULL only when memory ran out.
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param port the TCP port, 1 to 65535. */
 DF_EXTERN df_deferred *df_connect_tcp(df_reactor *reactor, df_resolver *res,
                                       const char *host, unsigned port,
                                       const df_connect_options *opts);

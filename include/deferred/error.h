@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+/*! \def DF_EXTERN
+ *  Marks a function or object exported by the shared libraries. */
 #if defined(_WIN32)
 #define DF_EXTERN __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -20,6 +22,9 @@
 #define DF_EXTERN
 #endif
 
+/*! \def DF_PRINTF
+ *  Lets the compiler check a printf-style format: argument \p fmt_index is
+ *  the format, arguments from \p first_arg on are its values. */
 #if defined(__GNUC__)
 #define DF_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 #else
@@ -55,7 +60,8 @@ typedef enum df_errno {
 DF_EXTERN const char *df_strerror(int code);
 
 /*! \brief The symbolic name of \p code ("DF_EINVAL", "DF_OK", or "unknown").
- *  \return a static string; never NULL. Thread-safe. */
+ *  \return a static string; never NULL. Thread-safe.
+ *  \param code 0, a DF_ code, or any negative errno value. */
 DF_EXTERN const char *df_err_name(int code);
 
 #ifdef __cplusplus

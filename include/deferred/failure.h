@@ -29,8 +29,8 @@ extern "C" {
 
 /*! An error type: a name and the type it derives from (NULL for the root). */
 typedef struct df_error_type {
-  const char *name;
-  const struct df_error_type *base;
+  const char *name;                 /*!< e.g. "DF_CANCELLED" */
+  const struct df_error_type *base; /*!< the parent type, NULL for the root */
 } df_error_type;
 
 /*! Built-in types. DF_ERROR is the root of all of them. */
@@ -71,7 +71,10 @@ typedef struct df_failure df_failure;
  *  \param fmt   printf-style message; NULL gives an empty message.
  *  \return a new reference, never NULL: when memory runs out a shared,
  *          static DF_NO_MEMORY failure is returned instead.
- *  Thread-safe. */
+ *  Thread-safe.
+ *  \param file where the failure is made, set by the macros.
+ *  \param line the line in \p file.
+ *  \param func the function, set by the macros. */
 DF_EXTERN df_failure *df_failure_new_at(const df_error_type *type, int code,
                                         df_failure *cause, const char *file,
                                         int line, const char *func,
@@ -88,36 +91,54 @@ DF_EXTERN df_failure *df_failure_new_at(const df_error_type *type, int code,
   df_failure_new_at((type), (code), (cause), __FILE__, __LINE__, __func__,     \
                     __VA_ARGS__)
 
-/*! \brief Adds a reference. \return \p f (NULL stays NULL). Thread-safe. */
+/*! \brief Adds a reference. \return \p f (NULL stays NULL). Thread-safe.
+ *  \param f borrowed; NULL stays NULL. */
 DF_EXTERN df_failure *df_failure_ref(df_failure *f);
 
 /*! \brief Drops a reference; the last one frees the failure and its cause.
- *  NULL is a no-op. Thread-safe. */
+ *  NULL is a no-op. Thread-safe.
+ *  \param f the reference dropped; NULL is a no-op. */
 DF_EXTERN void df_failure_unref(df_failure *f);
 
-/*! Accessors. Each takes a borrowed failure; NULL gives NULL, 0 or "". */
+/* Accessors. Each takes a borrowed failure; NULL gives NULL, 0 or "".
+ * Strings are borrowed from the failure. Thread-safe. */
+/*! \param f borrowed. \return its type, or NULL. */
 DF_EXTERN const df_error_type *df_failure_type(const df_failure *f);
+/*! \param f borrowed. \return its code, or 0. */
 DF_EXTERN int df_failure_code(const df_failure *f);
+/*! \param f borrowed. \return its message (borrowed), or "". */
 DF_EXTERN const char *df_failure_message(const df_failure *f);
+/*! \param f borrowed. \return the file where it was made, or "". */
 DF_EXTERN const char *df_failure_file(const df_failure *f);
+/*! \param f borrowed. \return the line where it was made, or 0. */
 DF_EXTERN int df_failure_line(const df_failure *f);
+/*! \param f borrowed. \return the function where it was made, or "". */
 DF_EXTERN const char *df_failure_func(const df_failure *f);
-/*! The wrapped failure (borrowed), or NULL. */
+/*! The wrapped failure (borrowed), or NULL.
+ *  \param f borrowed; NULL gives NULL.
+ *  \return the cause, borrowed from \p f, or NULL. */
 DF_EXTERN df_failure *df_failure_cause(const df_failure *f);
 
-/*! \brief True when \p type is \p base or derives from it. NULLs give false. */
+/*! \brief True when \p type is \p base or derives from it. NULLs give false.
+ *  \param type the type tested.
+ *  \param base the type it may derive from.
+ *  \return whether \p type is \p base or derives from it. */
 DF_EXTERN bool df_error_type_is(const df_error_type *type,
                                 const df_error_type *base);
 
 /*! \brief S07 check: the first of the NULL-terminated list of types that \p f
  *  is an instance of (subtypes match), or NULL when none is.
- *  \param f borrowed; NULL gives NULL. */
+ *  \param f borrowed; NULL gives NULL.
+ *  \return the matching type from the list, or NULL. */
 DF_EXTERN const df_error_type *df_failure_check(const df_failure *f, ...);
 
 /*! \brief Renders one line, "Type: message (code N) at file:line in func",
  *  into \p buf (always NUL-terminated when \p len > 0), followed by
  *  " <- caused by ..." for each cause.
- *  \return the length the full line needs, like snprintf. */
+ *  \return the length the full line needs, like snprintf.
+ *  \param f borrowed; NULL renders "(null)".
+ *  \param buf receives the line.
+ *  \param len bytes of \p buf. */
 DF_EXTERN size_t df_failure_describe(const df_failure *f, char *buf,
                                      size_t len);
 

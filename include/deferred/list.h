@@ -46,14 +46,14 @@ typedef struct df_list_entry {
  *  members' order (S21). Free it with df_list_result_free() (the value's free
  *  function in the chain). */
 typedef struct df_list_result {
-  size_t count;
-  df_list_entry entries[];
+  size_t count;             /*!< entries, one per member */
+  df_list_entry entries[];  /*!< in the members' order */
 } df_list_result;
 
 /*! The value of a DF_FIRE_ON_ONE_CALLBACK list: the first success and the
  *  member's index. Free it with df_list_first_free(). */
 typedef struct df_list_first {
-  size_t index;
+  size_t index;     /*!< the member's position in the list */
   df_result result; /*!< owned by the df_list_first */
 } df_list_first;
 
@@ -74,21 +74,29 @@ typedef struct df_list_first {
  *  \param ds borrowed array, copied; NULL is allowed only with \p n == 0.
  *  \return the list's Deferred (the caller's reference); a Deferred already
  *          failed with DF_INVALID_ARGUMENT when \p ds or a member is NULL or
- *          \p flags has unknown bits; NULL only when memory ran out. */
+ *          \p flags has unknown bits; NULL only when memory ran out.
+ *  \param n number of members.
+ *  \param flags DF_FIRE_ON_ONE_CALLBACK, DF_FIRE_ON_ONE_ERRBACK, DF_CONSUME_ERRORS, or 0. */
 DF_EXTERN df_deferred *df_list(df_deferred *const *ds, size_t n,
                                unsigned flags);
 
 /*! \brief S25 (gatherResults): df_list() with DF_FIRE_ON_ONE_ERRBACK (plus
  *  DF_CONSUME_ERRORS when set in \p flags). Fires with a df_list_result
  *  whose entries all succeeded, or with the DF_FIRST_ERROR failure of the
- *  first member that failed. \p flags may only hold DF_CONSUME_ERRORS. */
+ *  first member that failed. \p flags may only hold DF_CONSUME_ERRORS.
+ *  \param ds borrowed array, copied; NULL only with \p n == 0.
+ *  \param n number of members.
+ *  \param flags 0 or DF_CONSUME_ERRORS.
+ *  \return as df_list(). */
 DF_EXTERN df_deferred *df_gather(df_deferred *const *ds, size_t n,
                                  unsigned flags);
 
-/*! Frees a df_list_result and every result it owns. NULL is a no-op. */
+/*! Frees a df_list_result and every result it owns. NULL is a no-op.
+ *  \param list_result the df_list_result, or NULL. */
 DF_EXTERN void df_list_result_free(void *list_result);
 
-/*! Frees a df_list_first and the result it owns. NULL is a no-op. */
+/*! Frees a df_list_first and the result it owns. NULL is a no-op.
+ *  \param list_first the df_list_first, or NULL. */
 DF_EXTERN void df_list_first_free(void *list_first);
 
 #ifdef __cplusplus

@@ -238,7 +238,11 @@ DF_EXTERN int df_pool_new(df_pool **out, df_reactor *reactor,
  *  returned, which for a job cancelled while running is after its Deferred
  *  fired: wait for df_pool_stats() to show no running job, or for
  *  df_pool_close(). Give an arg_free (df_job_options) when \p arg is owned
- *  memory. */
+ *  memory.
+ *  \param pool the pool (borrowed).
+ *  \param fn the work function, run on a worker.
+ *  \param arg passed to \p fn; borrowed.
+ *  \return as df_defer_to_thread_opts(). */
 DF_EXTERN df_deferred *df_defer_to_thread(df_pool *pool, df_work_fn fn,
                                           void *arg);
 

@@ -84,7 +84,8 @@ DF_EXTERN int df_reactor_new(df_reactor **out, const df_reactor_options *opts);
  *  thread whose stop ended the run need not be joined), and a call they
  *  queued makes the result DF_EBUSY.
  *  Reactor thread only. Restrictions: no thread may enter a function on
- *  \p r once this call has started. */
+ *  \p r once this call has started.
+ *  \param r the reactor; NULL is a no-op. */
 DF_EXTERN int df_reactor_free(df_reactor *r);
 
 /* ---------------------------------------------------------------- running */
@@ -94,7 +95,8 @@ DF_EXTERN int df_reactor_free(df_reactor *r);
  *  \return 0 after a stop; DF_EINVAL when \p r is NULL; DF_EBUSY when called
  *          from inside a round of \p r; or the negative errno of a failed
  *          epoll_wait() (EINTR is retried, not returned).
- *  A stop requested before the call makes it return after one round. */
+ *  A stop requested before the call makes it return after one round.
+ *  \param r the reactor. */
 DF_EXTERN int df_reactor_run(df_reactor *r);
 
 /*! \brief Runs one round: io, thread calls, timers (see the file comment).
@@ -105,7 +107,8 @@ DF_EXTERN int df_reactor_run(df_reactor *r);
  *          by this return, so an embedding loop can leave); DF_EINVAL when
  *          \p r is NULL; DF_EBUSY when called from inside a round of \p r
  *          (rounds do not nest); or the negative errno of epoll_wait().
- *  The calling thread becomes the reactor thread. */
+ *  The calling thread becomes the reactor thread.
+ *  \param r the reactor. */
 DF_EXTERN int df_reactor_run_once(df_reactor *r, int timeout_ms);
 
 /*! \brief Asks the reactor to stop: the round in progress (or the next one)
@@ -113,7 +116,8 @@ DF_EXTERN int df_reactor_run_once(df_reactor *r, int timeout_ms);
  *  returns 1. Calls queued so far are not lost: they run in later rounds.
  *  Thread-safe. NULL is a no-op. \p r must be alive when the call starts;
  *  once the run it stopped has returned, df_reactor_free() may run at once
- *  (it waits for this call to finish). */
+ *  (it waits for this call to finish).
+ *  \param r the reactor; NULL is a no-op. */
 DF_EXTERN void df_reactor_stop(df_reactor *r);
 
 /*! \brief The pollable descriptor of the reactor (its epoll set). It is
@@ -121,12 +125,14 @@ DF_EXTERN void df_reactor_stop(df_reactor *r);
  *  (system clock only: a manual clock never makes it readable), another
  *  thread called df_call_from_thread()/df_async_send() or df_reactor_stop().
  *  Only poll it; the reactor owns it and closes it in df_reactor_free().
- *  \return the fd, or DF_EINVAL when \p r is NULL. Any thread. */
+ *  \return the fd, or DF_EINVAL when \p r is NULL. Any thread.
+ *  \param r the reactor. */
 DF_EXTERN int df_reactor_fd(const df_reactor *r);
 
 /*! \brief The reactor's time in seconds: the monotonic clock as last read by
  *  a phase (or by this call outside a round), or the manual clock.
- *  \return seconds; 0 when \p r is NULL. Reactor thread only. */
+ *  \return seconds; 0 when \p r is NULL. Reactor thread only.
+ *  \param r the reactor, or NULL (0). */
 DF_EXTERN double df_reactor_now(const df_reactor *r);
 
 /*! \brief Manual clock only: moves time forward by \p seconds, then runs every
@@ -138,13 +144,16 @@ DF_EXTERN double df_reactor_now(const df_reactor *r);
  *          inside a round or another advance of \p r; DF_EAGAIN when timers
  *          kept scheduling due timers for 10000 batches (time has moved; the
  *          remaining due timers run on the next advance or round).
- *  Reactor thread only (the calling thread becomes it). */
+ *  Reactor thread only (the calling thread becomes it).
+ *  \param r a reactor with a manual clock.
+ *  \param seconds how far to move the clock, at least 0. */
 DF_EXTERN int df_reactor_advance(df_reactor *r, double seconds);
 
 /*! \brief True on the reactor thread: the thread that last entered
  *  df_reactor_run(), df_reactor_run_once() or df_reactor_advance(), or the
  *  thread that created \p r before any of those ran.
- *  \return false when \p r is NULL. Any thread. */
+ *  \return false when \p r is NULL. Any thread.
+ *  \param r the reactor, or NULL (false). */
 DF_EXTERN bool df_reactor_in_thread(const df_reactor *r);
 
 /* ---------------------------------------------------------------- timers */
@@ -167,7 +176,9 @@ typedef void (*df_timer_fn)(void *arg);
  *  it (a periodic timer; it then stays valid), df_timer_cancel() cancels
  *  that re-arm. After that, using the handle is a use after free: clear your
  *  copy of the pointer inside \p fn.
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param r the reactor.
+ *  \param fn called on the reactor thread when the delay has passed. */
 DF_EXTERN df_timer *df_call_later(df_reactor *r, double seconds, df_timer_fn fn,
                                   void *arg);
 
@@ -176,7 +187,8 @@ DF_EXTERN df_timer *df_call_later(df_reactor *r, double seconds, df_timer_fn fn,
  *  cancels a df_timer_reset() made there (if any); the handle is freed when
  *  the function returns. A timer already due in the current round is
  *  cancelled too. NULL is a no-op. Reactor thread only.
- *  Restrictions: \p t must be a valid handle (see df_call_later()). */
+ *  Restrictions: \p t must be a valid handle (see df_call_later()).
+ *  \param t the timer; NULL is a no-op. */
 DF_EXTERN void df_timer_cancel(df_timer *t);
 
 /*! \brief Re-arms \p t to run \p seconds from now, after every timer already
@@ -185,7 +197,9 @@ DF_EXTERN void df_timer_cancel(df_timer *t);
  *  running (inside its own function: it will run again).
  *  \return 0; DF_EINVAL when \p t is NULL, \p seconds is negative or not a
  *          number, or \p t was cancelled inside its own function.
- *  Reactor thread only. Restrictions: \p t must be a valid handle. */
+ *  Reactor thread only. Restrictions: \p t must be a valid handle.
+ *  \param t the timer.
+ *  \param seconds the new delay from now, at least 0. */
 DF_EXTERN int df_timer_reset(df_timer *t, double seconds);
 
 /* ---------------------------------------------------------------- fds */
@@ -216,7 +230,9 @@ typedef void (*df_watch_fn)(df_watch *w, int fd, unsigned events, void *arg);
  *          \p events has other bits (EINVAL), \p fd is already watched
  *          (EEXIST), the fd cannot be polled (EPERM for a regular file,
  *          EBADF), or memory ran out (ENOMEM).
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param r the reactor.
+ *  \param fn called on the reactor thread when \p fd is ready. */
 DF_EXTERN df_watch *df_watch_fd(df_reactor *r, int fd, unsigned events,
                                 df_watch_fn fn, void *arg);
 
@@ -227,14 +243,17 @@ DF_EXTERN df_watch *df_watch_fd(df_reactor *r, int fd, unsigned events,
  *          bits; or the negative errno of epoll_ctl() (-EEXIST when a paused
  *          watch is resumed while another watch of the reactor took its fd;
  *          the interest is then unchanged).
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param w the watch.
+ *  \param events the new interest: DF_READABLE, DF_WRITABLE, both, or 0 to pause. */
 DF_EXTERN int df_watch_update(df_watch *w, unsigned events);
 
 /*! \brief Stops \p w and frees it. Safe from inside its own callback and from
  *  another watch's callback in the same round: a stopped watch never gets an
  *  event after this call, even one already collected in the round. NULL is a
  *  no-op. Reactor thread only.
- *  Restrictions: \p w must not be used after this call. */
+ *  Restrictions: \p w must not be used after this call.
+ *  \param w the watch; NULL is a no-op. */
 DF_EXTERN void df_watch_stop(df_watch *w);
 
 /* ---------------------------------------------------------------- threads */
@@ -249,7 +268,9 @@ DF_EXTERN void df_watch_stop(df_watch *w);
  *  Thread-safe, from any thread including the reactor's. \p r must be alive
  *  when the call starts and until \p fn has run: df_reactor_free() reports
  *  DF_EBUSY while the call is queued, and waits for this function to return
- *  if \p fn ran before it did. */
+ *  if \p fn ran before it did.
+ *  \param r the reactor.
+ *  \param fn called on the reactor thread. */
 DF_EXTERN int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg);
 
 /*! \brief Makes a coalescing wake-up handle (like uv_async_t): each
@@ -259,7 +280,9 @@ DF_EXTERN int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg);
  *  \param arg borrowed; must outlive the handle.
  *  \return the handle (it makes df_reactor_free() busy until
  *          df_async_free()); NULL with errno EINVAL (NULL \p r or \p fn) or
- *          ENOMEM. Reactor thread only. */
+ *          ENOMEM. Reactor thread only.
+ *  \param r the reactor (borrowed); free the handle before it.
+ *  \param fn called on the reactor thread after a send. */
 DF_EXTERN df_async *df_async_new(df_reactor *r, df_timer_fn fn, void *arg);
 
 /*! \brief Asks for the handle's function to run on the reactor thread.
@@ -271,7 +294,8 @@ DF_EXTERN df_async *df_async_new(df_reactor *r, df_timer_fn fn, void *arg);
  *  Thread-safe, from any thread. Producers publish their data before the
  *  send, under a lock that the function also takes or in atomic variables
  *  that it reads: the function then sees everything published before a
- *  send, in the run that the send caused or rode on. */
+ *  send, in the run that the send caused or rode on.
+ *  \param a the handle. */
 DF_EXTERN int df_async_send(df_async *a);
 
 /*! \brief Frees the handle; a pending call is dropped. Safe inside the
@@ -280,7 +304,8 @@ DF_EXTERN int df_async_send(df_async *a);
  *  may be the one that runs the function freeing \p a) is waited for.
  *  Restrictions: any other send on \p a must have returned before this call
  *  starts, and none may start after it (stop or join the producers
- *  first). */
+ *  first).
+ *  \param a the handle; NULL is a no-op. */
 DF_EXTERN void df_async_free(df_async *a);
 
 /* ---------------------------------------------------------------- Deferreds */
@@ -293,7 +318,9 @@ DF_EXTERN void df_async_free(df_async *a);
  *  \return the caller's reference; a Deferred already failed with
  *          DF_INVALID_ARGUMENT naming the argument when \p r is NULL or
  *          \p seconds is negative or not a number; NULL when memory ran out.
- *  Reactor thread only. */
+ *  Reactor thread only.
+ *  \param r the reactor whose clock times it.
+ *  \param seconds the delay, at least 0. */
 DF_EXTERN df_deferred *df_sleep(df_reactor *r, double seconds);
 
 /*! \brief S29 (Twisted's addTimeout): if \p d has not fired \p seconds from
@@ -309,7 +336,9 @@ DF_EXTERN df_deferred *df_sleep(df_reactor *r, double seconds);
  *  \param d borrowed (the caller keeps its reference).
  *  \return \p d; NULL when \p d or \p r is NULL, \p seconds is negative or not
  *          a number, or memory ran out (then \p d is unchanged and no timer is
- *          armed). Reactor thread only. */
+ *          armed). Reactor thread only.
+ *  \param r the reactor whose clock times it.
+ *  \param seconds the delay, at least 0. */
 DF_EXTERN df_deferred *df_add_timeout(df_deferred *d, df_reactor *r,
                                       double seconds);
 
@@ -335,7 +364,10 @@ typedef df_result (*df_timeout_cancel_fn)(df_result result, double seconds,
  *         df_add_timeout().
  *  \param arg borrowed; must stay valid until \p d's chain passed the
  *         converter step or \p d is freed.
- *  \return as df_add_timeout(). Reactor thread only. */
+ *  \return as df_add_timeout(). Reactor thread only.
+ *  \param d the Deferred to time out (borrowed).
+ *  \param r the reactor whose clock times it.
+ *  \param seconds the delay, at least 0. */
 DF_EXTERN df_deferred *df_add_timeout_full(df_deferred *d, df_reactor *r,
                                            double seconds,
                                            df_timeout_cancel_fn

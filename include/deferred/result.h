@@ -29,6 +29,7 @@
 extern "C" {
 #endif
 
+/*! An opaque Deferred (deferred/deferred.h). */
 typedef struct df_deferred df_deferred;
 
 /*! Frees (or drops a reference to) a value. */
@@ -36,7 +37,12 @@ typedef void (*df_free_fn)(void *value);
 /*! Adds a reference to a shared value. */
 typedef void (*df_retain_fn)(void *value);
 
-typedef enum df_kind { DF_VALUE = 0, DF_FAILURE = 1, DF_DEFERRED = 2 } df_kind;
+/*! What a result holds (df_result_kind()). */
+typedef enum df_kind {
+  DF_VALUE = 0,   /*!< a plain value */
+  DF_FAILURE = 1, /*!< a df_failure */
+  DF_DEFERRED = 2 /*!< a df_deferred to wait on (df_wait()) */
+} df_kind;
 
 /*! A result. Build it with the functions below rather than by hand. */
 typedef struct df_result {
@@ -45,11 +51,13 @@ typedef struct df_result {
 } df_result;
 
 /*! \brief df_failure_unref() as a df_free_fn: the release function of every
- *  failure result, which is how df_result_kind() recognises one. */
+ *  failure result, which is how df_result_kind() recognises one.
+ *  \param failure the df_failure whose reference is dropped. */
 DF_EXTERN void df_failure_release(void *failure);
 
 /*! \brief df_unref() as a df_free_fn: the release function of every Deferred
- *  result (df_wait()). */
+ *  result (df_wait()).
+ *  \param deferred the df_deferred whose reference is dropped. */
 DF_EXTERN void df_deferred_release(void *deferred);
 
 /*! \brief A value result. \p free == NULL makes it borrowed: the library
@@ -77,7 +85,11 @@ static inline df_result df_ok(void *value, df_free_fn free) {
  *  NULL \p value, \p retain or \p release gives df_ok(value, release);
  *  so does a lack of memory for the share (the value is then held once, as a
  *  plain value). A value shared already is given one more holder. Any
- *  thread may call it. */
+ *  thread may call it.
+ *  \param value the shared value; the result owns one reference.
+ *  \param retain adds a reference, or NULL.
+ *  \param release drops one.
+ *  \return the result. */
 DF_EXTERN df_result df_ok_shared(void *value, df_retain_fn retain,
                                  df_free_fn release);
 
@@ -85,7 +97,9 @@ DF_EXTERN df_result df_ok_shared(void *value, df_retain_fn retain,
  *  DeferredList shares with its member's chain), the function that adds
  *  one holder: calling it on \p r.ptr makes one more result
  *  {r.ptr, r.free} to own. NULL when \p r is not a shared value. Any thread
- *  may call it. */
+ *  may call it.
+ *  \param r the result (borrowed).
+ *  \return the retain function, or NULL. */
 DF_EXTERN df_retain_fn df_result_retain(df_result r);
 
 /*! \brief The function that frees \p r's value in the end: \p r.free, or
@@ -96,13 +110,17 @@ DF_EXTERN df_retain_fn df_result_retain(df_result r);
 DF_EXTERN df_free_fn df_result_release_fn(df_result r);
 
 /*! \brief A failure result; takes the caller's reference to \p f.
- *  NULL is turned into a DF_INVALID_ARGUMENT failure naming the argument. */
+ *  NULL is turned into a DF_INVALID_ARGUMENT failure naming the argument.
+ *  \param f the failure; its reference is taken.
+ *  \return the failure result. */
 DF_EXTERN df_result df_fail(df_failure *f);
 
 /*! \brief A result that makes the chain wait on \p d (S26). Takes a reference
  *  of its own to \p d; the caller keeps theirs. Returning it from a callback
  *  pauses that callback's Deferred until \p d has a result. NULL \p d gives
- *  a DF_INVALID_ARGUMENT failure. */
+ *  a DF_INVALID_ARGUMENT failure.
+ *  \param d the Deferred to wait on (borrowed).
+ *  \return the result to return from a callback. */
 DF_EXTERN df_result df_wait(df_deferred *d);
 
 /*! What \p r is. */
