@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dns_internal.h"
@@ -62,7 +61,7 @@ df_failure *df__dns_check_input(const char *host, int family) {
 }
 
 static df_addresses *one_address(int family, const void *raw) {
-  df_addresses *list = calloc(1, sizeof *list + sizeof list->items[0]);
+  df_addresses *list = df_calloc(1, sizeof *list + sizeof list->items[0]);
   if (list == NULL) {
     return NULL;
   }
@@ -143,7 +142,7 @@ df_addresses *df__dns_copy(const struct ares_addrinfo *ai, int family,
     *status = ARES_ENODATA;
     return NULL;
   }
-  df_addresses *list = malloc(sizeof *list + count * sizeof list->items[0]);
+  df_addresses *list = df_malloc(sizeof *list + count * sizeof list->items[0]);
   if (list == NULL) {
     *status = ARES_ENOMEM;
     return NULL;
@@ -168,7 +167,7 @@ df_addresses *df__dns_copy(const struct ares_addrinfo *ai, int family,
   return list;
 }
 
-void df_addresses_free(void *addresses) { free(addresses); }
+void df_addresses_free(void *addresses) { df_free(addresses); }
 
 size_t df_address_format(const df_address *a, char *buf, size_t len) {
   char ip[INET6_ADDRSTRLEN] = "?";
@@ -217,6 +216,10 @@ const char *df__dns_reason(int status) {
 }
 
 df_failure *df__dns_failure(const char *host, int status) {
+  if (status == ARES_ENOMEM) {
+    return df_failure_new(&DF_NO_MEMORY, 0, "no memory for a lookup of '%s'",
+                          host);
+  }
   return df_failure_new(&DF_DNS, status, "DNS lookup of '%s' failed: %s (%s)",
                         host, df__dns_reason(status), ares_strerror(status));
 }

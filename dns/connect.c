@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,7 +44,7 @@ struct connector {
   unsigned port;
   int connect_errno;   /* of the last connect() that failed, 0 if none */
   size_t connect_index;
-  int socket_errno;    /* of the last socket() or watch that failed */
+  int socket_errno;    /* of the last socket() that failed */
   char host[];
 };
 
@@ -74,9 +73,9 @@ static df_deferred *connector_free(connector *c) {
     }
   }
   df_timer_cancel(c->stagger);
-  free(c->attempts);
+  df_free(c->attempts);
   df_addresses_free(c->addrs);
-  free(c);
+  df_free(c);
   return d;
 }
 
@@ -107,7 +106,7 @@ static void fail_all(connector *c) {
 }
 
 static void win(connector *c, attempt *a) {
-  df_connection *conn = malloc(sizeof *conn);
+  df_connection *conn = df_malloc(sizeof *conn);
   if (conn == NULL) {
     finish(c, df_fail(df_failure_new(&DF_NO_MEMORY, 0,
                                      "no memory for a connection to '%s'",
@@ -123,6 +122,11 @@ static void win(connector *c, attempt *a) {
 /* ------------------------------------------------------------ attempts */
 
 static void start_next(connector *c);
+
+static void fail_no_memory(connector *c) {
+  finish(c, df_fail(df_failure_new(&DF_NO_MEMORY, 0,
+                                   "no memory to connect to '%s'", c->host)));
+}
 
 static void attempt_failed(connector *c, attempt *a, int err) {
   c->connect_errno = err;
@@ -168,7 +172,8 @@ static void on_stagger(void *arg) {
 }
 
 /* Opens the next attempt. Returns 1 when it is pending, 0 when it failed at
- * once (recorded), -1 when it connected at once (the connector is gone). */
+ * once (recorded), -1 when the operation ended (it connected at once, or
+ * memory for its watch ran out: the connector is gone). */
 static int open_attempt(connector *c) {
   size_t i = c->next++;
   attempt *a = &c->attempts[i];
@@ -191,9 +196,8 @@ static int open_attempt(connector *c) {
   }
   a->watch = df_watch_fd(c->reactor, fd, DF_WRITABLE, on_attempt, a);
   if (a->watch == NULL) {
-    c->socket_errno = errno;
-    close_attempt(c, a);
-    return 0;
+    fail_no_memory(c); /* closes the socket with the others */
+    return -1;
   }
   c->pending++;
   return 1;
@@ -210,6 +214,9 @@ static void start_next(connector *c) {
     if (rc > 0) {
       if (c->next < c->addrs->count) {
         c->stagger = df_call_later(c->reactor, c->delay, on_stagger, c);
+        if (c->stagger == NULL) {
+          fail_no_memory(c); /* no later attempt could ever start */
+        }
       }
       return;
     }
@@ -222,7 +229,7 @@ static void start_next(connector *c) {
 /* RFC 8305 section 4: alternate families, starting with the family of the
  * first address, keeping the order within each family. */
 static df_addresses *interleave(const df_addresses *in, unsigned port) {
-  df_addresses *out = malloc(sizeof *out + in->count * sizeof in->items[0]);
+  df_addresses *out = df_malloc(sizeof *out + in->count * sizeof in->items[0]);
   if (out == NULL) {
     return NULL;
   }
@@ -268,12 +275,11 @@ static df_result on_resolved(df_result in, void *arg) {
   c->lookup = NULL;
   const df_addresses *found = in.ptr;
   c->addrs = interleave(found, c->port);
-  c->attempts = c->addrs != NULL ? calloc(found->count, sizeof *c->attempts)
+  c->attempts = c->addrs != NULL ? df_calloc(found->count, sizeof *c->attempts)
                                  : NULL;
   df_result_free(in);
   if (c->attempts == NULL) {
-    finish(c, df_fail(df_failure_new(&DF_NO_MEMORY, 0,
-                                     "no memory to connect to '%s'", c->host)));
+    fail_no_memory(c);
     return df_ok(NULL, NULL);
   }
   for (size_t i = 0; i < c->addrs->count; i++) {
@@ -347,11 +353,11 @@ df_deferred *df_connect_tcp(df_reactor *reactor, df_resolver *res,
     return df_fail_now(bad);
   }
   size_t len = strlen(host) + 1;
-  connector *c = calloc(1, sizeof *c + len);
+  connector *c = df_calloc(1, sizeof *c + len);
   df_deferred *d = c != NULL ? df_deferred_new(cancel_connect, c) : NULL;
   if (d == NULL || (o->timeout > 0 && !df_add_timeout(d, reactor, o->timeout))) {
     df_unref(d);
-    free(c);
+    df_free(c);
     return df_fail_now(df_failure_new(&DF_NO_MEMORY, 0,
                                       "no memory to connect to '%s'", host));
   }
@@ -390,7 +396,7 @@ void df_connection_free(void *connection) {
   if (conn->fd >= 0) {
     close(conn->fd);
   }
-  free(conn);
+  df_free(conn);
 }
 
 int df_connection_detach(df_connection *c) {

@@ -8,6 +8,7 @@
 
 #include <ares.h>
 
+#include "deferred/alloc.h"
 #include "deferred/dns.h"
 
 #if defined(__GNUC__)
@@ -15,6 +16,19 @@
 #else
 #define DF__DNS_HIDDEN
 #endif
+
+/* servers.c */
+
+/* Parses \p csv, a server list as df_resolver_options.servers documents it,
+ * into a linked list for ares_set_servers_ports(), allocated as one block
+ * with df_calloc() (free it with df__dns_servers_free()). Returns 0,
+ * DF_EINVAL (a bad entry: empty, a port outside 1-65535, unbalanced
+ * brackets, an address inet_pton() refuses; *out stays NULL and nothing is
+ * left allocated) or DF_ENOMEM. */
+DF__DNS_HIDDEN int df__dns_parse_servers(const char *csv,
+                                         struct ares_addr_port_node **out);
+
+DF__DNS_HIDDEN void df__dns_servers_free(struct ares_addr_port_node *servers);
 
 /* addresses.c */
 
@@ -36,8 +50,8 @@ DF__DNS_HIDDEN df_addresses *df__dns_copy(const struct ares_addrinfo *ai,
                                           int family, bool keep_order,
                                           int *status);
 
-/* The DF_DNS failure for a lookup of \p host that ended with c-ares
- * \p status. */
+/* The failure for a lookup of \p host that ended with c-ares \p status:
+ * DF_NO_MEMORY for ARES_ENOMEM, DF_DNS (code \p status) otherwise. */
 DF__DNS_HIDDEN df_failure *df__dns_failure(const char *host, int status);
 
 /* The reason df_resolve() documents for \p status. */

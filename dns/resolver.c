@@ -20,6 +20,12 @@
  * df_resolver_free(), which user code calls, so never inside a c-ares
  * callback.
  *
+ * A socket c-ares opens but the reactor cannot watch (no memory for the
+ * socket table or the watch) would leave its queries waiting for c-ares'
+ * whole timeout: the channel is dropped instead, once the c-ares call that
+ * opened the socket has returned, which fails its lookups at once with
+ * DF_NO_MEMORY, and a new channel is opened for the next lookup.
+ *
  * df_resolve()'s Deferred has no canceller (S20): cancelling fires it with
  * DF_CANCELLED, and the request notices later, by df_called(), that nobody
  * waits: an answer is then freed unseen, a queued lookup is never sent. */
@@ -27,7 +33,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dns_internal.h"
@@ -64,7 +69,9 @@ typedef struct fifo {
 
 struct df_resolver {
   df_reactor *reactor;
-  ares_channel channel;
+  ares_channel channel; /* NULL after a drop, until the next lookup */
+  df_resolver_options opts;            /* copied; servers unused */
+  struct ares_addr_port_node *servers; /* parsed opts->servers, or NULL */
   df_timer *ares_timer;  /* c-ares's next timeout; lives with the resolver */
   df_timer *ready_timer; /* delivers the ready list; lives with the resolver */
   sock_watch *socks;
@@ -82,6 +89,8 @@ struct df_resolver {
   bool batching;   /* inside deliver_ready(): re-arm the c-ares timer once */
   bool rearm_due;
   bool ready_armed; /* ready_timer is due, not parked */
+  bool lost_socket; /* a c-ares socket could not be watched */
+  bool dropping;    /* inside drop_channel(): answers are DF_NO_MEMORY */
   unsigned refs; /* the owner's, plus one while delivering */
   unsigned long long started;
   unsigned long long answered;
@@ -116,13 +125,13 @@ static request *fifo_pop(fifo *f) {
 
 static request *request_new(df_resolver *res, const char *host, int family) {
   size_t len = strlen(host) + 1;
-  request *q = calloc(1, sizeof *q + len);
+  request *q = df_calloc(1, sizeof *q + len);
   if (q == NULL) {
     return NULL;
   }
   q->d = df_deferred_new(NULL, NULL);
   if (q->d == NULL) {
-    free(q);
+    df_free(q);
     return NULL;
   }
   memcpy(q->host, host, len);
@@ -154,7 +163,7 @@ static void request_free(request *q) {
   res->pending--;
   df_addresses_free(q->result);
   df_unref(q->d);
-  free(q);
+  df_free(q);
 }
 
 /* ------------------------------------------------------------ c-ares I/O */
@@ -166,6 +175,10 @@ static void on_ares_timer(void *arg);
  * rounding down would wake the reactor before c-ares has anything to do. */
 static void rearm_ares_timer(df_resolver *res) {
   if (res->closing) {
+    return;
+  }
+  if (res->channel == NULL) {
+    (void)df_timer_reset(res->ares_timer, PARKED); /* nothing in flight */
     return;
   }
   if (res->batching) {
@@ -183,12 +196,35 @@ static void rearm_ares_timer(df_resolver *res) {
   (void)df_timer_reset(res->ares_timer, seconds);
 }
 
+/* Ends every lookup in flight on the channel (they are answered with
+ * DF_NO_MEMORY through on_answer()) and closes its sockets; the next lookup
+ * opens a new channel. Never called inside a c-ares call. */
+static void drop_channel(df_resolver *res) {
+  res->lost_socket = false;
+  res->dropping = true;
+  ares_destroy(res->channel);
+  res->channel = NULL;
+  res->dropping = false;
+}
+
+/* After every call into c-ares, from the top of a reactor callback or of
+ * df_resolve(): drops the channel if one of its sockets went unwatched,
+ * then re-arms the timer. */
+static void settle(df_resolver *res) {
+  if (res->lost_socket && res->channel != NULL) {
+    drop_channel(res);
+  }
+  rearm_ares_timer(res);
+}
+
 static void on_ares_timer(void *arg) {
   df_resolver *res = arg;
   /* Re-armed inside its own function, the handle stays valid. */
   (void)df_timer_reset(res->ares_timer, PARKED);
-  ares_process_fd(res->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-  rearm_ares_timer(res);
+  if (res->channel != NULL) {
+    ares_process_fd(res->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  }
+  settle(res);
 }
 
 static void on_socket(df_watch *w, int fd, unsigned events, void *arg) {
@@ -203,7 +239,7 @@ static void on_socket(df_watch *w, int fd, unsigned events, void *arg) {
     wfd = fd;
   }
   ares_process_fd(res->channel, rfd, wfd);
-  rearm_ares_timer(res);
+  settle(res);
 }
 
 static sock_watch *find_sock(df_resolver *res, int fd) {
@@ -215,23 +251,28 @@ static sock_watch *find_sock(df_resolver *res, int fd) {
   return NULL;
 }
 
+/* Watches a new c-ares socket. When memory runs out, the socket is left
+ * unwatched and marked lost: settle() drops the channel once c-ares
+ * returns (it cannot be done from inside c-ares). */
 static void add_sock(df_resolver *res, int fd, unsigned events) {
   if (res->nsocks == res->capsocks) {
     size_t cap = res->capsocks != 0 ? res->capsocks * 2 : 4;
-    sock_watch *grown = realloc(res->socks, cap * sizeof *grown);
+    sock_watch *grown = df_realloc(res->socks, cap * sizeof *grown);
     if (grown == NULL) {
-      /* Unwatched, the socket's queries end by c-ares's timeout. */
+      res->lost_socket = true;
       return;
     }
     res->socks = grown;
     res->capsocks = cap;
   }
   df_watch *w = df_watch_fd(res->reactor, fd, events, on_socket, res);
-  if (w != NULL) {
-    res->socks[res->nsocks].fd = fd;
-    res->socks[res->nsocks].watch = w;
-    res->nsocks++;
+  if (w == NULL) {
+    res->lost_socket = true;
+    return;
   }
+  res->socks[res->nsocks].fd = fd;
+  res->socks[res->nsocks].watch = w;
+  res->nsocks++;
 }
 
 /* c-ares's socket-state callback: (0,0) comes before it closes the fd, and
@@ -281,6 +322,8 @@ static void on_answer(void *arg, int status, int timeouts,
     /* c-ares 1.18 may report SUCCESS with half an answer while destroying:
      * the resolver's own flag decides, not the status. */
     q->status = ARES_EDESTRUCTION;
+  } else if (res->dropping) {
+    q->status = ARES_ENOMEM; /* a socket of its channel went unwatched */
   } else if (df_called(q->d)) {
     q->status = status; /* abandoned: delivered as a discard */
   } else if (status == ARES_SUCCESS) {
@@ -295,7 +338,21 @@ static void on_answer(void *arg, int status, int timeouts,
   arm_ready(res);
 }
 
+static int open_channel(df_resolver *res);
+
+/* A lookup that ends without a query: delivered from the ready list like
+ * an answer, so the Deferred fires from the reactor loop. */
+static void end_unsent(df_resolver *res, request *q, int status) {
+  q->status = status;
+  fifo_push(&res->ready, q);
+  arm_ready(res);
+}
+
 static void start(df_resolver *res, request *q) {
+  if (res->channel == NULL && open_channel(res) != 0) {
+    end_unsent(res, q, ARES_ENOMEM);
+    return;
+  }
   struct ares_addrinfo_hints hints;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = q->family;
@@ -306,7 +363,7 @@ static void start(df_resolver *res, request *q) {
   df__trace_dns_sent(res->reactor, q, q->host);
   /* q may be answered, and moved to the ready list, before this returns. */
   ares_getaddrinfo(res->channel, q->host, NULL, &hints, on_answer, q);
-  rearm_ares_timer(res);
+  settle(res);
 }
 
 /* Sends queued lookups while slots are free; a queued lookup whose
@@ -337,8 +394,9 @@ static void fire(df_resolver *res, request *q) {
 
 static void resolver_release(df_resolver *res) {
   if (--res->refs == 0) {
-    free(res->socks);
-    free(res);
+    df__dns_servers_free(res->servers);
+    df_free(res->socks);
+    df_free(res);
   }
 }
 
@@ -387,6 +445,7 @@ df_deferred *df_resolve(df_resolver *res, const char *host, int family) {
   bool literal = false;
   df_addresses *list = df__dns_literal(host, family, &status, &literal);
   if (literal) {
+    /* df__dns_failure() makes ARES_ENOMEM a DF_NO_MEMORY failure. */
     return list != NULL ? df_succeed(list, df_addresses_free)
                         : df_fail_now(df__dns_failure(host, status));
   }
@@ -413,9 +472,14 @@ static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_status = ARES_SUCCESS;
 
 /* ares_library_init is not thread-safe and does nothing to undo on Linux:
- * run it once for the process. */
+ * run it once for the process, and never pair it with a cleanup, so that
+ * the reference it takes keeps c-ares initialised (and its allocator ours)
+ * whatever the program does with its own references. c-ares gets the
+ * df_malloc() family itself, not the functions installed now, so an
+ * allocator replaced later is still the one c-ares uses. */
 static void library_init(void) {
-  library_status = ares_library_init(ARES_LIB_INIT_ALL);
+  library_status =
+      ares_library_init_mem(ARES_LIB_INIT_ALL, df_malloc, df_free, df_realloc);
 }
 
 static int check_options(const df_resolver_options *o) {
@@ -425,7 +489,10 @@ static int check_options(const df_resolver_options *o) {
   return 0;
 }
 
-static int open_channel(df_resolver *res, const df_resolver_options *o) {
+/* Opens res->channel from the options kept in \p res: at creation, and
+ * again for the first lookup after a drop. 0, DF_ENOMEM or DF_EAGAIN. */
+static int open_channel(df_resolver *res) {
+  const df_resolver_options *o = &res->opts;
   struct ares_options ao;
   memset(&ao, 0, sizeof ao);
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS | ARES_OPT_DOMAINS |
@@ -449,14 +516,16 @@ static int open_channel(df_resolver *res, const df_resolver_options *o) {
   }
   int rc = ares_init_options(&res->channel, &ao, mask);
   if (rc != ARES_SUCCESS) {
+    res->channel = NULL;
     return rc == ARES_ENOMEM ? DF_ENOMEM : DF_EAGAIN;
   }
-  if (o->servers != NULL && o->servers[0] != '\0') {
+  if (res->servers != NULL) {
     /* Before any query: c-ares 1.18 refuses new servers on a busy channel. */
-    rc = ares_set_servers_ports_csv(res->channel, o->servers);
+    rc = ares_set_servers_ports(res->channel, res->servers);
     if (rc != ARES_SUCCESS) {
       ares_destroy(res->channel);
-      return rc == ARES_ENOMEM ? DF_ENOMEM : DF_EINVAL;
+      res->channel = NULL;
+      return rc == ARES_ENOMEM ? DF_ENOMEM : DF_EAGAIN;
     }
   }
   return 0;
@@ -476,18 +545,29 @@ int df_resolver_new(df_resolver **out, df_reactor *reactor,
   if (library_status != ARES_SUCCESS) {
     return DF_EAGAIN;
   }
-  df_resolver *res = calloc(1, sizeof *res);
+  struct ares_addr_port_node *servers = NULL;
+  if (o->servers != NULL && o->servers[0] != '\0') {
+    int rc = df__dns_parse_servers(o->servers, &servers);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  df_resolver *res = df_calloc(1, sizeof *res);
   if (res == NULL) {
+    df__dns_servers_free(servers);
     return DF_ENOMEM;
   }
   res->reactor = reactor;
+  res->opts = *o;
+  res->opts.servers = NULL; /* parsed into res->servers */
+  res->servers = servers;
   res->refs = 1;
   res->keep_order = o->rfc6724_sort;
   res->max_in_flight =
       o->max_in_flight > 0 ? (size_t)o->max_in_flight : DEFAULT_MAX_IN_FLIGHT;
-  int rc = open_channel(res, o);
+  int rc = open_channel(res);
   if (rc != 0) {
-    free(res);
+    resolver_release(res);
     return rc;
   }
   res->ares_timer = df_call_later(reactor, PARKED, on_ares_timer, res);
@@ -496,7 +576,7 @@ int df_resolver_new(df_resolver **out, df_reactor *reactor,
     df_timer_cancel(res->ares_timer);
     df_timer_cancel(res->ready_timer);
     ares_destroy(res->channel);
-    free(res);
+    resolver_release(res);
     return DF_ENOMEM;
   }
   *out = res;
@@ -510,8 +590,10 @@ void df_resolver_free(df_resolver *res) {
   res->closing = true;
   /* Every lookup in flight is called back now, and every socket reported
    * closed; on_answer() sees the closing flag. */
-  ares_destroy(res->channel);
-  res->channel = NULL;
+  if (res->channel != NULL) {
+    ares_destroy(res->channel);
+    res->channel = NULL;
+  }
   df_timer_cancel(res->ares_timer);
   res->ares_timer = NULL;
   df_timer_cancel(res->ready_timer);

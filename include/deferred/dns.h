@@ -43,8 +43,32 @@
  *  runs df_reactor_run(), or that created the reactor before it runs), and
  *  every Deferred fires there.
  *
- *  Memory: this part of the library allocates with the C library's malloc()
- *  (and c-ares with its own allocator), not through df_replace_allocator().
+ *  Memory: every allocation of this part of the library goes through
+ *  df_malloc() and friends (deferred/alloc.h), and so do c-ares' own: the
+ *  first df_resolver_new() of the process hands df_malloc(), df_realloc()
+ *  and df_free() to ares_library_init_mem(), whose reference is never
+ *  released. c-ares calls those functions, not the allocator installed at
+ *  that moment, so df_replace_allocator() may be called before or after
+ *  (while no resolver exists, as its rule says). The setting is
+ *  process-wide: a program that also uses c-ares directly shares the hook,
+ *  and must not call ares_library_init_mem() itself nor release more
+ *  c-ares references than it took (c-ares would fall back to malloc() for
+ *  memory it got from df_malloc()). Outside the hook remain what no
+ *  allocator of ours can reach: the C library's own allocations inside
+ *  calls c-ares makes (stdio reading /etc/resolv.conf and the hosts file,
+ *  the socket calls) and the kernel's sockets.
+ *
+ *  When memory runs out, the promise is DF_NO_MEMORY, at once: a literal's
+ *  address list, the request, the answer's copy, c-ares' own allocations
+ *  (ARES_ENOMEM), and a c-ares socket the reactor cannot watch (no memory
+ *  for the watch or the resolver's socket table; the channel is then closed,
+ *  every lookup in flight on it fails, and the next lookup opens a new
+ *  one) all fail the lookup with DF_NO_MEMORY rather than with a DF_DNS
+ *  timeout later. Two limits of c-ares 1.18 remain: an allocation failing
+ *  while c-ares matches an answer to its query drops the answer, and the
+ *  lookup waits for the retransmission (or times out); and one failing
+ *  while it parses one family's answer of an AF_UNSPEC lookup loses that
+ *  family (the lookup gives the other family's addresses, or ENODATA).
  */
 #ifndef DEFERRED_DNS_H
 #define DEFERRED_DNS_H
@@ -67,9 +91,11 @@ typedef struct df_resolver df_resolver;
 
 /*! Options of df_resolver_new(). A zeroed struct gives the defaults. */
 typedef struct df_resolver_options {
-  /*! Name servers, comma-separated, each "IPv4[:port]" or "[IPv6]:port"
-   *  (e.g. "127.0.0.1:5353" or "127.0.0.1:5353,[::1]:53"); host names and
-   *  URIs are refused. NULL or "": the servers of /etc/resolv.conf. */
+  /*! Name servers, comma-separated without spaces, each "IPv4[:port]",
+   *  "[IPv6][:port]" or a bare "IPv6" (e.g. "127.0.0.1:5353" or
+   *  "127.0.0.1:5353,[::1]:53"); the port is 1 to 65535, 53 when absent.
+   *  Host names, URIs and empty entries are refused. NULL or "": the
+   *  servers of /etc/resolv.conf. */
   const char *servers;
   /*! Time for the first try, in milliseconds; c-ares doubles it on each
    *  pass over the server list, so one server gives up after
@@ -106,7 +132,10 @@ typedef struct df_resolver_options {
  *         retransmissions and timeouts wait for both clocks.
  *  \param opts borrowed, copied; NULL gives the defaults.
  *  \return 0; DF_EINVAL when \p out or \p reactor is NULL, a number in
- *          \p opts is negative, or \p opts->servers is not a valid list;
+ *          \p opts is negative, or \p opts->servers is not a valid list
+ *          (an empty entry, a port outside 1-65535, a bracket not closed,
+ *          an address inet_pton() refuses, a space); nothing is left
+ *          allocated then;
  *          DF_ENOMEM; DF_EAGAIN when c-ares could not be initialised.
  *  Reactor thread only. */
 DF_EXTERN int df_resolver_new(df_resolver **out, df_reactor *reactor,
@@ -183,7 +212,11 @@ DF_EXTERN size_t df_address_format(const df_address *a, char *buf,
  *    characters (254 with a final dot) or with a label longer than 63,
  *    \p family not one of the three above;
  *  - \p res is being freed: DF_DNS "resolver closed";
- *  - memory ran out for the request: DF_NO_MEMORY.
+ *  - memory ran out for the request or the literal's list: DF_NO_MEMORY.
+ *
+ *  A lookup sent fails with DF_NO_MEMORY (instead of a DF_DNS code) when
+ *  memory ran out on its way: in c-ares, for its socket's watch, or for
+ *  the copy of the answer.
  *
  *  At most df_resolver_options.max_in_flight lookups are sent at once; the
  *  others wait in a first-in first-out queue.
@@ -275,7 +308,9 @@ DF_EXTERN int df_connection_detach(df_connection *c);
  *    reason;
  *  - DF_SYSTEM: socket() failed for every address (code errno);
  *  - DF_TIMEOUT: \p opts->timeout passed (code: the timeout in ms);
- *  - DF_NO_MEMORY: memory ran out at some stage (possibly already failed);
+ *  - DF_NO_MEMORY: memory ran out at some stage (possibly already failed),
+ *    the lookup's (see df_resolve()), an attempt's watch or the stagger
+ *    timer included: at once, the sockets of every attempt closed;
  *  - DF_INVALID_ARGUMENT, already failed: \p reactor, \p res or \p host
  *    NULL, \p port 0 or above 65535, a negative or non-finite timeout or
  *    delay, a bad family, or a bad \p host (see df_resolve()).

@@ -12,8 +12,11 @@ static atomic_long calls;
 static atomic_long failures;
 static atomic_long fail_at;   /* 0: never */
 static atomic_bool fail_rest; /* fail every call from fail_at on */
+static atomic_bool paused;    /* calls pass uncounted and never fail */
 
 static bool should_fail(void) {
+  if (atomic_load(&paused))
+    return false;
   long n = atomic_fetch_add(&calls, 1) + 1;
   long at = atomic_load(&fail_at);
   if (at == 0)
@@ -74,3 +77,7 @@ void dft_alloc_fail_nth(long n) { arm(n, false); }
 void dft_alloc_fail_from(long n) { arm(n, true); }
 
 void dft_alloc_fail_none(void) { arm(0, false); }
+
+void dft_alloc_pause(void) { atomic_store(&paused, true); }
+
+void dft_alloc_resume(void) { atomic_store(&paused, false); }

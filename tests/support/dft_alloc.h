@@ -34,4 +34,10 @@ void dft_alloc_fail_from(long n);
 /* Stops failing and resets the call counters. */
 void dft_alloc_fail_none(void);
 
+/* Between pause and resume, allocation calls are neither counted nor
+ * failed (their blocks are still counted as outstanding): for a test's own
+ * bookkeeping in the middle of a failing run. */
+void dft_alloc_pause(void);
+void dft_alloc_resume(void);
+
 #endif
