@@ -219,7 +219,7 @@ static int acceptor_open(df_reactor *r, acceptor *a, unsigned *port) {
   if (a->fd < 0 || bind(a->fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
       listen(a->fd, 1024) != 0 ||
       getsockname(a->fd, (struct sockaddr *)&sin, &len) != 0 ||
-      (a->watch = df_watch_fd(r, a->fd, DF_READABLE, on_accept, a)) == NULL) {
+      df_watch_fd(&a->watch, r, a->fd, DF_READABLE, on_accept, a) != 0) {
     if (a->fd >= 0) {
       close(a->fd);
     }

@@ -39,7 +39,7 @@ install(EXPORT deferredTargets NAMESPACE deferred:: DESTINATION ${DF_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/deferredConfig.cmake.in
   ${PROJECT_BINARY_DIR}/deferredConfig.cmake INSTALL_DESTINATION ${DF_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/deferredConfigVersion.cmake
-  COMPATIBILITY SameMajorVersion)
+  COMPATIBILITY SameMinorVersion) # 0.x: a minor version may break the API
 install(FILES ${PROJECT_BINARY_DIR}/deferredConfig.cmake
               ${PROJECT_BINARY_DIR}/deferredConfigVersion.cmake
         DESTINATION ${DF_CMAKE_DIR})

@@ -194,7 +194,7 @@ static int open_attempt(connector *c) {
     close_attempt(c, a);
     return 0;
   }
-  a->watch = df_watch_fd(c->reactor, fd, DF_WRITABLE, on_attempt, a);
+  df_watch_fd(&a->watch, c->reactor, fd, DF_WRITABLE, on_attempt, a);
   if (a->watch == NULL) {
     fail_no_memory(c); /* closes the socket with the others */
     return -1;
@@ -213,7 +213,7 @@ static void start_next(connector *c) {
     }
     if (rc > 0) {
       if (c->next < c->addrs->count) {
-        c->stagger = df_call_later(c->reactor, c->delay, on_stagger, c);
+        df_call_later(&c->stagger, c->reactor, c->delay, on_stagger, c);
         if (c->stagger == NULL) {
           fail_no_memory(c); /* no later attempt could ever start */
         }
@@ -400,8 +400,8 @@ void df_connection_free(void *connection) {
 }
 
 int df_connection_detach(df_connection *c) {
-  if (c == NULL) {
-    return -1;
+  if (c == NULL || c->fd < 0) {
+    return DF_EINVAL;
   }
   int fd = c->fd;
   c->fd = -1;

@@ -265,7 +265,8 @@ static void add_sock(df_resolver *res, int fd, unsigned events) {
     res->socks = grown;
     res->capsocks = cap;
   }
-  df_watch *w = df_watch_fd(res->reactor, fd, events, on_socket, res);
+  df_watch *w;
+  df_watch_fd(&w, res->reactor, fd, events, on_socket, res);
   if (w == NULL) {
     res->lost_socket = true;
     return;
@@ -570,8 +571,8 @@ int df_resolver_new(df_resolver **out, df_reactor *reactor,
     resolver_release(res);
     return rc;
   }
-  res->ares_timer = df_call_later(reactor, PARKED, on_ares_timer, res);
-  res->ready_timer = df_call_later(reactor, PARKED, deliver_ready, res);
+  df_call_later(&res->ares_timer, reactor, PARKED, on_ares_timer, res);
+  df_call_later(&res->ready_timer, reactor, PARKED, deliver_ready, res);
   if (res->ares_timer == NULL || res->ready_timer == NULL) {
     df_timer_cancel(res->ares_timer);
     df_timer_cancel(res->ready_timer);
@@ -583,9 +584,15 @@ int df_resolver_new(df_resolver **out, df_reactor *reactor,
   return 0;
 }
 
-void df_resolver_free(df_resolver *res) {
-  if (res == NULL || res->closing) {
-    return;
+int df_resolver_free(df_resolver *res) {
+  if (res == NULL) {
+    return 0;
+  }
+  if (!df_reactor_in_thread(res->reactor)) {
+    return DF_EINVAL;
+  }
+  if (res->closing) {
+    return DF_EBUSY;
   }
   res->closing = true;
   /* Every lookup in flight is called back now, and every socket reported
@@ -615,9 +622,10 @@ void df_resolver_free(df_resolver *res) {
     q = next;
   }
   resolver_release(res);
+  return 0;
 }
 
-int df_resolver_stats_get(const df_resolver *res, df_resolver_stats *out) {
+int df_resolver_stats(const df_resolver *res, struct df_resolver_stats *out) {
   if (res == NULL || out == NULL) {
     return DF_EINVAL;
   }

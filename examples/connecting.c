@@ -101,7 +101,7 @@ static outcome attempt(df_reactor *r, const char *dns, const char *host,
   }
   startConnecting(&a, host, port, timeout);
   if (!a.finished && cancel_after >= 0) {
-    a.click = df_call_later(r, cancel_after, cancelClicked, &a);
+    df_call_later(&a.click, r, cancel_after, cancelClicked, &a);
   }
   if (!a.finished) {
     df_reactor_run(r);

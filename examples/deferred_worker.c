@@ -162,7 +162,8 @@ static int serve(df_reactor *r, const args *a) {
       df_example_register_jobs(worker, a->db) != 0) {
     return 1;
   }
-  df_watch *w = df_watch_fd(r, stop_pipe[0], DF_READABLE, stop_requested, r);
+  df_watch *w;
+  df_watch_fd(&w, r, stop_pipe[0], DF_READABLE, stop_requested, r);
   df_deferred *d = df_remote_worker_start(worker);
   df_add_both(d, serving, r);
   df_unref(d);

@@ -58,7 +58,7 @@ static df_deferred *get_dummy_data(int input_data) {
   }
   p->deferred = df_ref(deferred);
   p->value = input_data * 3;
-  if (df_call_later(reactor, 2.0, fire_delayed_result, p) == NULL) {
+  if (df_call_later(NULL, reactor, 2.0, fire_delayed_result, p) != 0) {
     df_unref(p->deferred);
     free(p);
     df_errback(deferred, df_failure_new(&DF_NO_MEMORY, 0, "no timer"));
@@ -88,7 +88,7 @@ int main(void) {
   df_unref(deferred); /* the pending timer keeps it alive */
 
   /* Manually set up the end of the process: stop in four seconds. */
-  df_call_later(reactor, 4.0, stop_reactor, reactor);
+  df_call_later(NULL, reactor, 4.0, stop_reactor, reactor);
   rc = df_reactor_run(reactor);
   if (rc != 0)
     fprintf(stderr, "df_reactor_run: %s\n", df_strerror(rc));

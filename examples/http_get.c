@@ -143,9 +143,9 @@ static df_result on_connected(df_result in, void *arg) {
   q->stage = TALKING;
   q->fd = df_connection_detach(in.ptr);
   df_result_free(in);
-  q->watch = df_watch_fd(q->reactor, q->fd, DF_WRITABLE, on_socket, q);
-  if (q->watch == NULL) {
-    fail_errno(q, errno, "watch");
+  int rc = df_watch_fd(&q->watch, q->reactor, q->fd, DF_WRITABLE, on_socket, q);
+  if (rc != 0) {
+    fail_errno(q, -rc, "watch");
   }
   return df_ok(NULL, NULL);
 }

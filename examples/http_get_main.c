@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
   df_add_callbacks(a.request, got, &a, failed, &a);
   df_add_both(a.request, done, &a);
   if (!a.finished && cancel_after >= 0) {
-    a.click = df_call_later(a.reactor, cancel_after, cancel_clicked, &a);
+    df_call_later(&a.click, a.reactor, cancel_after, cancel_clicked, &a);
   }
   if (!a.finished) {
     df_reactor_run(a.reactor);

@@ -110,7 +110,7 @@ int main(void) {
     perror("pipe2");
     return 1;
   }
-  a.ticker = df_call_later(a.reactor, 0.01, tick, &a);
+  df_call_later(&a.ticker, a.reactor, 0.01, tick, &a);
   if (a.ticker == NULL || pthread_create(&th, NULL, worker, &a) != 0) {
     fprintf(stderr, "cannot start\n");
     return 1;

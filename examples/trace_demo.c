@@ -105,7 +105,7 @@ static int run(demo *d, const char *path) {
   df_add_both(lookup, on_lookup, d);
   df_unref(lookup);
   d->pending++;
-  d->ticker = df_call_later(d->reactor, 0.004, tick, d);
+  df_call_later(&d->ticker, d->reactor, 0.004, tick, d);
   if (d->ticker == NULL || df_reactor_run(d->reactor) != 0)
     return 1;
   uint64_t dropped = df_trace_dropped(d->reactor);

@@ -66,7 +66,7 @@ struct df_async {
   df__queue node; /* in df__wakeup.asyncs; reactor thread only */
   atomic_uint pending;
   df__wakeup *wakeup;
-  df_timer_fn fn;
+  df_call_fn fn;
   void *arg;
 };
 

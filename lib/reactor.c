@@ -154,25 +154,25 @@ static void timer_destroy(df_timer *t) {
   df__free(t);
 }
 
-df_timer *df_call_later(df_reactor *r, double seconds, df_timer_fn fn,
-                        void *arg) {
+int df_call_later(df_timer **out, df_reactor *r, double seconds,
+                  df_timer_fn fn, void *arg) {
   df_timer *t;
-  if (r == NULL || fn == NULL || !valid_delay(seconds)) {
-    errno = EINVAL;
-    return NULL;
-  }
+  if (out != NULL)
+    *out = NULL;
+  if (r == NULL || fn == NULL || !valid_delay(seconds))
+    return DF_EINVAL;
   t = df__calloc(1, sizeof *t);
-  if (t == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (t == NULL)
+    return DF_ENOMEM;
   t->reactor = r;
   t->fn = fn;
   t->arg = arg;
   df__queue_init(&t->ready);
   r->live_timers++;
   timer_arm(t, seconds);
-  return t;
+  if (out != NULL)
+    *out = t;
+  return 0;
 }
 
 void df_timer_cancel(df_timer *t) {
@@ -243,31 +243,30 @@ static void watch_init(df_watch *w, df_reactor *r, int fd, unsigned events,
   df__queue_init(&w->graves);
 }
 
-df_watch *df_watch_fd(df_reactor *r, int fd, unsigned events, df_watch_fn fn,
-                      void *arg) {
+int df_watch_fd(df_watch **out, df_reactor *r, int fd, unsigned events,
+                df_watch_fn fn, void *arg) {
   df_watch *w;
   int rc;
+  if (out == NULL)
+    return DF_EINVAL;
+  *out = NULL;
   if (r == NULL || fn == NULL || fd < 0 ||
-      (events & ~(unsigned)(DF_READABLE | DF_WRITABLE)) != 0) {
-    errno = EINVAL;
-    return NULL;
-  }
+      (events & ~(unsigned)(DF_READABLE | DF_WRITABLE)) != 0)
+    return DF_EINVAL;
   w = df__malloc(sizeof *w);
-  if (w == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (w == NULL)
+    return DF_ENOMEM;
   watch_init(w, r, fd, events, fn, arg);
   if (events != 0) {
     rc = df__poller_add(r->poll_fd, fd, events, w);
     if (rc < 0) {
       df__free(w);
-      errno = -rc;
-      return NULL;
+      return rc;
     }
   }
   r->live_watches++;
-  return w;
+  *out = w;
+  return 0;
 }
 
 int df_watch_update(df_watch *w, unsigned events) {

@@ -60,7 +60,7 @@ df_deferred *df_sleep(df_reactor *r, double seconds) {
     return NULL;
   }
   s->d = df_ref(d);
-  s->timer = df_call_later(r, seconds, sleep_done, s);
+  df_call_later(&s->timer, r, seconds, sleep_done, s);
   if (s->timer == NULL) {
     df__free(s);
     df_unref(d);
@@ -158,7 +158,7 @@ df_deferred *df_add_timeout_full(df_deferred *d, df_reactor *r, double seconds,
   s->on_timeout = on_timeout != NULL ? on_timeout : cancelled_to_timeout;
   s->on_timeout_arg = arg;
   s->seconds = seconds;
-  s->timer = df_call_later(r, seconds, timeout_fired, s);
+  df_call_later(&s->timer, r, seconds, timeout_fired, s);
   if (s->timer == NULL) {
     df__free(s);
     return NULL;

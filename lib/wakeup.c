@@ -28,7 +28,7 @@
 
 struct df__call {
   df__call *next;
-  df_timer_fn fn;
+  df_call_fn fn;
   void *arg;
 };
 
@@ -64,7 +64,7 @@ static void wait_for_senders(struct df_async *a) {
   }
 }
 
-static void async_init(struct df_async *a, df__wakeup *w, df_timer_fn fn,
+static void async_init(struct df_async *a, df__wakeup *w, df_call_fn fn,
                        void *arg) {
   atomic_init(&a->pending, 0u);
   a->wakeup = w;
@@ -179,22 +179,22 @@ void df__wakeup_dispatch(df__wakeup *w) {
   }
 }
 
-df_async *df_async_new(df_reactor *r, df_timer_fn fn, void *arg) {
+int df_async_new(df_async **out, df_reactor *r, df_call_fn fn, void *arg) {
   df__wakeup *w;
   struct df_async *a;
-  if (r == NULL || fn == NULL) {
-    errno = EINVAL;
-    return NULL;
-  }
+  if (out == NULL)
+    return DF_EINVAL;
+  *out = NULL;
+  if (r == NULL || fn == NULL)
+    return DF_EINVAL;
   a = df__malloc(sizeof *a);
-  if (a == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (a == NULL)
+    return DF_ENOMEM;
   w = df__reactor_wakeup(r);
   async_init(a, w, fn, arg);
   w->user_asyncs++;
-  return a;
+  *out = a;
+  return 0;
 }
 
 void df_async_free(df_async *a) {
@@ -207,7 +207,7 @@ void df_async_free(df_async *a) {
   df__free(a);
 }
 
-int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg) {
+int df_call_from_thread(df_reactor *r, df_call_fn fn, void *arg) {
   df__wakeup *w;
   df__call *c;
   df__call *head;
@@ -249,7 +249,7 @@ static void run_calls(void *arg) {
   }
   while (oldest != NULL) {
     df__call *c = oldest;
-    df_timer_fn fn = c->fn;
+    df_call_fn fn = c->fn;
     void *fn_arg = c->arg;
     oldest = c->next;
     df__free(c);

@@ -317,7 +317,7 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
     free_pool(p);
     return DF_ENOMEM;
   }
-  p->async = df_async_new(reactor, on_wakeup, p);
+  df_async_new(&p->async, reactor, on_wakeup, p);
   int rc = p->async != NULL ? 0 : DF_ENOMEM;
   for (unsigned i = 0; rc == 0 && i < s.initial; i++) {
     pthread_mutex_lock(&p->queue.mutex); /* the first workers read it */

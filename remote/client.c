@@ -72,7 +72,7 @@ struct df_remote {
   df_deferred **ready_waiters;
   size_t nready, ready_cap;
   int firing;
-  df_remote_stats stats;
+  struct df_remote_stats stats;
 };
 
 /* ------------------------------------------------------------ the table */
@@ -816,7 +816,7 @@ df_deferred *df_remote_ready(df_remote *rc) {
   return d;
 }
 
-int df_remote_stats_get(const df_remote *rc, df_remote_stats *out) {
+int df_remote_stats(const df_remote *rc, struct df_remote_stats *out) {
   if (rc == NULL || out == NULL) {
     return DF_EINVAL;
   }
@@ -879,7 +879,7 @@ int df_remote_new(df_remote **out, df_reactor *reactor,
   rc->buckets = df_calloc(rc->nbuckets, sizeof *rc->buckets);
   err = rc->buckets == NULL ? DF_ENOMEM : make_names(rc);
   if (err == 0) {
-    rc->async = df_async_new(reactor, inbox_ready, rc);
+    df_async_new(&rc->async, reactor, inbox_ready, rc);
     err = rc->async == NULL ? DF_ENOMEM : df__rq_init(&rc->inbox, rc->async);
     if (err != 0 && rc->async != NULL) {
       df_async_free(rc->async);

@@ -105,7 +105,7 @@ struct df_remote_worker {
   char *recent_cancel[RECENT_CANCELS];
   size_t recent_next;
   int firing;
-  df_remote_worker_stats stats;
+  struct df_remote_worker_stats stats;
 };
 
 /* ------------------------------------------------------------ job access */
@@ -527,7 +527,7 @@ static void resend_due(void *arg);
 static void publish_result(df_remote_worker *w, df_remote_job *j) {
   if (post_net(w, OP_PUBLISH, NULL, j)) {
     j->awaiting_receipt = true;
-    j->resend = df_call_later(w->reactor, RESEND_SECONDS, resend_due, j);
+    df_call_later(&j->resend, w->reactor, RESEND_SECONDS, resend_due, j);
   } else {
     job_end_with(w, j, END_NAK);
   }
@@ -744,7 +744,7 @@ static int start_fetcher(df_remote_worker *w) {
   }
   w->fetcher_started = true;
   if (w->in_progress_interval > 0) {
-    w->in_progress = df_call_later(w->reactor, w->in_progress_interval, mark_in_progress, w);
+    df_call_later(&w->in_progress, w->reactor, w->in_progress_interval, mark_in_progress, w);
   }
   return 0;
 }
@@ -845,7 +845,7 @@ df_deferred *df_remote_worker_close(df_remote_worker *w, df_remote_close_mode mo
   return d;
 }
 
-int df_remote_worker_stats_get(const df_remote_worker *w, df_remote_worker_stats *out) {
+int df_remote_worker_stats(const df_remote_worker *w, struct df_remote_worker_stats *out) {
   if (w == NULL || out == NULL) {
     return DF_EINVAL;
   }
@@ -915,7 +915,7 @@ int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
                                 : opts->in_progress_interval;
   err = make_names(w);
   if (err == 0) {
-    w->async = df_async_new(reactor, inbox_ready, w);
+    df_async_new(&w->async, reactor, inbox_ready, w);
     err = w->async == NULL ? DF_ENOMEM : df__rq_init(&w->inbox, w->async);
     if (err != 0 && w->async != NULL) {
       df_async_free(w->async);

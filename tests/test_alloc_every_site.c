@@ -374,15 +374,18 @@ static void program_reactor(void) {
   }
   end e[3];
   ticks = reads = 0;
-  df_timer *t = df_call_later(r, 1.0, tick, NULL);
-  df_timer *never = df_call_later(r, 50.0, tick, NULL);
+  df_timer *t;
+  df_call_later(&t, r, 1.0, tick, NULL);
+  df_timer *never;
+  df_call_later(&never, r, 50.0, tick, NULL);
   observe_owned(df_sleep(r, 2.0), &e[0]);
   df_deferred *slow = df_deferred_new(NULL, NULL);
   bool armed = slow != NULL && df_add_timeout(slow, r, 0.5) != NULL;
   observe(slow, &e[1]);
   int fds[2];
   CHECK(pipe(fds) == 0);
-  df_watch *w = df_watch_fd(r, fds[0], DF_READABLE, on_readable, NULL);
+  df_watch *w;
+  df_watch_fd(&w, r, fds[0], DF_READABLE, on_readable, NULL);
   CHECK(write(fds[1], "x", 1) == 1);
   caller c = {r, 0};
   pthread_t th;
@@ -518,8 +521,8 @@ static void program_silent(void) {
     expect_failure(&e[1], "cancelled lookup", &DF_CANCELLED, -1, NULL);
     /* The cancelled lookup's query runs on until c-ares gives up. */
     double limit = wall() + LOOP_SECONDS;
-    df_resolver_stats st;
-    while (df_resolver_stats_get(res, &st) == 0 && st.pending > 0 &&
+    struct df_resolver_stats st;
+    while (df_resolver_stats(res, &st) == 0 && st.pending > 0 &&
            wall() < limit)
       df_reactor_run_once(r, 10);
     df_resolver_free(res);

@@ -66,7 +66,7 @@ static void test_s20_cancel_during_lookup_discards_late_timeout(void) {
   CU_ASSERT_EQUAL(df_test_stats(res).pending, 1); /* the lookup runs on */
 
   CU_ASSERT(df_test_drain_resolver(r, res, 10));
-  df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.answered, 1);
   CU_ASSERT_EQUAL(st.discarded, 1);
   CU_ASSERT_EQUAL(st.in_flight, 0);
@@ -94,7 +94,7 @@ static void test_s20_cancel_during_lookup_discards_late_answer(void) {
 
   CU_ASSERT(df_test_drain_resolver(r, res, 10));
   CU_ASSERT(df_test_responder_replies(slow) >= 1);
-  df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.answered, 1);
   CU_ASSERT_EQUAL(st.discarded, 1);
   CU_ASSERT_EQUAL(out.fired, 1);
@@ -124,7 +124,7 @@ static void test_s20_cancelled_queued_lookup_is_never_sent(void) {
   CU_ASSERT(df_test_drain_resolver(r, res, 10));
   CU_ASSERT_EQUAL(first.fired, 1);
   CU_ASSERT_EQUAL(first.code, ARES_ETIMEOUT);
-  df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.started, 1);
   CU_ASSERT_EQUAL(st.queued, 0);
   CU_ASSERT_EQUAL(second.fired, 1);
@@ -194,7 +194,7 @@ static void test_c2_free_fails_each_pending_lookup_once_in_order(void) {
     df_unref(d);
   }
   run_until_sent(r, res);
-  df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.in_flight, 3);
   CU_ASSERT_EQUAL(st.queued, 2);
   CU_ASSERT_EQUAL(log.fired, 0);

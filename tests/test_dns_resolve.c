@@ -189,7 +189,7 @@ static void test_c2_ip_literals_answered_without_query(void) {
   CU_ASSERT_EQUAL(o.code, ARES_ENODATA);
   df_test_outcome_clear(&o);
 
-  df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.started, 0);
   CU_ASSERT_EQUAL(st.pending, 0);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
@@ -273,7 +273,7 @@ static void test_c2_lookups_beyond_the_limit_wait_in_fifo_order(void) {
     df_add_both(d, note_order, &args[i]);
     df_unref(d);
   }
-  df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = df_test_stats(res);
   CU_ASSERT_EQUAL(st.in_flight, 1);
   CU_ASSERT_EQUAL(st.queued, 4);
   CU_ASSERT_EQUAL(st.pending, 5);
@@ -431,7 +431,7 @@ static void test_c2_resolver_new_rejects_bad_options(void) {
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, NULL), 0);
   CU_ASSERT_PTR_NOT_NULL(res);
   df_resolver_free(NULL);
-  CU_ASSERT_EQUAL(df_resolver_stats_get(NULL, NULL), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_resolver_stats(NULL, NULL), DF_EINVAL);
   CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
 }
 

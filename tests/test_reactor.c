@@ -68,7 +68,7 @@ static void test_c1_stop_inside_round_keeps_queued_work(void) {
   df_reactor *r = dft_reactor_begin(true);
   stop_target = r;
   CU_ASSERT_EQUAL(df_call_from_thread(r, stop_now, DFT_S("stop")), 0);
-  df_call_later(r, 0.0, dft_trace_arg, DFT_S("timer"));
+  df_call_later(NULL, r, 0.0, dft_trace_arg, DFT_S("timer"));
   CU_ASSERT_EQUAL(df_reactor_run(r), 0);
   CU_ASSERT_TRUE(dft_trace_equals("stop timer"));
   CU_ASSERT_EQUAL(df_call_from_thread(r, dft_trace_arg, DFT_S("later")), 0);
@@ -89,10 +89,11 @@ static void test_c1_round_runs_io_then_thread_calls_then_timers(void) {
   df_reactor *r = dft_reactor_begin(true);
   int fds[2];
   dft_pipe(fds);
-  df_call_later(r, 0.0, dft_trace_arg, DFT_S("timers"));
+  df_call_later(NULL, r, 0.0, dft_trace_arg, DFT_S("timers"));
   CU_ASSERT_EQUAL(df_call_from_thread(r, dft_trace_arg, DFT_S("calls")), 0);
-  CU_ASSERT_PTR_NOT_NULL(df_watch_fd(r, fds[0], DF_READABLE, io_trace,
-                                     DFT_S("io")));
+  df_watch *w;
+  CU_ASSERT_EQUAL(
+      df_watch_fd(&w, r, fds[0], DF_READABLE, io_trace, DFT_S("io")), 0);
   CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("io calls timers"));
@@ -126,7 +127,8 @@ static void test_c1_watch_is_level_triggered(void) {
   int fds[2];
   counter c = {0};
   dft_pipe(fds);
-  df_watch *w = df_watch_fd(r, fds[0], DF_READABLE, count_events, &c);
+  df_watch *w;
+  df_watch_fd(&w, r, fds[0], DF_READABLE, count_events, &c);
   CU_ASSERT_PTR_NOT_NULL_FATAL(w);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 0);
@@ -155,7 +157,8 @@ static void test_c1_watch_update_changes_interest(void) {
   int sv[2];
   counter c = {0};
   socket_pair(sv);
-  df_watch *w = df_watch_fd(r, sv[0], DF_WRITABLE, count_events, &c);
+  df_watch *w;
+  df_watch_fd(&w, r, sv[0], DF_WRITABLE, count_events, &c);
   CU_ASSERT_PTR_NOT_NULL_FATAL(w);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 1);
@@ -189,7 +192,8 @@ static void test_c1_watch_reports_hangup(void) {
   counter c = {0};
   socket_pair(sv);
   /* Interest in writing only: the hang-up is reported anyway. */
-  df_watch *w = df_watch_fd(r, sv[0], DF_WRITABLE, count_events, &c);
+  df_watch *w;
+  df_watch_fd(&w, r, sv[0], DF_WRITABLE, count_events, &c);
   close(sv[1]);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.calls, 1);
@@ -209,7 +213,8 @@ static void test_c1_watch_stop_inside_own_callback(void) {
   int fds[2];
   counter c = {.stop_self = true};
   dft_pipe(fds);
-  CU_ASSERT_PTR_NOT_NULL(df_watch_fd(r, fds[0], DF_READABLE, count_events, &c));
+  df_watch *w;
+  CU_ASSERT_EQUAL(df_watch_fd(&w, r, fds[0], DF_READABLE, count_events, &c), 0);
   CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -244,8 +249,8 @@ static void test_c1_watch_stopped_by_another_in_same_round(void) {
   dft_pipe(b);
   pa.other = &pb;
   pb.other = &pa;
-  pa.self = df_watch_fd(r, a[0], DF_READABLE, stop_the_other, &pa);
-  pb.self = df_watch_fd(r, b[0], DF_READABLE, stop_the_other, &pb);
+  df_watch_fd(&pa.self, r, a[0], DF_READABLE, stop_the_other, &pa);
+  df_watch_fd(&pb.self, r, b[0], DF_READABLE, stop_the_other, &pb);
   CU_ASSERT_EQUAL(write(a[1], "x", 1), 1);
   CU_ASSERT_EQUAL(write(b[1], "x", 1), 1);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -282,7 +287,7 @@ static void swap_cb(df_watch *w, int fd, unsigned events, void *arg) {
     return;
   df_watch_stop(side->other->w);
   side->other->w = NULL;
-  replacement = df_watch_fd(swap_reactor, side->other->fd, DF_READABLE,
+  df_watch_fd(&replacement, swap_reactor, side->other->fd, DF_READABLE,
                             count_events, &replacement_count);
 }
 
@@ -297,8 +302,8 @@ static void test_c1_watch_replaced_in_same_round_ignores_stale_event(void) {
   replacement_count = (counter){0};
   sa = (swap_side){.fd = a[0], .other = &sb};
   sb = (swap_side){.fd = b[0], .other = &sa};
-  sa.w = df_watch_fd(r, a[0], DF_READABLE, swap_cb, &sa);
-  sb.w = df_watch_fd(r, b[0], DF_READABLE, swap_cb, &sb);
+  df_watch_fd(&sa.w, r, a[0], DF_READABLE, swap_cb, &sa);
+  df_watch_fd(&sb.w, r, b[0], DF_READABLE, swap_cb, &sb);
   CU_ASSERT_EQUAL(write(a[1], "x", 1), 1);
   CU_ASSERT_EQUAL(write(b[1], "x", 1), 1);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -326,8 +331,8 @@ static void test_c1_more_ready_fds_than_one_batch(void) {
   for (int i = 0; i < MANY; i++) {
     dft_pipe(fds[i]);
     counts[i] = (counter){.drain = true};
-    watches[i] =
-        df_watch_fd(r, fds[i][0], DF_READABLE, count_events, &counts[i]);
+    df_watch_fd(&watches[i], r, fds[i][0], DF_READABLE, count_events,
+                &counts[i]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(watches[i]);
     CU_ASSERT_EQUAL(write(fds[i][1], "x", 1), 1);
   }
@@ -350,28 +355,36 @@ static void test_c1_watch_bad_arguments(void) {
   df_reactor *r = dft_reactor_begin(true);
   int fds[2];
   dft_pipe(fds);
-  errno = 0;
-  CU_ASSERT_PTR_NULL(df_watch_fd(NULL, fds[0], DF_READABLE, never_called, NULL));
-  CU_ASSERT_EQUAL(errno, EINVAL);
-  CU_ASSERT_PTR_NULL(df_watch_fd(r, -1, DF_READABLE, never_called, NULL));
-  CU_ASSERT_PTR_NULL(df_watch_fd(r, fds[0], DF_READABLE, NULL, NULL));
-  CU_ASSERT_PTR_NULL(df_watch_fd(r, fds[0], DF_HANGUP, never_called, NULL));
-  df_watch *w = df_watch_fd(r, fds[0], DF_READABLE, never_called, NULL);
+  df_watch *w = (df_watch *)r; /* must be reset to NULL */
+  CU_ASSERT_EQUAL(df_watch_fd(&w, NULL, fds[0], DF_READABLE, never_called, NULL),
+                  DF_EINVAL);
+  CU_ASSERT_PTR_NULL(w);
+  CU_ASSERT_EQUAL(df_watch_fd(NULL, r, fds[0], DF_READABLE, never_called, NULL),
+                  DF_EINVAL);
+  CU_ASSERT_EQUAL(df_watch_fd(&w, r, -1, DF_READABLE, never_called, NULL),
+                  DF_EINVAL);
+  CU_ASSERT_EQUAL(df_watch_fd(&w, r, fds[0], DF_READABLE, NULL, NULL),
+                  DF_EINVAL);
+  CU_ASSERT_EQUAL(df_watch_fd(&w, r, fds[0], DF_HANGUP, never_called, NULL),
+                  DF_EINVAL);
+  CU_ASSERT_EQUAL(df_watch_fd(&w, r, fds[0], DF_READABLE, never_called, NULL),
+                  0);
   CU_ASSERT_PTR_NOT_NULL(w);
-  errno = 0;
-  CU_ASSERT_PTR_NULL(df_watch_fd(r, fds[0], DF_READABLE, never_called, NULL));
-  CU_ASSERT_EQUAL(errno, EEXIST);
+  df_watch *other;
+  CU_ASSERT_EQUAL(
+      df_watch_fd(&other, r, fds[0], DF_READABLE, never_called, NULL), -EEXIST);
+  CU_ASSERT_PTR_NULL(other);
   /* A regular file cannot be polled. */
   FILE *f = tmpfile();
   CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  errno = 0;
-  CU_ASSERT_PTR_NULL(df_watch_fd(r, fileno(f), DF_READABLE, never_called, NULL));
-  CU_ASSERT_EQUAL(errno, EPERM);
+  CU_ASSERT_EQUAL(
+      df_watch_fd(&other, r, fileno(f), DF_READABLE, never_called, NULL),
+      -EPERM);
   fclose(f);
   dft_alloc_fail_nth(1);
-  errno = 0;
-  CU_ASSERT_PTR_NULL(df_watch_fd(r, fds[1], DF_WRITABLE, never_called, NULL));
-  CU_ASSERT_EQUAL(errno, ENOMEM);
+  CU_ASSERT_EQUAL(
+      df_watch_fd(&other, r, fds[1], DF_WRITABLE, never_called, NULL),
+      DF_ENOMEM);
   dft_alloc_fail_none();
   df_watch_stop(w);
   df_watch_stop(NULL);
@@ -389,15 +402,18 @@ static void test_c1_free_is_busy_while_anything_is_live(void) {
   dft_pipe(fds);
   CU_ASSERT_EQUAL(df_reactor_free(NULL), 0);
 
-  df_timer *t = df_call_later(r, 1.0, nothing, NULL);
+  df_timer *t;
+  df_call_later(&t, r, 1.0, nothing, NULL);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   df_timer_cancel(t);
 
-  df_watch *w = df_watch_fd(r, fds[0], 0, never_called, NULL);
+  df_watch *w;
+  df_watch_fd(&w, r, fds[0], 0, never_called, NULL);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   df_watch_stop(w);
 
-  df_async *a = df_async_new(r, nothing, NULL);
+  df_async *a;
+  df_async_new(&a, r, nothing, NULL);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   df_async_free(a);
 
@@ -441,7 +457,8 @@ static void test_c1_reactor_fd_is_readable_when_a_round_has_work(void) {
   CU_ASSERT_FALSE(dft_fd_readable(rfd));
 
   /* A watched fd. */
-  df_watch *w = df_watch_fd(r, fds[0], DF_READABLE, count_events, &c);
+  df_watch *w;
+  df_watch_fd(&w, r, fds[0], DF_READABLE, count_events, &c);
   CU_ASSERT_EQUAL(write(fds[1], "x", 1), 1);
   CU_ASSERT_TRUE(dft_fd_readable(rfd));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -460,7 +477,7 @@ static void test_c1_reactor_fd_is_readable_when_a_round_has_work(void) {
   CU_ASSERT_FALSE(dft_fd_readable(rfd));
 
   /* A timer falling due, without anyone computing a timeout. */
-  df_call_later(r, 0.001, nothing, NULL);
+  df_call_later(NULL, r, 0.001, nothing, NULL);
   struct pollfd p = {.fd = rfd, .events = POLLIN};
   CU_ASSERT_EQUAL(poll(&p, 1, 10000), 1); /* returns as soon as it is due */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -513,7 +530,10 @@ static void test_c1_null_arguments(void) {
   CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(NULL), 0.0, 0.0);
   df_reactor_stop(NULL);
   CU_ASSERT_EQUAL(df_call_from_thread(NULL, nothing, NULL), DF_EINVAL);
-  CU_ASSERT_PTR_NULL(df_async_new(NULL, nothing, NULL));
+  df_async *a = (df_async *)&r; /* must be reset to NULL */
+  CU_ASSERT_EQUAL(df_async_new(&a, NULL, nothing, NULL), DF_EINVAL);
+  CU_ASSERT_PTR_NULL(a);
+  CU_ASSERT_EQUAL(df_async_new(NULL, NULL, nothing, NULL), DF_EINVAL);
   CU_ASSERT_EQUAL(df_async_send(NULL), DF_EINVAL);
   df_async_free(NULL);
   /* Out of memory while making a reactor: an error, nothing leaks. */
@@ -523,7 +543,8 @@ static void test_c1_null_arguments(void) {
   dft_alloc_fail_none();
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
   CU_ASSERT_EQUAL(df_call_from_thread(r, NULL, NULL), DF_EINVAL);
-  CU_ASSERT_PTR_NULL(df_async_new(r, NULL, NULL));
+  df_async *none;
+  CU_ASSERT_EQUAL(df_async_new(&none, r, NULL, NULL), DF_EINVAL);
   dft_reactor_end(r);
 }
 

@@ -81,8 +81,8 @@ static void test_round_trip(void) {
   CU_ASSERT_EQUAL(a.len, 5);
   CU_ASSERT_TRUE(b.ok);
   CU_ASSERT_EQUAL(b.len, 0);
-  df_remote_stats st;
-  CU_ASSERT_EQUAL(df_remote_stats_get(g.rc, &st), 0);
+  struct df_remote_stats st;
+  CU_ASSERT_EQUAL(df_remote_stats(g.rc, &st), 0);
   CU_ASSERT_EQUAL(st.completed, 2);
   CU_ASSERT_EQUAL(st.pending, 0);
   CU_ASSERT_EQUAL(a.fired, 1);
@@ -155,14 +155,14 @@ static void test_timeout_stops_the_job(void) {
 }
 
 static bool removed_one(void *arg) {
-  df_remote_stats st;
-  df_remote_stats_get(arg, &st);
+  struct df_remote_stats st;
+  df_remote_stats(arg, &st);
   return st.removed == 1;
 }
 
 static bool published(void *arg) {
-  df_remote_stats st;
-  df_remote_stats_get(arg, &st);
+  struct df_remote_stats st;
+  df_remote_stats(arg, &st);
   return st.published >= 1;
 }
 
@@ -186,15 +186,15 @@ static void test_cancel_not_taken_never_runs(void) {
   CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &marker.fired, 20));
   CU_ASSERT_STRING_EQUAL(marker.value, "marker");
   CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), 1);
-  df_remote_worker_stats ws;
-  df_remote_worker_stats_get(g.w, &ws);
+  struct df_remote_worker_stats ws;
+  df_remote_worker_stats(g.w, &ws);
   CU_ASSERT_EQUAL(ws.taken, 1);
   rig_free(&g);
 }
 
 static bool discarded_one(void *arg) {
-  df_remote_stats st;
-  df_remote_stats_get(arg, &st);
+  struct df_remote_stats st;
+  df_remote_stats(arg, &st);
   return st.discarded >= 1;
 }
 
@@ -320,8 +320,8 @@ static void test_free_fails_pending(void) {
 }
 
 static bool worker_holds_two(void *arg) {
-  df_remote_worker_stats ws;
-  df_remote_worker_stats_get(arg, &ws);
+  struct df_remote_worker_stats ws;
+  df_remote_worker_stats(arg, &ws);
   return ws.held == 2;
 }
 
@@ -343,8 +343,8 @@ static void test_close_gives_back_what_it_holds(void) {
   CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &a.fired, 20));
   CU_ASSERT_STRING_EQUAL(a.value, "stopped");
   CU_ASSERT_EQUAL(b.fired, 0);
-  df_remote_worker_stats ws;
-  df_remote_worker_stats_get(g.w, &ws);
+  struct df_remote_worker_stats ws;
+  df_remote_worker_stats(g.w, &ws);
   CU_ASSERT_EQUAL(ws.given_back, 1);
   CU_ASSERT_EQUAL(ws.held, 0);
   CU_ASSERT_EQUAL(df_remote_worker_free(g.w), 0);

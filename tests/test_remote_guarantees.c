@@ -36,9 +36,9 @@ static void rig_free(rig *g) {
   df_test_remote_env_clear(&g->env);
 }
 
-static df_remote_stats stats(const rig *g) {
-  df_remote_stats st;
-  df_remote_stats_get(g->rc, &st);
+static struct df_remote_stats stats(const rig *g) {
+  struct df_remote_stats st;
+  df_remote_stats(g->rc, &st);
   return st;
 }
 

@@ -15,9 +15,9 @@
 
 static void test_s29_timers_run_in_deadline_order(void) {
   df_reactor *r = dft_reactor_begin(true);
-  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 3.0, dft_trace_arg, DFT_S("c")));
-  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 1.0, dft_trace_arg, DFT_S("a")));
-  CU_ASSERT_PTR_NOT_NULL(df_call_later(r, 2.0, dft_trace_arg, DFT_S("b")));
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, 3.0, dft_trace_arg, DFT_S("c")), 0);
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, 1.0, dft_trace_arg, DFT_S("a")), 0);
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, 2.0, dft_trace_arg, DFT_S("b")), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.5), 0);
   CU_ASSERT_TRUE(dft_trace_equals("a"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 10.0), 0);
@@ -29,7 +29,7 @@ static void test_s29_equal_deadlines_run_in_scheduling_order(void) {
   df_reactor *r = dft_reactor_begin(true);
   static const char *tags[] = {"1", "2", "3", "4", "5", "6", "7", "8"};
   for (int i = 0; i < 8; i++)
-    df_call_later(r, 1.0, dft_trace_arg, DFT_S(tags[i]));
+    df_call_later(NULL, r, 1.0, dft_trace_arg, DFT_S(tags[i]));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("1 2 3 4 5 6 7 8"));
   dft_reactor_end(r);
@@ -57,7 +57,7 @@ static void test_s29_heap_order_with_cancels(void) {
     seed = seed * 1103515245u + 12345u;
     recs[i].deadline = (int)((seed >> 16) % 50);
     recs[i].seq = i;
-    recs[i].timer = df_call_later(r, recs[i].deadline, record_run, &recs[i]);
+    df_call_later(&recs[i].timer, r, recs[i].deadline, record_run, &recs[i]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(recs[i].timer);
   }
   for (int i = 0; i < 600; i += 3) {
@@ -81,8 +81,9 @@ static void test_s29_heap_order_with_cancels(void) {
 
 static void test_s29_cancelled_timer_never_runs(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_timer *t = df_call_later(r, 1.0, dft_trace_arg, DFT_S("cancelled"));
-  df_call_later(r, 1.0, dft_trace_arg, DFT_S("kept"));
+  df_timer *t;
+  df_call_later(&t, r, 1.0, dft_trace_arg, DFT_S("cancelled"));
+  df_call_later(NULL, r, 1.0, dft_trace_arg, DFT_S("kept"));
   df_timer_cancel(t);
   df_timer_cancel(NULL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
@@ -102,8 +103,8 @@ static void cancel_victim(void *arg) {
 
 static void test_s29_cancel_of_timer_due_in_same_round(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_call_later(r, 1.0, cancel_victim, DFT_S("first"));
-  victim = df_call_later(r, 1.0, dft_trace_arg, DFT_S("victim"));
+  df_call_later(NULL, r, 1.0, cancel_victim, DFT_S("first"));
+  df_call_later(&victim, r, 1.0, dft_trace_arg, DFT_S("victim"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("first"));
   dft_reactor_end(r);
@@ -113,8 +114,9 @@ static void test_s29_cancel_of_timer_due_in_same_round(void) {
 
 static void test_s29_reset_moves_the_deadline(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_timer *t = df_call_later(r, 1.0, dft_trace_arg, DFT_S("reset"));
-  df_call_later(r, 3.0, dft_trace_arg, DFT_S("three"));
+  df_timer *t;
+  df_call_later(&t, r, 1.0, dft_trace_arg, DFT_S("reset"));
+  df_call_later(NULL, r, 3.0, dft_trace_arg, DFT_S("three"));
   CU_ASSERT_EQUAL(df_timer_reset(t, 5.0), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 4.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("three"));
@@ -127,8 +129,9 @@ static void test_s29_reset_moves_the_deadline(void) {
  * deadline (it takes a new place in the scheduling order). */
 static void test_s29_reset_goes_after_equal_deadlines(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_timer *t = df_call_later(r, 2.0, dft_trace_arg, DFT_S("reset"));
-  df_call_later(r, 2.0, dft_trace_arg, DFT_S("other"));
+  df_timer *t;
+  df_call_later(&t, r, 2.0, dft_trace_arg, DFT_S("reset"));
+  df_call_later(NULL, r, 2.0, dft_trace_arg, DFT_S("other"));
   CU_ASSERT_EQUAL(df_timer_reset(t, 2.0), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("other reset"));
@@ -137,7 +140,8 @@ static void test_s29_reset_goes_after_equal_deadlines(void) {
 
 static void test_s29_reset_bad_arguments(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_timer *t = df_call_later(r, 1.0, dft_trace_arg, DFT_S("t"));
+  df_timer *t;
+  df_call_later(&t, r, 1.0, dft_trace_arg, DFT_S("t"));
   CU_ASSERT_EQUAL(df_timer_reset(NULL, 1.0), DF_EINVAL);
   CU_ASSERT_EQUAL(df_timer_reset(t, -1.0), DF_EINVAL);
   CU_ASSERT_EQUAL(df_timer_reset(t, NAN), DF_EINVAL);
@@ -162,7 +166,7 @@ static void test_s29_reset_inside_own_function_repeats(void) {
   df_reactor *r = dft_reactor_begin(true);
   static df_timer *t;
   periodic_runs = 0;
-  t = df_call_later(r, 1.0, periodic, &t);
+  df_call_later(&t, r, 1.0, periodic, &t);
   for (int i = 0; i < 5; i++)
     CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(periodic_runs, 3);
@@ -180,7 +184,8 @@ static void reset_then_cancel(void *arg) {
 
 static void test_s29_cancel_inside_own_function_undoes_reset(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_timer *t = df_call_later(r, 1.0, reset_then_cancel, &t);
+  df_timer *t;
+  df_call_later(&t, r, 1.0, reset_then_cancel, &t);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 5.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("ran"));
@@ -197,8 +202,8 @@ static void postpone_other(void *arg) {
 
 static void test_s29_reset_of_timer_due_in_same_round(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_call_later(r, 1.0, postpone_other, DFT_S("first"));
-  postponed = df_call_later(r, 1.0, dft_trace_arg, DFT_S("postponed"));
+  df_call_later(NULL, r, 1.0, postpone_other, DFT_S("first"));
+  df_call_later(&postponed, r, 1.0, dft_trace_arg, DFT_S("postponed"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("first"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
@@ -212,14 +217,14 @@ static df_reactor *snap_reactor;
 
 static void schedule_zero(void *arg) {
   dft_trace_arg(arg);
-  df_call_later(snap_reactor, 0.0, dft_trace_arg, DFT_S("scheduled"));
+  df_call_later(NULL, snap_reactor, 0.0, dft_trace_arg, DFT_S("scheduled"));
 }
 
 /* A timer scheduled by a timer, due at once, waits for the next round. */
 static void test_s29_timer_scheduled_in_round_waits_for_next_round(void) {
   df_reactor *r = dft_reactor_begin(true);
   snap_reactor = r;
-  df_call_later(r, 0.0, schedule_zero, DFT_S("first"));
+  df_call_later(NULL, r, 0.0, schedule_zero, DFT_S("first"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("first"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -231,8 +236,8 @@ static void test_s29_timer_scheduled_in_round_waits_for_next_round(void) {
 static void test_s29_advance_runs_timers_scheduled_while_advancing(void) {
   df_reactor *r = dft_reactor_begin(true);
   snap_reactor = r;
-  df_call_later(r, 1.0, schedule_zero, DFT_S("first"));
-  df_call_later(r, 2.0, dft_trace_arg, DFT_S("second"));
+  df_call_later(NULL, r, 1.0, schedule_zero, DFT_S("first"));
+  df_call_later(NULL, r, 2.0, dft_trace_arg, DFT_S("second"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.0), 0);
   CU_ASSERT_TRUE(dft_trace_equals("first second scheduled"));
   dft_reactor_end(r);
@@ -247,7 +252,7 @@ static void reschedule_now(void *arg) {
 
 static void test_s29_advance_is_bounded(void) {
   df_reactor *r = dft_reactor_begin(true);
-  forever = df_call_later(r, 0.0, reschedule_now, NULL);
+  df_call_later(&forever, r, 0.0, reschedule_now, NULL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 0.0), DF_EAGAIN);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
   df_timer_cancel(forever);
@@ -264,7 +269,7 @@ static void test_s29_manual_clock_moves_only_by_advance(void) {
   CU_ASSERT_EQUAL(df_reactor_advance(r, 2.5), 0);
   CU_ASSERT_DOUBLE_EQUAL(df_reactor_now(r), 2.5, 1e-9);
   /* A round never waits for a timer on a manual clock. */
-  df_call_later(r, 1.0, dft_trace_arg, DFT_S("t"));
+  df_call_later(NULL, r, 1.0, dft_trace_arg, DFT_S("t"));
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_TRUE(dft_trace_equals(""));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
@@ -274,11 +279,13 @@ static void test_s29_manual_clock_moves_only_by_advance(void) {
 
 static void test_s29_far_deadlines_are_clamped(void) {
   df_reactor *r = dft_reactor_begin(true);
-  df_timer *huge = df_call_later(r, 1e300, dft_trace_arg, DFT_S("huge"));
-  df_timer *inf = df_call_later(r, INFINITY, dft_trace_arg, DFT_S("inf"));
+  df_timer *huge;
+  df_call_later(&huge, r, 1e300, dft_trace_arg, DFT_S("huge"));
+  df_timer *inf;
+  df_call_later(&inf, r, INFINITY, dft_trace_arg, DFT_S("inf"));
   CU_ASSERT_PTR_NOT_NULL(huge);
   CU_ASSERT_PTR_NOT_NULL(inf);
-  df_call_later(r, 1e9, dft_trace_arg, DFT_S("billion"));
+  df_call_later(NULL, r, 1e9, dft_trace_arg, DFT_S("billion"));
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1e9), 0);
   CU_ASSERT_TRUE(dft_trace_equals("billion"));
   /* The clock itself clamps too; the clamped timers then run in order. */
@@ -289,16 +296,14 @@ static void test_s29_far_deadlines_are_clamped(void) {
 
 static void test_s29_call_later_bad_arguments(void) {
   df_reactor *r = dft_reactor_begin(true);
-  errno = 0;
-  CU_ASSERT_PTR_NULL(df_call_later(NULL, 1.0, dft_trace_arg, NULL));
-  CU_ASSERT_EQUAL(errno, EINVAL);
-  CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, NULL, NULL));
-  CU_ASSERT_PTR_NULL(df_call_later(r, -0.5, dft_trace_arg, NULL));
-  CU_ASSERT_PTR_NULL(df_call_later(r, NAN, dft_trace_arg, NULL));
+  df_timer *t = (df_timer *)r; /* must be reset to NULL */
+  CU_ASSERT_EQUAL(df_call_later(&t, NULL, 1.0, dft_trace_arg, NULL), DF_EINVAL);
+  CU_ASSERT_PTR_NULL(t);
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, 1.0, NULL, NULL), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, -0.5, dft_trace_arg, NULL), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, NAN, dft_trace_arg, NULL), DF_EINVAL);
   dft_alloc_fail_nth(1);
-  errno = 0;
-  CU_ASSERT_PTR_NULL(df_call_later(r, 1.0, dft_trace_arg, NULL));
-  CU_ASSERT_EQUAL(errno, ENOMEM);
+  CU_ASSERT_EQUAL(df_call_later(NULL, r, 1.0, dft_trace_arg, NULL), DF_ENOMEM);
   dft_alloc_fail_none();
   CU_ASSERT_EQUAL(df_reactor_advance(NULL, 1.0), DF_EINVAL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, -1.0), DF_EINVAL);
@@ -317,7 +322,7 @@ static void test_s29_advance_inside_a_timer_is_busy(void) {
   df_reactor *r = dft_reactor_begin(true);
   nested_reactor = r;
   nested_rc = 0;
-  df_call_later(r, 1.0, advance_inside, NULL);
+  df_call_later(NULL, r, 1.0, advance_inside, NULL);
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(nested_rc, DF_EBUSY);
   dft_reactor_end(r);
@@ -342,9 +347,9 @@ static void test_s29_system_clock_call_later_then_stop(void) {
   df_reactor *r = dft_reactor_begin(false);
   real_reactor = r;
   double start = df_reactor_now(r);
-  df_call_later(r, 0.02, stop_reactor, DFT_S("stop"));
-  df_call_later(r, 0.01, dft_trace_arg, DFT_S("data"));
-  df_call_later(r, 0.0, dft_trace_arg, DFT_S("now"));
+  df_call_later(NULL, r, 0.02, stop_reactor, DFT_S("stop"));
+  df_call_later(NULL, r, 0.01, dft_trace_arg, DFT_S("data"));
+  df_call_later(NULL, r, 0.0, dft_trace_arg, DFT_S("now"));
   CU_ASSERT_EQUAL(df_reactor_run(r), 0);
   CU_ASSERT_TRUE(dft_trace_equals("now data stop"));
   CU_ASSERT_TRUE(df_reactor_now(r) >= start + 0.02);

@@ -148,7 +148,7 @@ static void test_ring_drops_the_oldest_and_says_how_many(void) {
       df_trace_start_opts(r, file, &(df_trace_options){.capacity = RING}), 0);
   ticks = 0;
   for (int i = 0; i < ROUNDS; i++) {
-    CU_ASSERT_PTR_NOT_NULL_FATAL(df_call_later(r, 0, tick, NULL));
+    CU_ASSERT_EQUAL_FATAL(df_call_later(NULL, r, 0, tick, NULL), 0);
     CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   }
   CU_ASSERT_EQUAL(ticks, ROUNDS);
@@ -173,7 +173,7 @@ static void test_ring_capacity_rounds_up(void) {
   CU_ASSERT_EQUAL_FATAL(
       df_trace_start_opts(r, file, &(df_trace_options){.capacity = 5}), 0);
   for (int i = 0; i < 10; i++) {
-    CU_ASSERT_PTR_NOT_NULL_FATAL(df_call_later(r, 0, tick, NULL));
+    CU_ASSERT_EQUAL_FATAL(df_call_later(NULL, r, 0, tick, NULL), 0);
     CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   }
   CU_ASSERT_EQUAL(df_trace_stop(r), 0);

@@ -154,7 +154,8 @@ static void test_c1_async_sends_coalesce_across_threads(void) {
   df_reactor *r = dft_reactor_begin(false);
   long ran = 0;
   atomic_int wrote = 0;
-  df_async *a = df_async_new(r, count_call, &ran);
+  df_async *a;
+  df_async_new(&a, r, count_call, &ran);
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
   pthread_t th[THREADS];
   sender s[THREADS];
@@ -202,7 +203,8 @@ static void test_c1_full_self_pipe_loses_no_wakeup(void) {
   }
   CU_ASSERT_TRUE(filled > 0);
   long ran = 0;
-  df_async *a = df_async_new(r, count_call, &ran);
+  df_async *a;
+  df_async_new(&a, r, count_call, &ran);
   CU_ASSERT_EQUAL(df_async_send(a), 1); /* wrote: got EAGAIN, still a wake */
   CU_ASSERT_EQUAL(df_call_from_thread(r, count_call, &ran), 0);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
@@ -251,7 +253,7 @@ static void test_c1_async_handoff_loses_nothing(void) {
   df_reactor *r = dft_reactor_begin(false);
   handoff h = {.expected = (long)THREADS * PER_THREAD, .r = r};
   pthread_mutex_init(&h.lock, NULL);
-  h.a = df_async_new(r, take_items, &h);
+  df_async_new(&h.a, r, take_items, &h);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h.a);
   pthread_t th[THREADS];
   for (int t = 0; t < THREADS; t++)
@@ -277,8 +279,9 @@ static void free_self(void *arg) {
 static void test_c1_async_free_inside_own_function_and_when_pending(void) {
   df_reactor *r = dft_reactor_begin(false);
   long ran = 0, dropped = 0;
-  self_freeing = df_async_new(r, free_self, &ran);
-  df_async *pending = df_async_new(r, count_call, &dropped);
+  df_async_new(&self_freeing, r, free_self, &ran);
+  df_async *pending;
+  df_async_new(&pending, r, count_call, &dropped);
   CU_ASSERT_EQUAL(df_async_send(self_freeing), 1);
   CU_ASSERT_EQUAL(df_async_send(pending), 1);
   df_async_free(pending); /* its wake-up byte stays in the pipe */
@@ -376,7 +379,8 @@ static void *call_with_stalled_write(void *arg) {
 static void test_c1_free_waits_for_a_call_still_waking(void) {
   df_reactor *r = dft_reactor_begin(false);
   long other = 0;
-  df_async *a = df_async_new(r, count_call, &other);
+  df_async *a;
+  df_async_new(&a, r, count_call, &other);
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
   CU_ASSERT_EQUAL(df_async_send(a), 1);
   stalled_call c = {.r = r};

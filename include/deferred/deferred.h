@@ -28,6 +28,24 @@
  *    that one is fired or cancelled. Twisted's garbage collector would free
  *    and report such cycles.
  *
+ *  How every call of the library reports failure (core, reactor, pool, dns,
+ *  remote, trace), the one convention:
+ *  | kind of call                         | returns                          | on failure |
+ *  |--------------------------------------|----------------------------------|------------|
+ *  | does something                       | `int`: 0, or a documented value >= 0 (df_async_send(): 1 when it wrote the wake-up; df_reactor_fd(), df_connection_detach(): a descriptor) | a negative DF_E code (df_strerror() says it) |
+ *  | makes an object: reactor, pool, resolver, remote caller and worker, timer, watch, async handle | `int df_x_new(T **out, ...)`; likewise df_call_later(), df_watch_fd(), df_async_new() | a negative code, `*out` set to NULL |
+ *  | returns a Deferred: submissions, lookups, connects, sleeps, lists, remote calls, df_maybe() | the caller's reference | only through the Deferred, already failed (DF_INVALID_ARGUMENT naming the argument, DF_POOL_FULL, ...); NULL only when memory for that Deferred ran out |
+ *  | adds to a Deferred: df_add_*(), df_chain(), df_add_timeout() | the same Deferred, so calls chain | NULL when nothing was added (a NULL or bad argument, no memory); the Deferred is unchanged |
+ *  | frees an object with a life: df_reactor_free(), df_pool_free(), df_resolver_free(), df_remote_free(), df_remote_worker_free() | `int` | DF_EBUSY (work left, or called from a callback the object is running), DF_EINVAL (off the reactor thread); NULL is a no-op (0) |
+ *  | releases a value or a handle: df_unref(), df_failure_unref(), the df_free_fn of every value, df_timer_cancel(), df_watch_stop(), df_async_free() | `void` | cannot fail; NULL is a no-op |
+ *  | reads counters                       | `int df_x_stats(x, struct df_x_stats *out)` | DF_EINVAL |
+ *  | asks: df_called(), df_reactor_in_thread(), accessors | a `bool` or the value | cannot fail; NULL gives false, 0 or "" |
+ *  | formats: df_address_format(), df_failure_describe() | the length the text needs, like snprintf() | - |
+ *  Callback types, one per purpose: df_callback_fn (steps), df_canceller_fn,
+ *  df_timer_fn (timers), df_call_fn (thread calls and async handles),
+ *  df_watch_fn (descriptors), df_work_fn (pool jobs), df_remote_fn (remote
+ *  jobs), df_timeout_cancel_fn (df_add_timeout_full()).
+ *
  *  Threading: Deferreds are not thread-safe. One thread (normally the
  *  reactor's) creates, fires and releases a given Deferred and its chains.
  *  The global setters (debugging, hooks) are meant for start-up.

@@ -149,14 +149,16 @@ DF_EXTERN int df_resolver_new(df_resolver **out, df_reactor *reactor,
  *  the wire are abandoned; their sockets are closed.
  *
  *  Callbacks run by this call may call df_resolve() on \p res (they get a
- *  Deferred already failed with "resolver closed") but must not free it
- *  again. NULL is a no-op.
+ *  Deferred already failed with "resolver closed"); freeing it again from
+ *  one of them is refused with DF_EBUSY.
  *
  *  Restrictions: reactor thread only; call it before freeing the reactor.
  *  It may be called from any callback, including one of \p res's own
  *  lookups.
- *  \param res the resolver; NULL is a no-op. */
-DF_EXTERN void df_resolver_free(df_resolver *res);
+ *  \param res the resolver; NULL is a no-op (0).
+ *  \return 0; DF_EINVAL off the reactor thread (nothing freed); DF_EBUSY
+ *          from a callback that this resolver's own free is running. */
+DF_EXTERN int df_resolver_free(df_resolver *res);
 
 /*! One address found by a lookup. */
 typedef struct df_address {
@@ -232,8 +234,10 @@ DF_EXTERN size_t df_address_format(const df_address *a, char *buf,
 DF_EXTERN df_deferred *df_resolve(df_resolver *res, const char *host,
                                   int family);
 
-/*! Counters of a resolver, for tests and monitoring. */
-typedef struct df_resolver_stats {
+/*! Counters of a resolver, read by df_resolver_stats(): for tests and
+ *  monitoring. Like `struct stat` and stat(), the struct tag and the
+ *  function share the name: write `struct df_resolver_stats`. */
+struct df_resolver_stats {
   size_t in_flight;   /*!< lookups handed to c-ares and not answered yet
                            (abandoned ones included) */
   size_t queued;      /*!< lookups waiting for a slot */
@@ -244,14 +248,14 @@ typedef struct df_resolver_stats {
   unsigned long long answered;  /*!< answers (or errors) c-ares returned */
   unsigned long long discarded; /*!< answers that arrived after a cancel
                                      and were freed unseen */
-} df_resolver_stats;
+};
 
 /*! \brief Fills \p out with \p res's counters.
  *  \return 0, or DF_EINVAL when either is NULL. Reactor thread only.
  *  \param res the resolver (borrowed).
  *  \param out receives the counters. */
-DF_EXTERN int df_resolver_stats_get(const df_resolver *res,
-                                    df_resolver_stats *out);
+DF_EXTERN int df_resolver_stats(const df_resolver *res,
+                                struct df_resolver_stats *out);
 
 /* ================================================================ connect */
 
@@ -286,8 +290,8 @@ DF_EXTERN void df_connection_free(void *connection);
 /*! \brief Takes the socket out of \p c: returns it and leaves -1 in its
  *  place, so that df_connection_free() no longer closes it.
  *  \param c borrowed; the caller owns it (it was the chain's value).
- *  \return the socket, now the caller's; -1 when \p c is NULL or was
- *          detached already. Any thread. */
+ *  \return the socket, now the caller's; DF_EINVAL when \p c is NULL or
+ *          was detached already. Any thread. */
 DF_EXTERN int df_connection_detach(df_connection *c);
 
 /*! \brief Connects to \p host port \p port over TCP: the article's

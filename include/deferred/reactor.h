@@ -158,7 +158,7 @@ DF_EXTERN bool df_reactor_in_thread(const df_reactor *r);
 
 /* ---------------------------------------------------------------- timers */
 
-/*! A timed call, a thread call or an async callback. */
+/*! A timer's function (df_call_later()). */
 typedef void (*df_timer_fn)(void *arg);
 
 /*! \brief Schedules \p fn(\p arg) to run \p seconds from now (Twisted's
@@ -166,11 +166,13 @@ typedef void (*df_timer_fn)(void *arg);
  *  scheduled; a deadline too far away to represent is clamped to the largest
  *  one (the timer then never runs in practice).
  *  \param seconds >= 0; 0 runs in the timers phase of the next round.
+ *  \param out receives the timer handle, owned by the reactor; NULL when
+ *         the caller will never cancel or reset the timer. Set to NULL on
+ *         error.
  *  \param arg borrowed; must stay valid until \p fn ran or the timer was
  *         cancelled.
- *  \return the timer handle, owned by the reactor; NULL (errno EINVAL) when
- *          \p r or \p fn is NULL or \p seconds is negative or not a number,
- *          NULL (errno ENOMEM) when memory ran out.
+ *  \return 0; DF_EINVAL when \p r or \p fn is NULL or \p seconds is negative
+ *          or not a number; DF_ENOMEM.
  *  Handle lifetime: valid until \p fn has returned or df_timer_cancel() was
  *  called. Inside \p fn, the handle is still valid: df_timer_reset() re-arms
  *  it (a periodic timer; it then stays valid), df_timer_cancel() cancels
@@ -179,8 +181,8 @@ typedef void (*df_timer_fn)(void *arg);
  *  Reactor thread only.
  *  \param r the reactor.
  *  \param fn called on the reactor thread when the delay has passed. */
-DF_EXTERN df_timer *df_call_later(df_reactor *r, double seconds, df_timer_fn fn,
-                                  void *arg);
+DF_EXTERN int df_call_later(df_timer **out, df_reactor *r, double seconds,
+                            df_timer_fn fn, void *arg);
 
 /*! \brief Cancels a timer that has not run: its function will not be called
  *  and the handle is freed. Called inside the timer's own function, it
@@ -225,16 +227,17 @@ typedef void (*df_watch_fn)(df_watch *w, int fd, unsigned events, void *arg);
  *         is resumed).
  *  \param events DF_READABLE and/or DF_WRITABLE; 0 makes a paused watch.
  *  \param arg borrowed; must outlive the watch.
- *  \return the watch, owned by the reactor until df_watch_stop(); NULL with
- *          errno set when \p r or \p fn is NULL, \p fd is negative or
- *          \p events has other bits (EINVAL), \p fd is already watched
- *          (EEXIST), the fd cannot be polled (EPERM for a regular file,
- *          EBADF), or memory ran out (ENOMEM).
+ *  \param out receives the watch, owned by the reactor until df_watch_stop();
+ *         NULL on error. Must not be NULL.
+ *  \return 0; DF_EINVAL when \p out, \p r or \p fn is NULL, \p fd is
+ *          negative or \p events has other bits; -EEXIST when \p fd is
+ *          already watched; -EPERM (a regular file) or -EBADF when the fd
+ *          cannot be polled; DF_ENOMEM.
  *  Reactor thread only.
  *  \param r the reactor.
  *  \param fn called on the reactor thread when \p fd is ready. */
-DF_EXTERN df_watch *df_watch_fd(df_reactor *r, int fd, unsigned events,
-                                df_watch_fn fn, void *arg);
+DF_EXTERN int df_watch_fd(df_watch **out, df_reactor *r, int fd,
+                          unsigned events, df_watch_fn fn, void *arg);
 
 /*! \brief Changes the interest of \p w; 0 pauses it (no event at all, not
  *  even DF_HANGUP). An event already collected in the current round is
@@ -258,6 +261,10 @@ DF_EXTERN void df_watch_stop(df_watch *w);
 
 /* ---------------------------------------------------------------- threads */
 
+/*! A function run on the reactor thread for another thread:
+ *  df_call_from_thread() and df_async_new(). */
+typedef void (*df_call_fn)(void *arg);
+
 /*! \brief Queues \p fn(\p arg) to run on the reactor thread, in the thread
  *  calls phase of a later round (Twisted's callFromThread). Calls from one
  *  thread run in the order they were made. Wakes the reactor through the
@@ -271,19 +278,21 @@ DF_EXTERN void df_watch_stop(df_watch *w);
  *  if \p fn ran before it did.
  *  \param r the reactor.
  *  \param fn called on the reactor thread. */
-DF_EXTERN int df_call_from_thread(df_reactor *r, df_timer_fn fn, void *arg);
+DF_EXTERN int df_call_from_thread(df_reactor *r, df_call_fn fn, void *arg);
 
 /*! \brief Makes a coalescing wake-up handle (like uv_async_t): each
  *  df_async_send() makes \p fn(\p arg) run once in the thread calls phase of a
  *  later round; several sends before it runs give one call. No allocation
  *  per send.
+ *  \param out receives the handle (it makes df_reactor_free() busy until
+ *         df_async_free()); NULL on error. Must not be NULL.
  *  \param arg borrowed; must outlive the handle.
- *  \return the handle (it makes df_reactor_free() busy until
- *          df_async_free()); NULL with errno EINVAL (NULL \p r or \p fn) or
- *          ENOMEM. Reactor thread only.
+ *  \return 0; DF_EINVAL (NULL \p out, \p r or \p fn); DF_ENOMEM.
+ *  Reactor thread only.
  *  \param r the reactor (borrowed); free the handle before it.
  *  \param fn called on the reactor thread after a send. */
-DF_EXTERN df_async *df_async_new(df_reactor *r, df_timer_fn fn, void *arg);
+DF_EXTERN int df_async_new(df_async **out, df_reactor *r, df_call_fn fn,
+                           void *arg);
 
 /*! \brief Asks for the handle's function to run on the reactor thread.
  *  When a wake-up for \p a is already pending this is a memory fence and

@@ -87,18 +87,20 @@ extern "C" {
 /*! Bytes of a payload or a result: \p len bytes at \p data, followed by a
  *  NUL that is not counted (so text results print as strings). */
 typedef struct df_bytes {
-  size_t len;
-  unsigned char data[];
+  size_t len;            /*!< bytes at \p data, the NUL not counted */
+  unsigned char data[];  /*!< the bytes, then a NUL */
 } df_bytes;
 
 /*! \brief Copies \p len bytes of \p data into a new df_bytes.
  *  \param data may be NULL when \p len is 0.
+ *  \param len how many bytes to copy.
  *  \return the new value (free it with df_bytes_free()), or NULL when memory
  *          ran out. Thread-safe. */
 DF_EXTERN df_bytes *df_bytes_new(const void *data, size_t len);
 
 /*! \brief Frees a df_bytes; a df_free_fn, so df_ok(b, df_bytes_free) hands
- *  one over. NULL is a no-op. Thread-safe. */
+ *  one over. NULL is a no-op. Thread-safe.
+ *  \param bytes the df_bytes to free, or NULL. */
 DF_EXTERN void df_bytes_free(void *bytes);
 
 /* ================================================================ errors */
@@ -125,14 +127,22 @@ DF_EXTERN extern const df_error_type DF_REMOTE_CLOSED;
 
 /* ================================================================ options */
 
-/*! Defaults of df_remote_options (zero fields select them). */
+/*! Defaults of df_remote_options (zero fields select them): the stream. */
 #define DF_REMOTE_DEFAULT_STREAM "DF_JOBS"
+/*! Default subject prefix. */
 #define DF_REMOTE_DEFAULT_PREFIX "df"
+/*! Default deadline of a call, in seconds. */
 #define DF_REMOTE_DEFAULT_TIMEOUT 60.0
+/*! Default bound of a connect, in seconds. */
 #define DF_REMOTE_DEFAULT_CONNECT_TIMEOUT 2.0
+/*! Default number of reconnect attempts before the connection fails. */
 #define DF_REMOTE_DEFAULT_MAX_RECONNECT 60
+/*! Default wait between reconnect attempts, in seconds. */
 #define DF_REMOTE_DEFAULT_RECONNECT_WAIT 0.5
+/*! Default time a worker holds a job without acknowledging it, in seconds,
+ *  before the server redelivers it. */
 #define DF_REMOTE_DEFAULT_ACK_WAIT 30.0
+/*! Default number of deliveries of a job before the server gives up. */
 #define DF_REMOTE_DEFAULT_MAX_DELIVER 5
 
 /*! Options shared by callers and workers. A zeroed struct gives the
@@ -176,8 +186,9 @@ typedef struct df_remote_options {
 /*! An opaque connection of a caller to the job stream. */
 typedef struct df_remote df_remote;
 
-/*! Counters of a df_remote (df_remote_stats()). */
-typedef struct df_remote_stats {
+/*! Counters of a df_remote, read by df_remote_stats(); like `struct stat`,
+ *  the struct tag and the function share the name. */
+struct df_remote_stats {
   uint64_t submitted;   /*!< calls accepted by df_remote_call*() */
   uint64_t published;   /*!< jobs the stream acknowledged (stored) */
   uint64_t completed;   /*!< Deferreds fired with a result of a worker */
@@ -187,7 +198,7 @@ typedef struct df_remote_stats {
   uint64_t discarded;   /*!< results nobody waited for any more: a second
                              run's, or a cancelled job's late result */
   uint64_t pending;     /*!< calls whose Deferred has not fired */
-} df_remote_stats;
+};
 
 /*! \brief Makes a caller and starts connecting; returns at once.
  *
@@ -209,12 +220,15 @@ DF_EXTERN int df_remote_new(df_remote **out, df_reactor *reactor,
 /*! \brief A Deferred that fires (with a borrowed NULL value) once the
  *  caller is connected and the stream is ready, or fails with
  *  DF_REMOTE_CONNECTION (NATS's reason) or DF_REMOTE_CLOSED.
+ *  \param rc the caller (borrowed).
  *  \return the caller's reference; a Deferred failed with
  *          DF_INVALID_ARGUMENT for NULL \p rc. Reactor thread only. */
 DF_EXTERN df_deferred *df_remote_ready(df_remote *rc);
 
 /*! \brief Runs job \p name on a worker with a copy of \p len bytes at
  *  \p data; returns a Deferred at once, with the default timeout.
+ *  \param rc the caller (borrowed). \param name the job's name.
+ *  \param data the payload, copied. \param len its length.
  *  \return as df_remote_call_timeout(). */
 DF_EXTERN df_deferred *df_remote_call(df_remote *rc, const char *name,
                                       const void *data, size_t len);
@@ -230,7 +244,8 @@ DF_EXTERN df_deferred *df_remote_call(df_remote *rc, const char *name,
  *  DF_CANCELLED at once, the same way.
  *  \param rc borrowed. \param name the job's name: letters, digits, '-' and
  *         '_' (it is a subject token), copied. \param data copied; may be
- *         NULL when \p len is 0. \param seconds the deadline, > 0.
+ *         NULL when \p len is 0. \param len the payload's length.
+ *  \param seconds the deadline, > 0.
  *  \return the caller's reference to a new Deferred; already failed with
  *          DF_INVALID_ARGUMENT (NULL \p rc, bad name or deadline, off the
  *          reactor thread), DF_REMOTE_TOO_LARGE, DF_REMOTE_CONNECTION (the
@@ -242,8 +257,9 @@ DF_EXTERN df_deferred *df_remote_call_timeout(df_remote *rc, const char *name,
                                               double seconds);
 
 /*! \brief Reads the caller's counters.
+ *  \param rc the caller (borrowed). \param out filled in.
  *  \return 0, or DF_EINVAL for a NULL argument. Reactor thread only. */
-DF_EXTERN int df_remote_stats_get(const df_remote *rc, df_remote_stats *out);
+DF_EXTERN int df_remote_stats(const df_remote *rc, struct df_remote_stats *out);
 
 /*! \brief Frees the caller: every pending Deferred fails with
  *  DF_REMOTE_CLOSED (their jobs stay in the stream and may still run; their
@@ -251,6 +267,7 @@ DF_EXTERN int df_remote_stats_get(const df_remote *rc, df_remote_stats *out);
  *  joined. Blocks while that thread finishes the NATS call it is in: at
  *  most connect_timeout, or 2 s for a publish waiting for its
  *  acknowledgement. NULL is a no-op (0).
+ *  \param rc the caller, taken.
  *  \return 0; DF_EBUSY (nothing freed) from inside a callback this caller
  *          is firing; DF_EINVAL off the reactor thread. Free it before the
  *          reactor. */
@@ -274,19 +291,27 @@ typedef struct df_remote_job df_remote_job;
  *          error reported to the caller as DF_INVALID_ARGUMENT. */
 typedef df_result (*df_remote_fn)(df_remote_job *job, void *arg);
 
-/*! The payload of \p job (NUL-terminated beyond \p *len); \p len may be
- *  NULL. Pool thread, during the job. */
+/*! \brief The payload of \p job (NUL-terminated beyond \p *len). Pool
+ *  thread, during the job.
+ *  \param job the job (borrowed). \param len receives the length; may be
+ *         NULL.
+ *  \return the bytes, valid during the job. */
 DF_EXTERN const unsigned char *df_remote_job_data(const df_remote_job *job,
                                                   size_t *len);
-/*! The job's name. Pool thread, during the job. */
+/*! \brief The job's name. Pool thread, during the job.
+ *  \param job the job (borrowed). \return the name, valid during the job. */
 DF_EXTERN const char *df_remote_job_name(const df_remote_job *job);
-/*! The job's id, unique per call ("CALLER-SEQ"). Pool thread. */
+/*! \brief The job's id, unique per call ("CALLER-SEQ"). Pool thread.
+ *  \param job the job (borrowed). \return the id, valid during the job. */
 DF_EXTERN const char *df_remote_job_id(const df_remote_job *job);
-/*! Which delivery this is: 1, then 2 and more on redeliveries. */
+/*! \brief Which delivery this is.
+ *  \param job the job (borrowed).
+ *  \return 1, then 2 and more on redeliveries. */
 DF_EXTERN unsigned df_remote_job_attempt(const df_remote_job *job);
 /*! True once the caller cancelled the job (or its deadline passed, or the
  *  worker is closing with DF_REMOTE_GIVE_BACK): a long job may poll it and
- *  return early; its result is discarded anyway. Thread-safe. */
+ *  return early; its result is discarded anyway. Thread-safe.
+ *  \param job the job (borrowed). \return whether to stop. */
 DF_EXTERN bool df_remote_job_stop_requested(const df_remote_job *job);
 
 /*! Options of df_remote_worker_new(). */
@@ -319,12 +344,15 @@ DF_EXTERN int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
 
 /*! \brief Registers job function \p fn under \p name (copied; a subject
  *  token as for df_remote_call()). \p arg is borrowed and passed to \p fn.
+ *  \param w the worker (borrowed). \param name the job's name.
+ *  \param fn the job function. \param arg passed to \p fn.
  *  \return 0; DF_EINVAL (NULL, bad name, already registered, after
  *          df_remote_worker_start()); DF_ENOMEM. Reactor thread only. */
 DF_EXTERN int df_remote_worker_register(df_remote_worker *w, const char *name,
                                         df_remote_fn fn, void *arg);
 
 /*! \brief Starts pulling jobs (once connected).
+ *  \param w the worker (borrowed).
  *  \return a Deferred that fires with a borrowed NULL value once the worker
  *          is connected and its consumer ready, or fails with
  *          DF_REMOTE_CONNECTION; DF_INVALID_ARGUMENT when \p w is NULL or
@@ -341,8 +369,8 @@ typedef enum df_remote_close_mode {
   DF_REMOTE_GIVE_BACK = 1
 } df_remote_close_mode;
 
-/*! Counters of a worker (df_remote_worker_stats()). */
-typedef struct df_remote_worker_stats {
+/*! Counters of a worker, read by df_remote_worker_stats(). */
+struct df_remote_worker_stats {
   uint64_t taken;       /*!< messages fetched from the stream */
   uint64_t ran;         /*!< job functions called */
   uint64_t succeeded;   /*!< results published and confirmed (or expired) */
@@ -353,23 +381,27 @@ typedef struct df_remote_worker_stats {
   uint64_t in_progress; /*!< in-progress marks sent */
   uint64_t resent;      /*!< results published again (no confirmation) */
   unsigned held;        /*!< jobs held now */
-} df_remote_worker_stats;
+};
 
 /*! \brief Stops pulling and finishes or gives back what the worker holds
  *  (\p mode). \return a Deferred that fires (borrowed NULL) once nothing is
  *  held any more; DF_INVALID_ARGUMENT for NULL \p w or a bad mode. A
  *  second close returns a Deferred that fires at the same time. Reactor
- *  thread only; run the reactor until it fires, then df_remote_worker_free(). */
+ *  thread only; run the reactor until it fires, then df_remote_worker_free().
+ *  \param w the worker (borrowed).
+ *  \param mode DF_REMOTE_FINISH or DF_REMOTE_GIVE_BACK. */
 DF_EXTERN df_deferred *df_remote_worker_close(df_remote_worker *w,
                                               df_remote_close_mode mode);
 
 /*! \brief Reads the worker's counters. \return 0, or DF_EINVAL. Reactor
- *  thread only. */
-DF_EXTERN int df_remote_worker_stats_get(const df_remote_worker *w,
-                                         df_remote_worker_stats *out);
+ *  thread only.
+ *  \param w the worker (borrowed). \param out filled in. */
+DF_EXTERN int df_remote_worker_stats(const df_remote_worker *w,
+                                     struct df_remote_worker_stats *out);
 
 /*! \brief Frees a worker that holds no job (closed, and its close fired,
  *  or never started). NULL is a no-op (0).
+ *  \param w the worker, taken.
  *  \return 0; DF_EBUSY (nothing freed) while the worker holds jobs, or from
  *          inside a callback the worker is firing; DF_EINVAL off the reactor
  *          thread. Free it before the pool and the reactor. */

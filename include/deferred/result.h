@@ -106,7 +106,9 @@ DF_EXTERN df_retain_fn df_result_retain(df_result r);
  *  for a shared value the free function it was made with (the last holder
  *  calls it; a value with its own count has it called by every holder).
  *  Use it, not \p r.free, to tell what type a value is. Any thread may
- *  call it. */
+ *  call it.
+ *  \param r the result (borrowed).
+ *  \return the free function, NULL for a borrowed value. */
 DF_EXTERN df_free_fn df_result_release_fn(df_result r);
 
 /*! \brief A failure result; takes the caller's reference to \p f.

@@ -53,10 +53,10 @@ df_resolver *df_test_resolver(df_reactor *r, const df_resolver_options *o) {
   return res;
 }
 
-df_resolver_stats df_test_stats(const df_resolver *res) {
-  df_resolver_stats st;
+struct df_resolver_stats df_test_stats(const df_resolver *res) {
+  struct df_resolver_stats st;
   memset(&st, 0, sizeof st);
-  CU_ASSERT_EQUAL(df_resolver_stats_get(res, &st), 0);
+  CU_ASSERT_EQUAL(df_resolver_stats(res, &st), 0);
   return st;
 }
 
@@ -130,8 +130,8 @@ bool df_test_run_until(df_reactor *r, const int *flag, double limit) {
 }
 
 static bool nothing_pending(const void *res) {
-  df_resolver_stats st;
-  return df_resolver_stats_get(res, &st) == 0 && st.pending == 0;
+  struct df_resolver_stats st;
+  return df_resolver_stats(res, &st) == 0 && st.pending == 0;
 }
 
 bool df_test_drain_resolver(df_reactor *r, df_resolver *res, double limit) {

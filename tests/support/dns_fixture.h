@@ -35,7 +35,7 @@ df_reactor *df_test_reactor(void);
 df_resolver *df_test_resolver(df_reactor *r, const df_resolver_options *o);
 
 /* The counters of \p res (asserted readable). */
-df_resolver_stats df_test_stats(const df_resolver *res);
+struct df_resolver_stats df_test_stats(const df_resolver *res);
 
 /* Frees \p res (if not NULL) and \p r, returning df_reactor_free()'s code so
  * that the test asserts the reactor had nothing left. */

@@ -178,7 +178,7 @@ static void handle_query(df_test_responder *s, const unsigned char *q,
     free(r);
     return;
   }
-  r->timer = df_call_later(s->reactor, s->delay, on_delay, r);
+  df_call_later(&r->timer, s->reactor, s->delay, on_delay, r);
   if (r->timer == NULL) {
     free(r);
     return;
@@ -216,7 +216,7 @@ df_test_responder *df_test_responder_new(df_reactor *r, double delay,
   s->flags = flags;
   s->fd = bound_udp(&port);
   if (s->fd >= 0) {
-    s->watch = df_watch_fd(r, s->fd, DF_READABLE, on_readable, s);
+    df_watch_fd(&s->watch, r, s->fd, DF_READABLE, on_readable, s);
   }
   if (s->watch == NULL) {
     if (s->fd >= 0) {

@@ -103,7 +103,7 @@ static void on_listener(df_watch *w, int fd, unsigned events, void *arg) {
     if (c != NULL) {
       c->server = s;
       c->fd = cfd;
-      c->watch = df_watch_fd(s->reactor, cfd, DF_READABLE, on_conn, c);
+      df_watch_fd(&c->watch, s->reactor, cfd, DF_READABLE, on_conn, c);
     }
     if (c == NULL || c->watch == NULL) {
       free(c);
@@ -131,7 +131,7 @@ df_test_http_server *df_test_http_server_new(df_reactor *r, int *port) {
   if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
       listen(s->fd, 16) != 0 ||
       getsockname(s->fd, (struct sockaddr *)&sin, &len) != 0 ||
-      (s->watch = df_watch_fd(r, s->fd, DF_READABLE, on_listener, s)) == NULL) {
+      df_watch_fd(&s->watch, r, s->fd, DF_READABLE, on_listener, s) != 0) {
     if (s->fd >= 0) {
       close(s->fd);
     }

@@ -91,7 +91,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   df_test_register_jobs(worker, argv[8]);
-  df_watch *w = df_watch_fd(r, stop_pipe[0], DF_READABLE, on_stop_pipe, r);
+  df_watch *w;
+  df_watch_fd(&w, r, stop_pipe[0], DF_READABLE, on_stop_pipe, r);
   df_deferred *d = df_remote_worker_start(worker);
   df_add_callback(d, started, NULL);
   df_unref(d);
