@@ -30,6 +30,8 @@
  * store-then-load handshake on both sides (sequentially consistent): the
  * worker pushes, then reads `draining`; the reactor clears `draining`, then
  * reads the stack. At least one of them sees the other. */
+#include <sched.h>
+
 #include "pool_internal.h"
 #include "trace.h" /* lib/: the jobs of a traced reactor */
 
@@ -266,12 +268,25 @@ static size_t deliver_snapshot(df_pool *p) {
  * gets a wake-up of its own, for the next round. */
 void df__job_deliver(df_pool *p) {
   size_t delivered = 0;
+  bool yielded = false;
   atomic_store_explicit(&p->draining, true, memory_order_relaxed);
   while (delivered < DF__JOB_ROUND_JOBS) {
     size_t n = deliver_snapshot(p);
     delivered += n;
-    if (n > 0)
+    if (n > 0) {
+      yielded = false;
       continue;
+    }
+    /* Jobs are out (the callbacks just run submitted them, typically):
+     * give the workers the core once before leaving. A short job then
+     * comes back within this round, instead of through a wake-up of the
+     * reactor's poll each, a round trip of system calls and context
+     * switches that would pace the pool in request-reply traffic. */
+    if (!yielded && p->submitted > p->completed + p->cancelled) {
+      yielded = true;
+      sched_yield();
+      continue;
+    }
     atomic_store_explicit(&p->draining, false, memory_order_seq_cst);
     if (atomic_load_explicit(&p->done, memory_order_seq_cst) == NULL)
       return; /* a later push sees `draining` cleared and wakes us */

@@ -16,6 +16,7 @@
  * application's threads; faults stay deliverable so that crashes are
  * reported where they happen. */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -23,6 +24,9 @@
 
 #include "pool_internal.h"
 #include "trace.h" /* lib/: the jobs of a traced reactor */
+
+/* Times an idle worker yields its core before it sleeps. */
+#define YIELDS_BEFORE_SLEEP 4u
 
 /* A worker thread. Allocated by the reactor thread when it starts the
  * thread, freed by it once joined. */
@@ -66,6 +70,20 @@ static bool idle_wait_locked(df__worker *self) {
   return p->queue.threads <= p->min_threads;
 }
 
+/* A worker that found the queue empty gives its core away a few times
+ * before it sleeps, watching for a job: when the reactor thread submits
+ * more slowly than the workers finish (short jobs), the next job is then
+ * usually queued before the worker sleeps, and neither side pays a futex
+ * wake-up and a context switch for it. The worker still counts as one that
+ * will look at the queue, so no sleeper is woken meanwhile; it looks again
+ * under the mutex before it sleeps. Mutex held on entry and return. */
+static void yield_for_jobs_locked(df__queue *q) {
+  pthread_mutex_unlock(&q->mutex);
+  for (unsigned i = 0; i < YIELDS_BEFORE_SLEEP && !df__queue_has_jobs(q); i++)
+    sched_yield();
+  pthread_mutex_lock(&q->mutex);
+}
+
 /* Runs \p job, then the jobs queued meanwhile, one per lock. A finished
  * job is handed back once the next one is claimed: the hand-back may wake
  * the reactor, whose next submission then finds this worker busy rather
@@ -90,14 +108,23 @@ static void *worker_main(void *arg) {
   df__worker *self = arg;
   df_pool *p = self->pool;
   df__queue *q = &p->queue;
+  bool yielded = false;
   pthread_mutex_lock(&q->mutex);
   for (;;) {
     df__job *job = df__job_claim_locked(p);
     if (job == NULL) {
-      if (q->stopping || !idle_wait_locked(self))
+      if (q->stopping)
+        break;
+      if (!yielded) {
+        yield_for_jobs_locked(q);
+        yielded = true;
+        continue;
+      }
+      if (!idle_wait_locked(self))
         break;
       continue;
     }
+    yielded = false;
     q->busy++;
     pthread_mutex_unlock(&q->mutex);
     run_back_to_back(p, job);

@@ -43,14 +43,22 @@
 #include "queue.h"
 
 int df__queue_init(df__queue *q) {
-  if (pthread_mutex_init(&q->mutex, NULL) != 0)
+  pthread_mutexattr_t attr;
+  if (pthread_mutexattr_init(&attr) != 0)
+    return DF_ENOMEM;
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+  (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+  int rc = pthread_mutex_init(&q->mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  if (rc != 0)
     return DF_ENOMEM;
   for (unsigned c = 0; c < DF__CLASSES; c++) {
     df__link_init(&q->classes[c]);
     q->passed[c] = 0;
   }
   q->length = 0;
-  q->waiting = 0;
+  atomic_init(&q->waiting, 0);
   q->asleep = NULL;
   q->nasleep = 0;
   q->threads = 0;
@@ -60,6 +68,16 @@ int df__queue_init(df__queue *q) {
 }
 
 void df__queue_destroy(df__queue *q) { pthread_mutex_destroy(&q->mutex); }
+
+/* The class bits change under the mutex only, so relaxed accesses suffice
+ * there; df__queue_has_jobs() reads them without it. */
+static unsigned waiting_locked(df__queue *q) {
+  return atomic_load_explicit(&q->waiting, memory_order_relaxed);
+}
+
+static void set_waiting_locked(df__queue *q, unsigned waiting) {
+  atomic_store_explicit(&q->waiting, waiting, memory_order_relaxed);
+}
 
 static unsigned seekers_locked(const df__queue *q) {
   return q->threads - q->nasleep - q->busy;
@@ -77,8 +95,9 @@ static df__sleeper *pop_sleeper_locked(df__queue *q) {
 df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
                                unsigned max_threads) {
   df__wake wake = {NULL, false};
-  if (!(q->waiting & (1u << cls))) {
-    q->waiting |= 1u << cls;
+  unsigned waiting = waiting_locked(q);
+  if (!(waiting & (1u << cls))) {
+    set_waiting_locked(q, waiting | 1u << cls);
     q->passed[cls] = 0; /* counts only while the class waits */
   }
   df__link_push_back(&q->classes[cls], link);
@@ -98,7 +117,7 @@ df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
 static void unlink_job(df__queue *q, df__link *link, unsigned cls) {
   df__link_remove(link);
   if (df__link_empty(&q->classes[cls]))
-    q->waiting &= ~(1u << cls);
+    set_waiting_locked(q, waiting_locked(q) & ~(1u << cls));
   q->length--;
 }
 
@@ -106,23 +125,24 @@ static void unlink_job(df__queue *q, df__link *link, unsigned cls) {
  * a less urgent one has been passed over DF__AGING_LIMIT times. Each
  * waiting class not picked is passed over once more. */
 static unsigned next_of_several_locked(df__queue *q) {
-  unsigned pick = (unsigned)__builtin_ctz(q->waiting);
+  unsigned waiting = waiting_locked(q);
+  unsigned pick = (unsigned)__builtin_ctz(waiting);
   unsigned longest = DF__AGING_LIMIT - 1;
   for (unsigned c = pick + 1; c < DF__CLASSES; c++) {
-    if ((q->waiting & (1u << c)) && q->passed[c] > longest) {
+    if ((waiting & (1u << c)) && q->passed[c] > longest) {
       longest = q->passed[c];
       pick = c;
     }
   }
   for (unsigned c = 0; c < DF__CLASSES; c++)
-    if (c != pick && (q->waiting & (1u << c)))
+    if (c != pick && (waiting & (1u << c)))
       q->passed[c]++;
   q->passed[pick] = 0;
   return pick;
 }
 
 df__link *df__queue_pop_locked(df__queue *q) {
-  unsigned waiting = q->waiting;
+  unsigned waiting = waiting_locked(q);
   if (waiting == 0)
     return NULL;
   /* One class waiting, the usual case: nobody is passed over. */
@@ -172,9 +192,9 @@ static int wait_until(df__sleeper *s, const struct timespec *deadline) {
     if (atomic_exchange_explicit(&s->posted, 0, memory_order_acquire) == 1)
       return 0;
     /* Sleeps only while the word is still 0; absolute deadline. */
-    long rc = syscall(SYS_futex, &s->posted,
-                      FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0, deadline,
-                      NULL, FUTEX_BITSET_MATCH_ANY);
+    long rc =
+        syscall(SYS_futex, &s->posted, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+                0, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
     if (rc != 0 && errno == ETIMEDOUT)
       return atomic_exchange_explicit(&s->posted, 0, memory_order_acquire) == 1
                  ? 0

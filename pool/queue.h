@@ -66,8 +66,8 @@ enum { DF__CLASS_HIGH = 0, DF__CLASS_NORMAL = 1, DF__CLASS_LOW = 2 };
 
 /* A worker as the queue sees it: something to wake. */
 typedef struct df__sleeper {
-  atomic_uint posted;        /* 1 once whoever took it off the list woke
-                                it; the futex word it sleeps on */
+  atomic_uint posted;       /* 1 once whoever took it off the list woke
+                               it; the futex word it sleeps on */
   struct df__sleeper *next; /* in queue->asleep */
   bool listed;              /* on queue->asleep (mutex) */
 } df__sleeper;
@@ -76,7 +76,9 @@ typedef struct df__queue {
   pthread_mutex_t mutex;
   df__link classes[DF__CLASSES]; /* FIFO each */
   size_t length;                 /* jobs waiting to start, every class */
-  unsigned waiting;              /* bit c set: class c is not empty */
+  atomic_uint waiting;           /* bit c set: class c is not empty;
+                                    written under the mutex, read without
+                                    it by a worker about to sleep */
   unsigned passed[DF__CLASSES];  /* starts of other classes since this
                                     class, waiting, last started one */
   df__sleeper *asleep;           /* idle workers not yet woken, LIFO */
@@ -104,6 +106,12 @@ df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
 
 /* Takes the job that goes next, or NULL when none waits. Mutex held. */
 df__link *df__queue_pop_locked(df__queue *q);
+
+/* Whether a job waits, read without the mutex: a hint, exact only under
+ * it. */
+static inline bool df__queue_has_jobs(df__queue *q) {
+  return atomic_load_explicit(&q->waiting, memory_order_relaxed) != 0;
+}
 
 /* Unlinks a waiting job of class \p cls from the queue. Mutex held. */
 void df__queue_remove_locked(df__queue *q, df__link *link, unsigned cls);
