@@ -177,8 +177,8 @@ static df_result gai_work(void *arg) {
   struct addrinfo *ai = NULL;
   int rc = getaddrinfo(DF_TEST_NAME_BOTH, NULL, &hints, &ai);
   if (rc != 0) {
-    return df_fail(df_failure_new(&DF_DNS, rc, "getaddrinfo: %s",
-                                  gai_strerror(rc)));
+    return df_fail(
+        df_failure_new(&DF_DNS, rc, "getaddrinfo: %s", gai_strerror(rc)));
   }
   freeaddrinfo(ai);
   return df_ok(NULL, NULL);
@@ -256,8 +256,7 @@ static df_deferred *start_connect(driver *dr) {
 
 /* ---------------------------------------------------------------- command */
 
-static int parse(int argc, char **argv, const df_bench_opts *o,
-                 dns_config *c) {
+static int parse(int argc, char **argv, const df_bench_opts *o, dns_config *c) {
   c->lookups = o->quick ? 2000 : 20000;
   c->connects = o->quick ? 500 : 5000;
   c->samples = o->quick ? 1 : 5;
@@ -467,8 +466,8 @@ int df_bench_dns(int argc, char **argv, const df_bench_opts *o) {
   size_t at = 1; /* the row of BUDGET_IN_FLIGHT */
   df_bench_budget budget = {
       "c-ares vs getaddrinfo on the pool, 16 in flight (ratio)",
-      rows[at].gai > 0 ? rows[at].cares / rows[at].gai : -1, BUDGET_RATIO,
-      true, "x"};
+      rows[at].gai > 0 ? rows[at].cares / rows[at].gai : -1, BUDGET_RATIO, true,
+      "x"};
   df_bench_print_budgets(o, BENCH, &budget, 1);
   return 0;
 }

@@ -27,12 +27,12 @@ typedef struct df__job {
   df_work_fn fn;
   void *arg;
   df_arg_free_fn arg_free;
-  df_deferred *d;        /* the pool's reference, dropped at delivery */
-  df_result result;      /* written by the worker before it hands it back */
-  unsigned char cls;     /* DF__CLASS_HIGH, ... */
-  unsigned char state;   /* DF__JOB_QUEUED, ... (mutex) */
-  bool abandoned;        /* reactor thread: cancelled while running */
-  uint64_t trace_id;     /* deferred/trace.h: 0 when not traced */
+  df_deferred *d;      /* the pool's reference, dropped at delivery */
+  df_result result;    /* written by the worker before it hands it back */
+  unsigned char cls;   /* DF__CLASS_HIGH, ... */
+  unsigned char state; /* DF__JOB_QUEUED, ... (mutex) */
+  bool abandoned;      /* reactor thread: cancelled while running */
+  uint64_t trace_id;   /* deferred/trace.h: 0 when not traced */
 } df__job;
 
 /* Reactor thread: makes the job and its Deferred and queues it, waking a

@@ -172,9 +172,9 @@ static int wait_until(df__sleeper *s, const struct timespec *deadline) {
     if (atomic_exchange_explicit(&s->posted, 0, memory_order_acquire) == 1)
       return 0;
     /* Sleeps only while the word is still 0; absolute deadline. */
-    long rc = syscall(SYS_futex, &s->posted,
-                      FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0, deadline,
-                      NULL, FUTEX_BITSET_MATCH_ANY);
+    long rc =
+        syscall(SYS_futex, &s->posted, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+                0, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
     if (rc != 0 && errno == ETIMEDOUT)
       return atomic_exchange_explicit(&s->posted, 0, memory_order_acquire) == 1
                  ? 0

@@ -66,8 +66,8 @@ enum { DF__CLASS_HIGH = 0, DF__CLASS_NORMAL = 1, DF__CLASS_LOW = 2 };
 
 /* A worker as the queue sees it: something to wake. */
 typedef struct df__sleeper {
-  atomic_uint posted;        /* 1 once whoever took it off the list woke
-                                it; the futex word it sleeps on */
+  atomic_uint posted;       /* 1 once whoever took it off the list woke
+                               it; the futex word it sleeps on */
   struct df__sleeper *next; /* in queue->asleep */
   bool listed;              /* on queue->asleep (mutex) */
 } df__sleeper;

@@ -109,7 +109,8 @@ static void scenario_list(void) {
 }
 
 static void scenario_first_results(void) {
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   if (ds[0] != NULL && ds[1] != NULL) {
     df_deferred *one = df_list(ds, 2, DF_FIRE_ON_ONE_CALLBACK);
     df_deferred *g = df_gather(ds, 2, DF_CONSUME_ERRORS);
@@ -189,7 +190,8 @@ static void for_every_n(void (*arm)(long)) {
   long n;
   for (n = 1; n < 100000; n++) {
     long before = dft_alloc_outstanding();
-    long strs = dft_str_live(), shared = dft_shared_live(), args = dft_arg_live();
+    long strs = dft_str_live(), shared = dft_shared_live(),
+         args = dft_arg_live();
     unexpected_failures = 0;
     arm(n);
     run_all();
@@ -294,13 +296,19 @@ static void test_alloc_list_without_memory_returns_null(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"alloc_scenarios_run_clean_without_failures", test_alloc_scenarios_run_clean_without_failures},
+    {"alloc_scenarios_run_clean_without_failures",
+     test_alloc_scenarios_run_clean_without_failures},
     {"alloc_fail_the_nth_allocation", test_alloc_fail_the_nth_allocation},
-    {"alloc_fail_every_allocation_from_the_nth", test_alloc_fail_every_allocation_from_the_nth},
-    {"alloc_constructors_return_null_and_free_input", test_alloc_constructors_return_null_and_free_input},
-    {"alloc_adder_returns_null_and_frees_args", test_alloc_adder_returns_null_and_frees_args},
-    {"alloc_cancel_without_memory_still_fails_the_deferred", test_alloc_cancel_without_memory_still_fails_the_deferred},
-    {"alloc_list_without_memory_returns_null", test_alloc_list_without_memory_returns_null},
+    {"alloc_fail_every_allocation_from_the_nth",
+     test_alloc_fail_every_allocation_from_the_nth},
+    {"alloc_constructors_return_null_and_free_input",
+     test_alloc_constructors_return_null_and_free_input},
+    {"alloc_adder_returns_null_and_frees_args",
+     test_alloc_adder_returns_null_and_frees_args},
+    {"alloc_cancel_without_memory_still_fails_the_deferred",
+     test_alloc_cancel_without_memory_still_fails_the_deferred},
+    {"alloc_list_without_memory_returns_null",
+     test_alloc_list_without_memory_returns_null},
     CU_TEST_INFO_NULL,
 };
 

@@ -163,9 +163,9 @@ static void expect_failure(const end *e, const char *what,
                            const df_error_type *also) {
   if (e->null || e->unobserved)
     return;
-  bool right = !e->ok && ((e->type == type && (code == -1 || e->code == code)) ||
-                          e->type == &DF_NO_MEMORY ||
-                          (also != NULL && e->type == also));
+  bool right =
+      !e->ok && ((e->type == type && (code == -1 || e->code == code)) ||
+                 e->type == &DF_NO_MEMORY || (also != NULL && e->type == also));
   if (e->fired != 1 || !right) {
     fprintf(stderr, "  %s: fired %d, %s %s code %d; wanted %s %d\n", what,
             e->fired, e->ok ? "value" : "failure",
@@ -497,8 +497,8 @@ static void program_lookups(void) {
     expect_failure(&e[1], "NXDOMAIN", &DF_DNS, ARES_ENOTFOUND, NULL);
     expect_failure(&e[2], "no data", &DF_DNS, ARES_ENODATA, NULL);
     expect_ok(&e[3], "literal");
-    expect_failure(&e[4], "literal of the other family", &DF_DNS,
-                   ARES_ENODATA, NULL);
+    expect_failure(&e[4], "literal of the other family", &DF_DNS, ARES_ENODATA,
+                   NULL);
     df_resolver_free(res);
   }
   CHECK(df_reactor_free(r) == 0);
@@ -522,8 +522,7 @@ static void program_silent(void) {
     /* The cancelled lookup's query runs on until c-ares gives up. */
     double limit = wall() + LOOP_SECONDS;
     struct df_resolver_stats st;
-    while (df_resolver_stats(res, &st) == 0 && st.pending > 0 &&
-           wall() < limit)
+    while (df_resolver_stats(res, &st) == 0 && st.pending > 0 && wall() < limit)
       df_reactor_run_once(r, 10);
     df_resolver_free(res);
   }

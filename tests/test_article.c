@@ -53,10 +53,9 @@ static void test_article_get_dummy_data(void) {
   dft_print("Starting the reactor");
   df_fire(pending_d, pending_value); /* the reactor runs the delayed call */
   df_unref(pending_d);
-  CU_ASSERT_STRING_EQUAL(dft_printed(),
-                         "getDummyData called\n"
-                         "Starting the reactor\n"
-                         "Result received: 9\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(), "getDummyData called\n"
+                                        "Starting the reactor\n"
+                                        "Result received: 9\n");
   df_unref(deferred);
   dft_end();
 }
@@ -77,7 +76,8 @@ static void got_results(getter *self, int x) {
   if (x % 2 == 0)
     df_fire(d, number(x * 3));
   else
-    df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "You used an odd number!"));
+    df_errback(d,
+               df_failure_new(&DFT_VALUE_ERROR, 0, "You used an odd number!"));
   df_unref(d);
 }
 
@@ -111,7 +111,8 @@ static void test_article_getter_odd_number_errbacks(void) {
   df_add_callback(d, cb_print, NULL);
   df_add_errback(d, eb_print_error, NULL);
   got_results(&g, 3);
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "ValueError: You used an odd number!\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "ValueError: You used an odd number!\n");
   got_results(&g, 3);
   CU_ASSERT_STRING_EQUAL(dft_printed(), "ValueError: You used an odd number!\n"
                                         "Nowhere to put results\n");
@@ -148,8 +149,8 @@ static df_result error_handler(df_result in, void *arg) {
 
 static void test_article_trap_spam_and_eggs(void) {
   dft_begin();
-  const df_error_type *raised[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR, &DFT_TIN_ERROR,
-                                   &DFT_VALUE_ERROR};
+  const df_error_type *raised[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR,
+                                   &DFT_TIN_ERROR, &DFT_VALUE_ERROR};
   for (size_t i = 0; i < 4; i++) {
     df_deferred *d = df_deferred_new(NULL, NULL);
     df_add_callback(d, cook_spam_and_eggs, (void *)raised[i]);
@@ -158,11 +159,10 @@ static void test_article_trap_spam_and_eggs(void) {
     df_callback(d, NULL, NULL);
     df_unref(d);
   }
-  CU_ASSERT_STRING_EQUAL(dft_printed(),
-                         "handled SpamError\n"
-                         "handled EggError\n"
-                         "handled TinnedSpamError\n"
-                         "ValueError: burnt\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(), "handled SpamError\n"
+                                        "handled EggError\n"
+                                        "handled TinnedSpamError\n"
+                                        "ValueError: burnt\n");
   dft_end();
 }
 
@@ -175,7 +175,8 @@ static df_result callback1(df_result in, void *arg) {
 }
 
 static df_result errback_named(df_result in, void *arg) {
-  dft_print("%s: %s", (const char *)arg, df_failure_message(df_result_failure(in)));
+  dft_print("%s: %s", (const char *)arg,
+            df_failure_message(df_result_failure(in)));
   df_result_free(in);
   return df_ok(NULL, NULL);
 }
@@ -189,12 +190,13 @@ static df_result callback2(df_result in, void *arg) {
 static void test_article_case_1_errback1_sees_callback1_failure(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callback(d, callback1, NULL);            /* A */
+  df_add_callback(d, callback1, NULL);                 /* A */
   df_add_errback(d, errback_named, DFT_S("errback1")); /* B */
   df_add_callback(d, callback2, NULL);
   df_add_errback(d, errback_named, DFT_S("errback2"));
   df_fire(d, text("from somewhere"));
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "errback1: error in callback1\ncallback2\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "errback1: error in callback1\ncallback2\n");
   df_unref(d);
   dft_end();
 }
@@ -202,7 +204,8 @@ static void test_article_case_1_errback1_sees_callback1_failure(void) {
 static void test_article_case_2_errback2_sees_callback1_failure(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, callback1, NULL, errback_named, DFT_S("errback1")); /* C */
+  df_add_callbacks(d, callback1, NULL, errback_named,
+                   DFT_S("errback1")); /* C */
   df_add_callbacks(d, callback2, NULL, errback_named, DFT_S("errback2"));
   df_fire(d, text("from somewhere"));
   CU_ASSERT_STRING_EQUAL(dft_printed(), "errback2: error in callback1\n");
@@ -243,7 +246,8 @@ static df_result asynchronous_is_valid_user(void *user) {
 
 static df_result print_result(df_result in, void *arg) {
   (void)arg;
-  dft_print(in.ptr != NULL ? "User is authenticated" : "User is not authenticated");
+  dft_print(in.ptr != NULL ? "User is authenticated"
+                           : "User is not authenticated");
   return in;
 }
 
@@ -304,7 +308,8 @@ static void test_article_default_cancel_before_operation_done(void) {
   CU_ASSERT_EQUAL(operation_done(operation), 0); /* silently ignored */
   if (operation_done(operation) == DF_EALREADY)
     dft_print("AlreadyCalledError");
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "errback: Cancelled\nAlreadyCalledError\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "errback: Cancelled\nAlreadyCalledError\n");
   CU_ASSERT_EQUAL(dft_str_frees(), 2); /* both "completed" values */
   df_unref(operation);
   dft_end();
@@ -365,7 +370,8 @@ static void test_article_http_client_cancel_aborts_the_connection(void) {
   df_add_errback(d, eb_print_type, NULL);
   df_cancel(d);
   CU_ASSERT(t.aborted);
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "connection aborted\nerrback: Cancelled\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "connection aborted\nerrback: Cancelled\n");
   /* With a canceller nothing is swallowed: a response that still arrives is
    * refused, and freed. */
   CU_ASSERT_EQUAL(data_received(&client, "HTTP/1.0 200 OK"), DF_EALREADY);
@@ -407,14 +413,16 @@ static df_result print_list(df_result in, void *arg) {
 
 static void test_article_deferred_list_consume_errors(void) {
   dft_begin();
-  df_deferred *ds[3] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL),
+  df_deferred *ds[3] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL),
                         df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 3, DF_CONSUME_ERRORS);
   df_add_callback(dl, print_list, NULL);
   df_fire(ds[0], text("one"));
   df_errback(ds[1], df_failure_new(&DF_ERROR, 0, "bang!"));
   df_fire(ds[2], text("three"));
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "Success: one\nFailure: bang!\nSuccess: three\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "Success: one\nFailure: bang!\nSuccess: three\n");
   df_unref(dl);
   for (int i = 0; i < 3; i++)
     df_unref(ds[i]);
@@ -579,25 +587,39 @@ static void test_article_unhandled_error_is_logged_at_release(void) {
 
 static CU_TestInfo tests[] = {
     {"article_get_dummy_data", test_article_get_dummy_data},
-    {"article_getter_odd_number_errbacks", test_article_getter_odd_number_errbacks},
-    {"article_getter_even_number_prints_result_12", test_article_getter_even_number_prints_result_12},
+    {"article_getter_odd_number_errbacks",
+     test_article_getter_odd_number_errbacks},
+    {"article_getter_even_number_prints_result_12",
+     test_article_getter_even_number_prints_result_12},
     {"article_trap_spam_and_eggs", test_article_trap_spam_and_eggs},
-    {"article_case_1_errback1_sees_callback1_failure", test_article_case_1_errback1_sees_callback1_failure},
-    {"article_case_2_errback2_sees_callback1_failure", test_article_case_2_errback2_sees_callback1_failure},
-    {"article_maybe_deferred_synchronous", test_article_maybe_deferred_synchronous},
-    {"article_maybe_deferred_asynchronous", test_article_maybe_deferred_asynchronous},
-    {"article_default_cancel_before_operation_done", test_article_default_cancel_before_operation_done},
-    {"article_default_cancel_after_operation_done", test_article_default_cancel_after_operation_done},
-    {"article_http_client_cancel_aborts_the_connection", test_article_http_client_cancel_aborts_the_connection},
-    {"article_http_client_response_then_cancel_does_nothing", test_article_http_client_response_then_cancel_does_nothing},
-    {"article_deferred_list_consume_errors", test_article_deferred_list_consume_errors},
+    {"article_case_1_errback1_sees_callback1_failure",
+     test_article_case_1_errback1_sees_callback1_failure},
+    {"article_case_2_errback2_sees_callback1_failure",
+     test_article_case_2_errback2_sees_callback1_failure},
+    {"article_maybe_deferred_synchronous",
+     test_article_maybe_deferred_synchronous},
+    {"article_maybe_deferred_asynchronous",
+     test_article_maybe_deferred_asynchronous},
+    {"article_default_cancel_before_operation_done",
+     test_article_default_cancel_before_operation_done},
+    {"article_default_cancel_after_operation_done",
+     test_article_default_cancel_after_operation_done},
+    {"article_http_client_cancel_aborts_the_connection",
+     test_article_http_client_cancel_aborts_the_connection},
+    {"article_http_client_response_then_cancel_does_nothing",
+     test_article_http_client_response_then_cancel_does_nothing},
+    {"article_deferred_list_consume_errors",
+     test_article_deferred_list_consume_errors},
     {"article_add_ten_before_the_list", test_article_add_ten_before_the_list},
     {"article_add_ten_after_the_list", test_article_add_ten_after_the_list},
-    {"article_add_ten_after_a_list_that_dropped_its_result", test_article_add_ten_after_a_list_that_dropped_its_result},
+    {"article_add_ten_after_a_list_that_dropped_its_result",
+     test_article_add_ten_after_a_list_that_dropped_its_result},
     {"article_gather_results", test_article_gather_results},
     {"article_chain_deferred", test_article_chain_deferred},
-    {"article_returning_a_deferred_waits_for_it", test_article_returning_a_deferred_waits_for_it},
-    {"article_unhandled_error_is_logged_at_release", test_article_unhandled_error_is_logged_at_release},
+    {"article_returning_a_deferred_waits_for_it",
+     test_article_returning_a_deferred_waits_for_it},
+    {"article_unhandled_error_is_logged_at_release",
+     test_article_unhandled_error_is_logged_at_release},
     CU_TEST_INFO_NULL,
 };
 

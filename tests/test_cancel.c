@@ -21,7 +21,8 @@ static void canceller_callbacks(df_deferred *d, void *arg) {
 static void canceller_errbacks(df_deferred *d, void *arg) {
   (void)arg;
   canceller_calls++;
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "generic")), 0);
+  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "generic")),
+                  0);
 }
 
 static void reset(void) {
@@ -177,7 +178,8 @@ static void test_s17_late_errback_after_cancel_is_swallowed_and_freed(void) {
   df_add_errback(d, dft_cb_none, NULL);
   df_cancel(d);
   long before = dft_alloc_outstanding();
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "late")), 0);
+  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "late")),
+                  0);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
   CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x")),
                   DF_EALREADY);
@@ -424,19 +426,21 @@ static void test_s15_canceller_may_drop_the_last_reference(void) {
   dft_end();
 }
 
-static void test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value(void) {
+static void
+test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value(void) {
   dft_begin();
   /* The core part of S20: a stage without canceller (like the DNS lookup)
    * fails with Cancelled at once; its late answer is swallowed and freed. */
   df_deferred *lookup = df_deferred_new(NULL, NULL);
-  df_add_callbacks(lookup, dft_cb_trace, DFT_S("connected"),
-                   dft_cb_trace, DFT_S("failed"));
+  df_add_callbacks(lookup, dft_cb_trace, DFT_S("connected"), dft_cb_trace,
+                   DFT_S("failed"));
   df_add_errback(lookup, dft_cb_none, NULL);
   df_cancel(lookup);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "failed=<Cancelled>");
   dft_shared *answer = dft_shared_new("127.0.0.1");
   CU_ASSERT_EQUAL(df_fire(lookup, df_ok_shared(answer, dft_shared_retain,
-                                               dft_shared_release)), 0);
+                                               dft_shared_release)),
+                  0);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "failed=<Cancelled>");
   df_unref(lookup);
@@ -455,32 +459,57 @@ static void test_s20_cancel_of_unfired_deferred_then_release_frees_steps(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s14_cancel_many_times_before_and_after_firing", test_s14_cancel_many_times_before_and_after_firing},
+    {"s14_cancel_many_times_before_and_after_firing",
+     test_s14_cancel_many_times_before_and_after_firing},
     {"s14_cancel_null_is_a_no_op", test_s14_cancel_null_is_a_no_op},
-    {"s14_cancel_from_own_callback_changes_nothing", test_s14_cancel_from_own_callback_changes_nothing},
-    {"s15_canceller_gets_the_deferred_and_its_arg", test_s15_canceller_gets_the_deferred_and_its_arg},
-    {"s15_canceller_is_called_once_for_many_cancels", test_s15_canceller_is_called_once_for_many_cancels},
-    {"s15_canceller_may_drop_the_last_reference", test_s15_canceller_may_drop_the_last_reference},
-    {"s16_cancel_without_canceller_errbacks_cancelled", test_s16_cancel_without_canceller_errbacks_cancelled},
-    {"s16_canceller_that_does_not_fire_gives_cancelled", test_s16_canceller_that_does_not_fire_gives_cancelled},
-    {"s16_r7_4_canceller_that_fires_decides_the_outcome", test_s16_r7_4_canceller_that_fires_decides_the_outcome},
-    {"s17_late_callback_after_cancel_is_swallowed_and_freed", test_s17_late_callback_after_cancel_is_swallowed_and_freed},
-    {"s17_late_errback_after_cancel_is_swallowed_and_freed", test_s17_late_errback_after_cancel_is_swallowed_and_freed},
-    {"s17_repeated_cancels_do_not_rearm_the_swallow", test_s17_repeated_cancels_do_not_rearm_the_swallow},
-    {"s18_cancel_after_callback_changes_nothing", test_s18_cancel_after_callback_changes_nothing},
-    {"s18_cancel_after_errback_changes_nothing", test_s18_cancel_after_errback_changes_nothing},
-    {"s18_cancel_after_callback_without_canceller_no_swallow", test_s18_cancel_after_callback_without_canceller_no_swallow},
-    {"s19_cancel_is_forwarded_to_the_inner_deferred", test_s19_cancel_is_forwarded_to_the_inner_deferred},
-    {"s19_inner_canceller_value_flows_to_outer", test_s19_inner_canceller_value_flows_to_outer},
-    {"s19_canceller_less_inner_swallows_one_late_fire", test_s19_canceller_less_inner_swallows_one_late_fire},
-    {"s19_cancelling_the_inner_directly_fails_the_outer", test_s19_cancelling_the_inner_directly_fails_the_outer},
-    {"s19_fired_but_paused_inner_ignores_the_cancel", test_s19_fired_but_paused_inner_ignores_the_cancel},
-    {"s19_r7_9_cancel_reaches_the_innermost_deferred", test_s19_r7_9_cancel_reaches_the_innermost_deferred},
-    {"r7_8_cancel_of_paused_unfired_waits_for_unpause", test_r7_8_cancel_of_paused_unfired_waits_for_unpause},
-    {"r7_8_cancel_of_paused_fired_changes_nothing", test_r7_8_cancel_of_paused_fired_changes_nothing},
-    {"r7_8_paused_cancel_still_swallows_the_late_fire", test_r7_8_paused_cancel_still_swallows_the_late_fire},
-    {"s20_uninterruptible_stage_fails_at_once_and_frees_late_value", test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value},
-    {"s20_cancel_of_unfired_deferred_then_release_frees_steps", test_s20_cancel_of_unfired_deferred_then_release_frees_steps},
+    {"s14_cancel_from_own_callback_changes_nothing",
+     test_s14_cancel_from_own_callback_changes_nothing},
+    {"s15_canceller_gets_the_deferred_and_its_arg",
+     test_s15_canceller_gets_the_deferred_and_its_arg},
+    {"s15_canceller_is_called_once_for_many_cancels",
+     test_s15_canceller_is_called_once_for_many_cancels},
+    {"s15_canceller_may_drop_the_last_reference",
+     test_s15_canceller_may_drop_the_last_reference},
+    {"s16_cancel_without_canceller_errbacks_cancelled",
+     test_s16_cancel_without_canceller_errbacks_cancelled},
+    {"s16_canceller_that_does_not_fire_gives_cancelled",
+     test_s16_canceller_that_does_not_fire_gives_cancelled},
+    {"s16_r7_4_canceller_that_fires_decides_the_outcome",
+     test_s16_r7_4_canceller_that_fires_decides_the_outcome},
+    {"s17_late_callback_after_cancel_is_swallowed_and_freed",
+     test_s17_late_callback_after_cancel_is_swallowed_and_freed},
+    {"s17_late_errback_after_cancel_is_swallowed_and_freed",
+     test_s17_late_errback_after_cancel_is_swallowed_and_freed},
+    {"s17_repeated_cancels_do_not_rearm_the_swallow",
+     test_s17_repeated_cancels_do_not_rearm_the_swallow},
+    {"s18_cancel_after_callback_changes_nothing",
+     test_s18_cancel_after_callback_changes_nothing},
+    {"s18_cancel_after_errback_changes_nothing",
+     test_s18_cancel_after_errback_changes_nothing},
+    {"s18_cancel_after_callback_without_canceller_no_swallow",
+     test_s18_cancel_after_callback_without_canceller_no_swallow},
+    {"s19_cancel_is_forwarded_to_the_inner_deferred",
+     test_s19_cancel_is_forwarded_to_the_inner_deferred},
+    {"s19_inner_canceller_value_flows_to_outer",
+     test_s19_inner_canceller_value_flows_to_outer},
+    {"s19_canceller_less_inner_swallows_one_late_fire",
+     test_s19_canceller_less_inner_swallows_one_late_fire},
+    {"s19_cancelling_the_inner_directly_fails_the_outer",
+     test_s19_cancelling_the_inner_directly_fails_the_outer},
+    {"s19_fired_but_paused_inner_ignores_the_cancel",
+     test_s19_fired_but_paused_inner_ignores_the_cancel},
+    {"s19_r7_9_cancel_reaches_the_innermost_deferred",
+     test_s19_r7_9_cancel_reaches_the_innermost_deferred},
+    {"r7_8_cancel_of_paused_unfired_waits_for_unpause",
+     test_r7_8_cancel_of_paused_unfired_waits_for_unpause},
+    {"r7_8_cancel_of_paused_fired_changes_nothing",
+     test_r7_8_cancel_of_paused_fired_changes_nothing},
+    {"r7_8_paused_cancel_still_swallows_the_late_fire",
+     test_r7_8_paused_cancel_still_swallows_the_late_fire},
+    {"s20_uninterruptible_stage_fails_at_once_and_frees_late_value",
+     test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value},
+    {"s20_cancel_of_unfired_deferred_then_release_frees_steps",
+     test_s20_cancel_of_unfired_deferred_then_release_frees_steps},
     CU_TEST_INFO_NULL,
 };
 

@@ -17,8 +17,8 @@ static df_result eb_remember(df_result in, void *arg) {
 /* S07's errorHandler: failure.trap(SpamError, EggError). */
 static df_result eb_trap_spam_egg(df_result in, void *arg) {
   (void)arg;
-  const df_error_type *t = df_failure_check(df_result_failure(in),
-                                            &DFT_SPAM_ERROR, &DFT_EGG_ERROR, NULL);
+  const df_error_type *t = df_failure_check(
+      df_result_failure(in), &DFT_SPAM_ERROR, &DFT_EGG_ERROR, NULL);
   if (t == NULL)
     return in;
   dft_trace("handled:%s", t->name);
@@ -82,9 +82,11 @@ static void test_s02_each_callback_gets_the_previous_return(void) {
 static void test_s02_callback_gets_its_own_arg(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("cb-arg"), dft_cb_trace, DFT_S("eb-arg"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("cb-arg"), dft_cb_trace,
+                   DFT_S("eb-arg"));
   df_add_callbacks(d, dft_cb_fail, DFT_S("boom"), dft_cb_trace, DFT_S("never"));
-  df_add_callbacks(d, dft_cb_trace, DFT_S("never"), dft_cb_trace, DFT_S("eb-arg2"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("never"), dft_cb_trace,
+                   DFT_S("eb-arg2"));
   df_callback(d, NULL, NULL);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(),
                          "cb-arg=None eb-arg2=<RuntimeError: boom>");
@@ -101,7 +103,8 @@ static void test_s03_failure_runs_first_errback_and_skips_callbacks(void) {
   df_add_callback(d, dft_cb_trace, DFT_S("c2"));
   df_add_errback(d, dft_cb_trace, DFT_S("e2"));
   df_add_errback(d, dft_cb_none, NULL);
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "bang")), 0);
+  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "bang")),
+                  0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(),
                          "e1=<RuntimeError: bang> e2=<RuntimeError: bang>");
   CU_ASSERT(df_called(d));
@@ -195,7 +198,8 @@ static void test_s06_errback_returning_new_failure_replaces_it(void) {
 
 static void test_s07_trap_handles_listed_types_and_subtypes(void) {
   dft_begin();
-  const df_error_type *types[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR, &DFT_TIN_ERROR};
+  const df_error_type *types[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR,
+                                  &DFT_TIN_ERROR};
   for (size_t i = 0; i < 3; i++) {
     df_deferred *d = df_deferred_new(NULL, NULL);
     df_add_errback(d, eb_trap_spam_egg, NULL);
@@ -240,7 +244,8 @@ static void test_s07_trap_of_subtype_does_not_catch_base(void) {
 static void test_s07_df_trap_handles_listed_types_passes_others(void) {
   dft_begin();
   seen_failure = NULL;
-  const df_error_type *types[] = {&DFT_EGG_ERROR, &DFT_TIN_ERROR, &DFT_VALUE_ERROR};
+  const df_error_type *types[] = {&DFT_EGG_ERROR, &DFT_TIN_ERROR,
+                                  &DFT_VALUE_ERROR};
   df_failure *last = NULL;
   for (size_t i = 0; i < 3; i++) {
     df_deferred *d = df_deferred_new(NULL, NULL);
@@ -263,11 +268,14 @@ static void test_s07_df_trap_handles_listed_types_passes_others(void) {
 static void test_s08_pair_errback_never_sees_its_own_callback_failure(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, dft_cb_fail, DFT_S("callback1"), dft_cb_trace, DFT_S("errback1"));
-  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace, DFT_S("errback2"));
+  df_add_callbacks(d, dft_cb_fail, DFT_S("callback1"), dft_cb_trace,
+                   DFT_S("errback1"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace,
+                   DFT_S("errback2"));
   df_add_errback(d, dft_cb_none, NULL);
   df_callback(d, dft_str("v"), dft_str_free);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "errback2=<RuntimeError: callback1>");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "errback2=<RuntimeError: callback1>");
   df_unref(d);
   dft_end();
 }
@@ -291,8 +299,10 @@ static void test_s08_callback_then_errback_sees_callback_failure(void) {
 static void test_s08_pair_errback_sees_failure_reaching_the_pair(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("callback1"), dft_cb_value, DFT_S("handled"));
-  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace, DFT_S("errback2"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("callback1"), dft_cb_value,
+                   DFT_S("handled"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace,
+                   DFT_S("errback2"));
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "early"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "callback2='handled'");
   df_unref(d);
@@ -302,7 +312,8 @@ static void test_s08_pair_errback_sees_failure_reaching_the_pair(void) {
 static void test_s08_null_errback_side_passes_failure_through(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  CU_ASSERT_PTR_EQUAL(df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), NULL, NULL), d);
+  CU_ASSERT_PTR_EQUAL(
+      df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), NULL, NULL), d);
   df_add_errback(d, dft_cb_trace, DFT_S("eb"));
   df_add_errback(d, dft_cb_none, NULL);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x"));
@@ -314,7 +325,8 @@ static void test_s08_null_errback_side_passes_failure_through(void) {
 static void test_s08_null_callback_side_passes_value_through(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  CU_ASSERT_PTR_EQUAL(df_add_callbacks(d, NULL, NULL, dft_cb_trace, DFT_S("eb")), d);
+  CU_ASSERT_PTR_EQUAL(
+      df_add_callbacks(d, NULL, NULL, dft_cb_trace, DFT_S("eb")), d);
   df_add_callback(d, dft_cb_trace, DFT_S("cb"));
   df_callback(d, dft_str("v"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb='v'");
@@ -381,7 +393,8 @@ static void test_r1_10_failure_without_errback_stays_the_result(void) {
 static int refire_status;
 
 static df_result cb_refire(df_result in, void *arg) {
-  refire_status = df_callback((df_deferred *)arg, dft_str("again"), dft_str_free);
+  refire_status =
+      df_callback((df_deferred *)arg, dft_str("again"), dft_str_free);
   return in;
 }
 
@@ -438,7 +451,8 @@ static void test_r3_2_late_added_callback_failure_reaches_errback(void) {
 
 static df_result cb_fire_other(df_result in, void *arg) {
   dft_trace("a1-start");
-  CU_ASSERT_EQUAL(df_callback((df_deferred *)arg, dft_str("c"), dft_str_free), 0);
+  CU_ASSERT_EQUAL(df_callback((df_deferred *)arg, dft_str("c"), dft_str_free),
+                  0);
   dft_trace("a1-end");
   return in;
 }
@@ -608,40 +622,70 @@ static void test_r4_2_pause_count_is_bounded(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s01_callbacks_wait_for_the_result", test_s01_callbacks_wait_for_the_result},
-    {"s01_callback_added_after_fire_runs_at_once", test_s01_callback_added_after_fire_runs_at_once},
-    {"s01_running_chain_shows_no_result", test_s01_running_chain_shows_no_result},
+    {"s01_callbacks_wait_for_the_result",
+     test_s01_callbacks_wait_for_the_result},
+    {"s01_callback_added_after_fire_runs_at_once",
+     test_s01_callback_added_after_fire_runs_at_once},
+    {"s01_running_chain_shows_no_result",
+     test_s01_running_chain_shows_no_result},
     {"s01_many_steps_run_in_order_once", test_s01_many_steps_run_in_order_once},
-    {"s01_caller_may_drop_its_reference_after_adding", test_s01_caller_may_drop_its_reference_after_adding},
-    {"s02_each_callback_gets_the_previous_return", test_s02_each_callback_gets_the_previous_return},
+    {"s01_caller_may_drop_its_reference_after_adding",
+     test_s01_caller_may_drop_its_reference_after_adding},
+    {"s02_each_callback_gets_the_previous_return",
+     test_s02_each_callback_gets_the_previous_return},
     {"s02_callback_gets_its_own_arg", test_s02_callback_gets_its_own_arg},
-    {"s03_failure_runs_first_errback_and_skips_callbacks", test_s03_failure_runs_first_errback_and_skips_callbacks},
+    {"s03_failure_runs_first_errback_and_skips_callbacks",
+     test_s03_failure_runs_first_errback_and_skips_callbacks},
     {"s03_value_skips_errbacks", test_s03_value_skips_errbacks},
-    {"s04_callback_failure_goes_to_next_errback", test_s04_callback_failure_goes_to_next_errback},
-    {"s05_errback_value_resumes_callbacks", test_s05_errback_value_resumes_callbacks},
-    {"s05_errback_returning_nothing_gives_next_callback_null", test_s05_errback_returning_nothing_gives_next_callback_null},
-    {"s06_errback_returning_its_failure_passes_it_on", test_s06_errback_returning_its_failure_passes_it_on},
-    {"s06_errback_returning_new_failure_replaces_it", test_s06_errback_returning_new_failure_replaces_it},
-    {"s07_trap_handles_listed_types_and_subtypes", test_s07_trap_handles_listed_types_and_subtypes},
-    {"s07_trap_passes_other_failure_on_unchanged", test_s07_trap_passes_other_failure_on_unchanged},
-    {"s07_trap_of_subtype_does_not_catch_base", test_s07_trap_of_subtype_does_not_catch_base},
-    {"s07_df_trap_handles_listed_types_passes_others", test_s07_df_trap_handles_listed_types_passes_others},
-    {"s08_pair_errback_never_sees_its_own_callback_failure", test_s08_pair_errback_never_sees_its_own_callback_failure},
-    {"s08_callback_then_errback_sees_callback_failure", test_s08_callback_then_errback_sees_callback_failure},
-    {"s08_pair_errback_sees_failure_reaching_the_pair", test_s08_pair_errback_sees_failure_reaching_the_pair},
-    {"s08_null_errback_side_passes_failure_through", test_s08_null_errback_side_passes_failure_through},
-    {"s08_null_callback_side_passes_value_through", test_s08_null_callback_side_passes_value_through},
-    {"s08_add_both_runs_for_value_and_failure", test_s08_add_both_runs_for_value_and_failure},
-    {"s08_adders_return_the_deferred_for_chaining", test_s08_adders_return_the_deferred_for_chaining},
-    {"r1_9_fire_with_failure_result_is_errback", test_r1_9_fire_with_failure_result_is_errback},
-    {"r1_10_failure_without_errback_stays_the_result", test_r1_10_failure_without_errback_stays_the_result},
-    {"r2_3_fire_from_own_callback_is_already_called", test_r2_3_fire_from_own_callback_is_already_called},
-    {"r3_1_callback_added_while_running_is_appended", test_r3_1_callback_added_while_running_is_appended},
-    {"r3_1_steps_added_while_running_grow_the_queue", test_r3_1_steps_added_while_running_grow_the_queue},
-    {"s26_steps_added_while_waiting_keep_their_order", test_s26_steps_added_while_waiting_keep_their_order},
+    {"s04_callback_failure_goes_to_next_errback",
+     test_s04_callback_failure_goes_to_next_errback},
+    {"s05_errback_value_resumes_callbacks",
+     test_s05_errback_value_resumes_callbacks},
+    {"s05_errback_returning_nothing_gives_next_callback_null",
+     test_s05_errback_returning_nothing_gives_next_callback_null},
+    {"s06_errback_returning_its_failure_passes_it_on",
+     test_s06_errback_returning_its_failure_passes_it_on},
+    {"s06_errback_returning_new_failure_replaces_it",
+     test_s06_errback_returning_new_failure_replaces_it},
+    {"s07_trap_handles_listed_types_and_subtypes",
+     test_s07_trap_handles_listed_types_and_subtypes},
+    {"s07_trap_passes_other_failure_on_unchanged",
+     test_s07_trap_passes_other_failure_on_unchanged},
+    {"s07_trap_of_subtype_does_not_catch_base",
+     test_s07_trap_of_subtype_does_not_catch_base},
+    {"s07_df_trap_handles_listed_types_passes_others",
+     test_s07_df_trap_handles_listed_types_passes_others},
+    {"s08_pair_errback_never_sees_its_own_callback_failure",
+     test_s08_pair_errback_never_sees_its_own_callback_failure},
+    {"s08_callback_then_errback_sees_callback_failure",
+     test_s08_callback_then_errback_sees_callback_failure},
+    {"s08_pair_errback_sees_failure_reaching_the_pair",
+     test_s08_pair_errback_sees_failure_reaching_the_pair},
+    {"s08_null_errback_side_passes_failure_through",
+     test_s08_null_errback_side_passes_failure_through},
+    {"s08_null_callback_side_passes_value_through",
+     test_s08_null_callback_side_passes_value_through},
+    {"s08_add_both_runs_for_value_and_failure",
+     test_s08_add_both_runs_for_value_and_failure},
+    {"s08_adders_return_the_deferred_for_chaining",
+     test_s08_adders_return_the_deferred_for_chaining},
+    {"r1_9_fire_with_failure_result_is_errback",
+     test_r1_9_fire_with_failure_result_is_errback},
+    {"r1_10_failure_without_errback_stays_the_result",
+     test_r1_10_failure_without_errback_stays_the_result},
+    {"r2_3_fire_from_own_callback_is_already_called",
+     test_r2_3_fire_from_own_callback_is_already_called},
+    {"r3_1_callback_added_while_running_is_appended",
+     test_r3_1_callback_added_while_running_is_appended},
+    {"r3_1_steps_added_while_running_grow_the_queue",
+     test_r3_1_steps_added_while_running_grow_the_queue},
+    {"s26_steps_added_while_waiting_keep_their_order",
+     test_s26_steps_added_while_waiting_keep_their_order},
     {"r4_2_pause_count_is_bounded", test_r4_2_pause_count_is_bounded},
-    {"r3_2_late_added_callback_failure_reaches_errback", test_r3_2_late_added_callback_failure_reaches_errback},
-    {"r3_3_firing_another_deferred_runs_its_chain_nested", test_r3_3_firing_another_deferred_runs_its_chain_nested},
+    {"r3_2_late_added_callback_failure_reaches_errback",
+     test_r3_2_late_added_callback_failure_reaches_errback},
+    {"r3_3_firing_another_deferred_runs_its_chain_nested",
+     test_r3_3_firing_another_deferred_runs_its_chain_nested},
     CU_TEST_INFO_NULL,
 };
 

@@ -28,10 +28,10 @@ typedef struct world {
 static world world_new(void) {
   world w;
   w.r = df_test_reactor();
-  w.res = df_test_resolver(w.r, &(df_resolver_options){
-                                    .servers = df_test_dns_servers(),
-                                    .timeout_ms = 1000,
-                                    .tries = 2});
+  w.res = df_test_resolver(
+      w.r, &(df_resolver_options){.servers = df_test_dns_servers(),
+                                  .timeout_ms = 1000,
+                                  .tries = 2});
   return w;
 }
 
@@ -173,8 +173,8 @@ static void check_ipv4_attempt_wins(bool v6_hangs, double attempt_delay) {
   int port = df_test_free_dual_port();
   CU_ASSERT_FATAL(port != 0);
   int filler = -1;
-  int hang = v6_hangs ? df_test_hanging_listener(AF_INET6, port, NULL, &filler)
-                      : -1;
+  int hang =
+      v6_hangs ? df_test_hanging_listener(AF_INET6, port, NULL, &filler) : -1;
   int ok = df_test_listener(AF_INET, port, 8, NULL);
   CU_ASSERT_FATAL(ok >= 0 && (hang >= 0 || !v6_hangs));
   int before = df_test_fd_count();
@@ -268,8 +268,8 @@ static void test_c2_connect_bad_arguments(void) {
       {w.r, w.res, "127.0.0.1", 70000, NULL, "port"},
       {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.timeout = -1},
        "timeout"},
-      {w.r, w.res, "127.0.0.1", 80,
-       &(df_connect_options){.attempt_delay = NAN}, "attempt_delay"},
+      {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.attempt_delay = NAN},
+       "attempt_delay"},
       {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.family = 77},
        "family"},
   };

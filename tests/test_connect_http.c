@@ -23,10 +23,10 @@ static world world_new(void) {
   world w;
   memset(&w, 0, sizeof w);
   w.r = df_test_reactor();
-  w.res = df_test_resolver(w.r, &(df_resolver_options){
-                                    .servers = df_test_dns_servers(),
-                                    .timeout_ms = 1000,
-                                    .tries = 2});
+  w.res = df_test_resolver(
+      w.r, &(df_resolver_options){.servers = df_test_dns_servers(),
+                                  .timeout_ms = 1000,
+                                  .tries = 2});
   w.server = df_test_http_server_new(w.r, &w.port);
   CU_ASSERT_PTR_NOT_NULL_FATAL(w.server);
   return w;
@@ -120,8 +120,8 @@ static void test_s15_cancel_aborts_the_connection(void) {
 static void test_s20_cancel_before_the_connection_exists(void) {
   world w = world_new();
   df_test_outcome o = {0};
-  df_deferred *d = example_http_get(w.r, w.res, DF_TEST_NAME_BOTH,
-                                    (unsigned)w.port, "/", 0);
+  df_deferred *d =
+      example_http_get(w.r, w.res, DF_TEST_NAME_BOTH, (unsigned)w.port, "/", 0);
   df_test_capture(df_ref(d), &o);
   df_cancel(d);
   df_unref(d);
@@ -139,9 +139,9 @@ static void test_s15_one_completed_one_cancelled(void) {
   world w = world_new();
   df_test_outcome done = {0};
   df_test_outcome cancelled = {0};
-  df_test_capture(example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port,
-                                   "/", 0),
-                  &done);
+  df_test_capture(
+      example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/", 0),
+      &done);
   df_deferred *d =
       example_http_get(w.r, w.res, "127.0.0.1", (unsigned)w.port, "/hang", 5);
   df_test_capture(df_ref(d), &cancelled);
@@ -161,12 +161,14 @@ static void test_s15_one_completed_one_cancelled(void) {
 
 static CU_TestInfo tests[] = {
     {"test_s15_http_get_completes", test_s15_http_get_completes},
-    {"test_s15_http_get_by_name_completes", test_s15_http_get_by_name_completes},
+    {"test_s15_http_get_by_name_completes",
+     test_s15_http_get_by_name_completes},
     {"test_s15_cancel_aborts_the_connection",
      test_s15_cancel_aborts_the_connection},
     {"test_s20_cancel_before_the_connection_exists",
      test_s20_cancel_before_the_connection_exists},
-    {"test_s15_one_completed_one_cancelled", test_s15_one_completed_one_cancelled},
+    {"test_s15_one_completed_one_cancelled",
+     test_s15_one_completed_one_cancelled},
     CU_TEST_INFO_NULL,
 };
 

@@ -24,11 +24,11 @@
 
 static df_resolver *resolver_for(df_reactor *r, const char *servers,
                                  int timeout_ms, int max_in_flight) {
-  return df_test_resolver(r, &(df_resolver_options){
-                                 .servers = servers,
-                                 .timeout_ms = timeout_ms,
-                                 .tries = 1,
-                                 .max_in_flight = max_in_flight});
+  return df_test_resolver(
+      r, &(df_resolver_options){.servers = servers,
+                                .timeout_ms = timeout_ms,
+                                .tries = 1,
+                                .max_in_flight = max_in_flight});
 }
 
 static void assert_cancelled(const df_test_outcome *o) {
@@ -136,8 +136,7 @@ static void test_s20_cancelled_queued_lookup_is_never_sent(void) {
 
 static void test_s18_cancel_after_answer_changes_nothing(void) {
   df_reactor *r = df_test_reactor();
-  df_resolver *res =
-      resolver_for(r, df_test_dns_servers(), NEVER_TIMES_OUT, 0);
+  df_resolver *res = resolver_for(r, df_test_dns_servers(), NEVER_TIMES_OUT, 0);
   df_test_outcome o = {0};
   df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_INET);
   df_test_capture(df_ref(d), &o);
@@ -330,7 +329,8 @@ static CU_TestInfo tests[] = {
      test_c2_free_fails_each_pending_lookup_once_in_order},
     {"test_c2_free_after_half_an_answer_reports_closed",
      test_c2_free_after_half_an_answer_reports_closed},
-    {"test_c2_free_from_a_lookup_callback", test_c2_free_from_a_lookup_callback},
+    {"test_c2_free_from_a_lookup_callback",
+     test_c2_free_from_a_lookup_callback},
     {"test_c2_retransmission_is_answered", test_c2_retransmission_is_answered},
     CU_TEST_INFO_NULL,
 };

@@ -49,17 +49,45 @@ static void expect_accepted(df_reactor *r, const char *servers) {
 
 static void test_c2_server_lists_are_validated(void) {
   static const char *const refused[] = {
-      "127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:0", "127.0.0.1:",
-      "127.0.0.1:+53", "127.0.0.1:-1", "127.0.0.1:053x", "127.0.0.1:123456",
-      "[::1", "[::1]:", "[::1]x", "[::1]:99999", "[]", "[127.0.0.1]:53",
-      "::1]", ",", "127.0.0.1,", ",127.0.0.1", "127.0.0.1,,127.0.0.2",
-      " 127.0.0.1", "127.0.0.1 ", "127.0.0.1, 127.0.0.2", "garbage",
-      "localhost:53", "dns://127.0.0.1", "127.0.0.1:53:53", "1.2.3",
-      "256.0.0.1", "::1:53:zz", "[fe80::1%lo]:53",
+      "127.0.0.1:99999",
+      "127.0.0.1:65536",
+      "127.0.0.1:0",
+      "127.0.0.1:",
+      "127.0.0.1:+53",
+      "127.0.0.1:-1",
+      "127.0.0.1:053x",
+      "127.0.0.1:123456",
+      "[::1",
+      "[::1]:",
+      "[::1]x",
+      "[::1]:99999",
+      "[]",
+      "[127.0.0.1]:53",
+      "::1]",
+      ",",
+      "127.0.0.1,",
+      ",127.0.0.1",
+      "127.0.0.1,,127.0.0.2",
+      " 127.0.0.1",
+      "127.0.0.1 ",
+      "127.0.0.1, 127.0.0.2",
+      "garbage",
+      "localhost:53",
+      "dns://127.0.0.1",
+      "127.0.0.1:53:53",
+      "1.2.3",
+      "256.0.0.1",
+      "::1:53:zz",
+      "[fe80::1%lo]:53",
       "[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000]:53"};
-  static const char *const accepted[] = {
-      "127.0.0.1", "127.0.0.1:1", "127.0.0.1:65535", "[::1]:53", "[::1]",
-      "::1", "::ffff:127.0.0.1", "127.0.0.1:5353,[::1]:53,127.0.0.2"};
+  static const char *const accepted[] = {"127.0.0.1",
+                                         "127.0.0.1:1",
+                                         "127.0.0.1:65535",
+                                         "[::1]:53",
+                                         "[::1]",
+                                         "::1",
+                                         "::ffff:127.0.0.1",
+                                         "127.0.0.1:5353,[::1]:53,127.0.0.2"};
   df_reactor *r = df_test_reactor();
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     expect_refused(r, refused[i]);
@@ -166,8 +194,7 @@ static long fail_each(const df_resolver_options *opts, start_fn start,
     if (one.o.fired == 1 && !same_outcome(&normal.o, &one.o) &&
         one.o.type != &DF_NO_MEMORY) {
       fprintf(stderr, "allocation %ld failed: %s (%s)\n", k,
-              one.o.type != NULL ? one.o.type->name : "a value",
-              one.o.message);
+              one.o.type != NULL ? one.o.type->name : "a value", one.o.message);
       CU_FAIL("a failed allocation did not end with DF_NO_MEMORY");
     }
     if (one.failures == 0) {
@@ -224,7 +251,8 @@ static df_resolver_options dnsmasq_options(void) {
 /* The literal's address list was reported as DF_DNS code 15 (ARES_ENOMEM). */
 static void test_c2_literal_without_memory(void) {
   df_resolver_options o = dnsmasq_options();
-  long runs = fail_each(&o, start_lookup, &(query){"127.0.0.1", AF_UNSPEC}, false);
+  long runs =
+      fail_each(&o, start_lookup, &(query){"127.0.0.1", AF_UNSPEC}, false);
   CU_ASSERT(runs > 1);
   runs = fail_each(&o, start_lookup, &(query){"::1", AF_INET6}, false);
   CU_ASSERT(runs > 1);
@@ -236,11 +264,11 @@ static void test_c2_literal_without_memory(void) {
  * once now, and the next lookup opens a new channel. */
 static void test_c2_lookup_without_memory_fails_at_once(void) {
   df_resolver_options o = dnsmasq_options();
-  long runs = fail_each(&o, start_lookup,
-                        &(query){DF_TEST_NAME_BOTH, AF_UNSPEC}, true);
+  long runs =
+      fail_each(&o, start_lookup, &(query){DF_TEST_NAME_BOTH, AF_UNSPEC}, true);
   CU_ASSERT(runs > 5);
-  runs = fail_each(&o, start_lookup,
-                   &(query){DF_TEST_NAME_MISSING, AF_UNSPEC}, true);
+  runs = fail_each(&o, start_lookup, &(query){DF_TEST_NAME_MISSING, AF_UNSPEC},
+                   true);
   CU_ASSERT(runs > 5);
 }
 
@@ -249,11 +277,10 @@ static void test_c2_lookup_without_memory_fails_at_once(void) {
  * c-ares 1.18 may lose one family's answer of an AF_UNSPEC lookup when
  * memory runs out while parsing it (dns.h). */
 static void test_c2_lookup_ends_whatever_allocation_fails(void) {
-  df_resolver_options o = {.servers = df_test_dns_servers(),
-                           .timeout_ms = 200,
-                           .tries = 3};
-  CU_ASSERT(fail_each(&o, start_lookup,
-                      &(query){DF_TEST_NAME_V4ONLY, AF_INET}, false) > 5);
+  df_resolver_options o = {
+      .servers = df_test_dns_servers(), .timeout_ms = 200, .tries = 3};
+  CU_ASSERT(fail_each(&o, start_lookup, &(query){DF_TEST_NAME_V4ONLY, AF_INET},
+                      false) > 5);
   CU_ASSERT(fail_each(&o, start_lookup,
                       &(query){DF_TEST_NAME_MISSING, AF_UNSPEC}, false) > 5);
 }
@@ -269,9 +296,8 @@ static void test_c2_connect_without_memory(void) {
   /* By name, one family: c-ares 1.18 may drop one family's answer of an
    * AF_UNSPEC lookup when memory runs out while parsing it, and the
    * connect would then go to ::1 only. */
-  df_resolver_options quick = {.servers = df_test_dns_servers(),
-                               .timeout_ms = 200,
-                               .tries = 3};
+  df_resolver_options quick = {
+      .servers = df_test_dns_servers(), .timeout_ms = 200, .tries = 3};
   target by_name = {DF_TEST_NAME_BOTH, port, AF_INET};
   CU_ASSERT(fail_each(&quick, start_connect, &by_name, false) > 5);
   close(listener);
@@ -279,9 +305,11 @@ static void test_c2_connect_without_memory(void) {
 
 int main(void) {
   CU_TestInfo tests[] = {
-      {"test_c2_server_lists_are_validated", test_c2_server_lists_are_validated},
+      {"test_c2_server_lists_are_validated",
+       test_c2_server_lists_are_validated},
       {"test_c2_port_does_not_wrap", test_c2_port_does_not_wrap},
-      {"test_c2_server_list_without_memory", test_c2_server_list_without_memory},
+      {"test_c2_server_list_without_memory",
+       test_c2_server_list_without_memory},
       {"test_c2_literal_without_memory", test_c2_literal_without_memory},
       {"test_c2_lookup_without_memory_fails_at_once",
        test_c2_lookup_without_memory_fails_at_once},

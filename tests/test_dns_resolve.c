@@ -19,10 +19,9 @@
 #include "loopback.h"
 
 static df_resolver *resolver_new(df_reactor *r) {
-  return df_test_resolver(r, &(df_resolver_options){
-                                 .servers = df_test_dns_servers(),
-                                 .timeout_ms = 1000,
-                                 .tries = 2});
+  return df_test_resolver(
+      r, &(df_resolver_options){
+             .servers = df_test_dns_servers(), .timeout_ms = 1000, .tries = 2});
 }
 
 /* Resolves \p host and runs the reactor until it fired. */
@@ -76,8 +75,8 @@ static void check_answer(const answer_case *c) {
 }
 
 static void test_c2_resolve_both_families(void) {
-  check_answer(&(answer_case){DF_TEST_NAME_BOTH, AF_UNSPEC, 2,
-                              {"::1", "127.0.0.1"}});
+  check_answer(
+      &(answer_case){DF_TEST_NAME_BOTH, AF_UNSPEC, 2, {"::1", "127.0.0.1"}});
 }
 
 static void test_c2_resolve_ipv4_only(void) {
@@ -89,8 +88,8 @@ static void test_c2_resolve_ipv6_only(void) {
 }
 
 static void test_c2_resolve_host_record_of_both_families(void) {
-  check_answer(&(answer_case){DF_TEST_NAME_DUAL, AF_UNSPEC, 2,
-                              {"::1", "127.0.0.1"}});
+  check_answer(
+      &(answer_case){DF_TEST_NAME_DUAL, AF_UNSPEC, 2, {"::1", "127.0.0.1"}});
   /* An absolute name (final dot) is the same name. */
   check_answer(&(answer_case){DF_TEST_NAME_V6ONLY ".", AF_UNSPEC, 1, {"::1"}});
 }
@@ -122,10 +121,10 @@ static void check_failure(const failure_case *c) {
   } else {
     snprintf(servers, sizeof servers, "%s", df_test_dns_servers());
   }
-  df_resolver *res = df_test_resolver(
-      r, &(df_resolver_options){
-             .servers = servers, .timeout_ms = c->timeout_ms,
-             .tries = c->tries});
+  df_resolver *res =
+      df_test_resolver(r, &(df_resolver_options){.servers = servers,
+                                                 .timeout_ms = c->timeout_ms,
+                                                 .tries = c->tries});
   df_test_outcome o = {0};
   resolve(r, res, c->host, c->family, &o);
   CU_ASSERT_FALSE(o.ok);
@@ -146,8 +145,8 @@ static void test_c2_nxdomain_fails_naming_host(void) {
 }
 
 static void test_c2_no_data_fails_with_enodata(void) {
-  check_failure(&(failure_case){DNSMASQ, 1000, 2, DF_TEST_NAME_V4ONLY,
-                                AF_INET6, ARES_ENODATA, "no address"});
+  check_failure(&(failure_case){DNSMASQ, 1000, 2, DF_TEST_NAME_V4ONLY, AF_INET6,
+                                ARES_ENODATA, "no address"});
 }
 
 static void test_c2_silent_server_times_out(void) {

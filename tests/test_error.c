@@ -79,12 +79,16 @@ static void test_replaced_allocator_serves_every_allocation(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"every_code_has_a_name_and_a_sentence", test_every_code_has_a_name_and_a_sentence},
+    {"every_code_has_a_name_and_a_sentence",
+     test_every_code_has_a_name_and_a_sentence},
     {"codes_are_negative_errno_values", test_codes_are_negative_errno_values},
-    {"other_negative_errno_falls_back_to_libc_text", test_other_negative_errno_falls_back_to_libc_text},
+    {"other_negative_errno_falls_back_to_libc_text",
+     test_other_negative_errno_falls_back_to_libc_text},
     {"positive_code_is_unknown", test_positive_code_is_unknown},
-    {"replace_allocator_with_some_null_is_einval", test_replace_allocator_with_some_null_is_einval},
-    {"replaced_allocator_serves_every_allocation", test_replaced_allocator_serves_every_allocation},
+    {"replace_allocator_with_some_null_is_einval",
+     test_replace_allocator_with_some_null_is_einval},
+    {"replaced_allocator_serves_every_allocation",
+     test_replaced_allocator_serves_every_allocation},
     CU_TEST_INFO_NULL,
 };
 

@@ -23,8 +23,8 @@ static void test_new_records_type_code_message_and_origin(void) {
 
 static void test_null_type_is_root_and_null_format_is_empty(void) {
   dft_begin();
-  df_failure *f = df_failure_new_at(NULL, 0, NULL, __FILE__, __LINE__,
-                                    __func__, NULL);
+  df_failure *f =
+      df_failure_new_at(NULL, 0, NULL, __FILE__, __LINE__, __func__, NULL);
   CU_ASSERT_PTR_EQUAL(df_failure_type(f), &DF_ERROR);
   CU_ASSERT_STRING_EQUAL(df_failure_message(f), "");
   df_failure_unref(f);
@@ -98,9 +98,10 @@ static void test_accessors_on_null(void) {
 static void test_builtin_types_derive_from_root(void) {
   dft_begin();
   const df_error_type *all[] = {
-      &DF_CANCELLED, &DF_ALREADY_CALLED, &DF_TIMEOUT, &DF_FIRST_ERROR,
-      &DF_INVALID_ARGUMENT, &DF_SYSTEM, &DF_POOL_CLOSED, &DF_POOL_FULL,
-      &DF_DNS, &DF_CONNECT, &DF_NO_MEMORY};
+      &DF_CANCELLED,   &DF_ALREADY_CALLED,   &DF_TIMEOUT,
+      &DF_FIRST_ERROR, &DF_INVALID_ARGUMENT, &DF_SYSTEM,
+      &DF_POOL_CLOSED, &DF_POOL_FULL,        &DF_DNS,
+      &DF_CONNECT,     &DF_NO_MEMORY};
   CU_ASSERT_PTR_NULL(DF_ERROR.base);
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     CU_ASSERT(df_error_type_is(all[i], &DF_ERROR));
@@ -125,10 +126,12 @@ static void test_s07_type_is_matches_subtypes_not_bases(void) {
 static void test_s07_check_returns_first_matching_type(void) {
   dft_begin();
   df_failure *f = df_failure_new(&DFT_TIN_ERROR, 0, "tinned");
-  CU_ASSERT_PTR_EQUAL(df_failure_check(f, &DFT_EGG_ERROR, &DFT_SPAM_ERROR, NULL),
-                      &DFT_SPAM_ERROR);
-  CU_ASSERT_PTR_EQUAL(df_failure_check(f, &DFT_TIN_ERROR, &DFT_SPAM_ERROR, NULL),
-                      &DFT_TIN_ERROR);
+  CU_ASSERT_PTR_EQUAL(
+      df_failure_check(f, &DFT_EGG_ERROR, &DFT_SPAM_ERROR, NULL),
+      &DFT_SPAM_ERROR);
+  CU_ASSERT_PTR_EQUAL(
+      df_failure_check(f, &DFT_TIN_ERROR, &DFT_SPAM_ERROR, NULL),
+      &DFT_TIN_ERROR);
   CU_ASSERT_PTR_EQUAL(df_failure_check(f, &DF_ERROR, &DFT_TIN_ERROR, NULL),
                       &DF_ERROR);
   CU_ASSERT_PTR_NULL(df_failure_check(f, &DFT_EGG_ERROR, NULL));
@@ -149,8 +152,8 @@ static void test_s07_check_of_base_does_not_match_subtype_list(void) {
 static void test_describe_renders_one_line_with_causes(void) {
   dft_begin();
   char buf[512], expected[512];
-  df_failure *inner = df_failure_new_at(&DFT_RUNTIME_ERROR, 5, NULL, "a.c", 10,
-                                        "fa", "bang!");
+  df_failure *inner =
+      df_failure_new_at(&DFT_RUNTIME_ERROR, 5, NULL, "a.c", 10, "fa", "bang!");
   df_failure *outer = df_failure_new_at(&DF_FIRST_ERROR, 1, inner, "b.c", 20,
                                         "fb", "member %d failed", 1);
   df_failure_unref(inner);
@@ -170,7 +173,8 @@ static void test_describe_renders_one_line_with_causes(void) {
 static void test_describe_truncates_and_returns_needed_length(void) {
   dft_begin();
   char full[256], small[8];
-  df_failure *f = df_failure_new_at(&DF_CANCELLED, 0, NULL, "c.c", 1, "fn", "m");
+  df_failure *f =
+      df_failure_new_at(&DF_CANCELLED, 0, NULL, "c.c", 1, "fn", "m");
   size_t need = df_failure_describe(f, full, sizeof full);
   memset(small, 'z', sizeof small);
   CU_ASSERT_EQUAL(df_failure_describe(f, small, sizeof small), need);
@@ -231,7 +235,8 @@ static void test_references_are_atomic_across_threads(void) {
   pthread_t threads[2];
   for (int i = 0; i < 2; i++) {
     df_failure_ref(f);
-    CU_ASSERT_EQUAL_FATAL(pthread_create(&threads[i], NULL, ref_unref_many, f), 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&threads[i], NULL, ref_unref_many, f),
+                          0);
   }
   for (int i = 0; i < 2; i++)
     pthread_join(threads[i], NULL);
@@ -242,22 +247,33 @@ static void test_references_are_atomic_across_threads(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"new_records_type_code_message_and_origin", test_new_records_type_code_message_and_origin},
-    {"null_type_is_root_and_null_format_is_empty", test_null_type_is_root_and_null_format_is_empty},
+    {"new_records_type_code_message_and_origin",
+     test_new_records_type_code_message_and_origin},
+    {"null_type_is_root_and_null_format_is_empty",
+     test_null_type_is_root_and_null_format_is_empty},
     {"long_message_is_kept_whole", test_long_message_is_kept_whole},
-    {"references_free_at_the_last_unref", test_references_free_at_the_last_unref},
-    {"cause_is_referenced_and_released_with_wrapper", test_cause_is_referenced_and_released_with_wrapper},
+    {"references_free_at_the_last_unref",
+     test_references_free_at_the_last_unref},
+    {"cause_is_referenced_and_released_with_wrapper",
+     test_cause_is_referenced_and_released_with_wrapper},
     {"deep_cause_chain_is_released", test_deep_cause_chain_is_released},
-    {"references_are_atomic_across_threads", test_references_are_atomic_across_threads},
+    {"references_are_atomic_across_threads",
+     test_references_are_atomic_across_threads},
     {"accessors_on_null", test_accessors_on_null},
     {"builtin_types_derive_from_root", test_builtin_types_derive_from_root},
-    {"s07_type_is_matches_subtypes_not_bases", test_s07_type_is_matches_subtypes_not_bases},
-    {"s07_check_returns_first_matching_type", test_s07_check_returns_first_matching_type},
-    {"s07_check_of_base_does_not_match_subtype_list", test_s07_check_of_base_does_not_match_subtype_list},
-    {"describe_renders_one_line_with_causes", test_describe_renders_one_line_with_causes},
-    {"describe_truncates_and_returns_needed_length", test_describe_truncates_and_returns_needed_length},
+    {"s07_type_is_matches_subtypes_not_bases",
+     test_s07_type_is_matches_subtypes_not_bases},
+    {"s07_check_returns_first_matching_type",
+     test_s07_check_returns_first_matching_type},
+    {"s07_check_of_base_does_not_match_subtype_list",
+     test_s07_check_of_base_does_not_match_subtype_list},
+    {"describe_renders_one_line_with_causes",
+     test_describe_renders_one_line_with_causes},
+    {"describe_truncates_and_returns_needed_length",
+     test_describe_truncates_and_returns_needed_length},
     {"describe_null_failure_is_empty", test_describe_null_failure_is_empty},
-    {"new_without_memory_gives_static_no_memory_failure", test_new_without_memory_gives_static_no_memory_failure},
+    {"new_without_memory_gives_static_no_memory_failure",
+     test_new_without_memory_gives_static_no_memory_failure},
     CU_TEST_INFO_NULL,
 };
 

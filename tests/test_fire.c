@@ -58,8 +58,9 @@ static void test_s10_refused_shared_value_is_released(void) {
   dft_begin();
   df_deferred *d = df_succeed(dft_str("first"), dft_str_free);
   dft_shared *s = dft_shared_new("second");
-  CU_ASSERT_EQUAL(df_fire(d, df_ok_shared(s, dft_shared_retain, dft_shared_release)),
-                  DF_EALREADY);
+  CU_ASSERT_EQUAL(
+      df_fire(d, df_ok_shared(s, dft_shared_retain, dft_shared_release)),
+      DF_EALREADY);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
   df_unref(d);
   dft_end();
@@ -139,7 +140,8 @@ static void test_s11_firer_drops_reference_so_callback_can_start_next(void) {
   got_results(&g, 3);
   CU_ASSERT_PTR_NULL(g.d);
   got_results(&g, 4); /* nothing left to fire */
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "fired='even' fired=<ValueError: odd> nowhere");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "fired='even' fired=<ValueError: odd> nowhere");
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1); /* the odd one, never handled */
   df_unref(first);
   dft_end();
@@ -199,7 +201,8 @@ static void test_s11_to_html_then_print(void) {
   df_add_callback(d, to_html, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("printed"));
   got_results(&g, 4);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "fired='even' printed='Result: even'");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "fired='even' printed='Result: even'");
   df_unref(d);
   dft_end();
 }
@@ -209,13 +212,20 @@ static CU_TestInfo tests[] = {
     {"s10_already_called_ce", test_s10_already_called_ce},
     {"s10_already_called_ec", test_s10_already_called_ec},
     {"s10_already_called_ee", test_s10_already_called_ee},
-    {"s10_many_refused_fires_leave_the_first_result", test_s10_many_refused_fires_leave_the_first_result},
-    {"s10_refused_shared_value_is_released", test_s10_refused_shared_value_is_released},
-    {"s10_second_fire_never_reruns_callbacks", test_s10_second_fire_never_reruns_callbacks},
-    {"s11_firer_drops_reference_so_callback_can_start_next", test_s11_firer_drops_reference_so_callback_can_start_next},
-    {"s11_callback_may_drop_the_last_outside_reference", test_s11_callback_may_drop_the_last_outside_reference},
-    {"s11_errback_may_drop_the_last_outside_reference", test_s11_errback_may_drop_the_last_outside_reference},
-    {"s11_callback_may_fire_the_next_operation_at_once", test_s11_callback_may_fire_the_next_operation_at_once},
+    {"s10_many_refused_fires_leave_the_first_result",
+     test_s10_many_refused_fires_leave_the_first_result},
+    {"s10_refused_shared_value_is_released",
+     test_s10_refused_shared_value_is_released},
+    {"s10_second_fire_never_reruns_callbacks",
+     test_s10_second_fire_never_reruns_callbacks},
+    {"s11_firer_drops_reference_so_callback_can_start_next",
+     test_s11_firer_drops_reference_so_callback_can_start_next},
+    {"s11_callback_may_drop_the_last_outside_reference",
+     test_s11_callback_may_drop_the_last_outside_reference},
+    {"s11_errback_may_drop_the_last_outside_reference",
+     test_s11_errback_may_drop_the_last_outside_reference},
+    {"s11_callback_may_fire_the_next_operation_at_once",
+     test_s11_callback_may_fire_the_next_operation_at_once},
     {"s11_to_html_then_print", test_s11_to_html_then_print},
     CU_TEST_INFO_NULL,
 };

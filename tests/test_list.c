@@ -21,7 +21,8 @@ static df_result eb_first_error(df_result in, void *arg) {
   first_error.index = df_failure_code(f);
   first_error.cause = df_failure_cause(f);
   first_error.cause_type = df_failure_type(first_error.cause);
-  first_error.cause_cause_type = df_failure_type(df_failure_cause(first_error.cause));
+  first_error.cause_cause_type =
+      df_failure_type(df_failure_cause(first_error.cause));
   df_result_free(in);
   return df_ok(NULL, NULL);
 }
@@ -40,7 +41,8 @@ static void fire_value(df_deferred *d, const char *text) {
 }
 
 static void fire_failure(df_deferred *d, const char *text) {
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "%s", text)), 0);
+  CU_ASSERT_EQUAL(
+      df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "%s", text)), 0);
 }
 
 static void unref_all(df_deferred **ds, size_t n) {
@@ -101,8 +103,9 @@ static void test_s21_lists_nest(void) {
   fire_value(c, "c");
   fire_value(ds[0], "a");
   fire_value(ds[1], "b");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "outer=[(True, [(True, 'a'), (True, 'b')]), (True, 'c')]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "outer=[(True, [(True, 'a'), (True, 'b')]), (True, 'c')]");
   df_unref(outer);
   df_unref(inner);
   df_unref(c);
@@ -212,9 +215,8 @@ static void test_s22_member_failure_goes_on_down_its_chain(void) {
   df_add_errback(d, dft_cb_none, NULL);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   fire_failure(d, "Bang");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "dl=[(False, <RuntimeError: Bang>)] "
-                         "member=<RuntimeError: Bang>");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(False, <RuntimeError: Bang>)] "
+                                           "member=<RuntimeError: Bang>");
   df_unref(dl);
   df_unref(d);
   dft_end();
@@ -275,13 +277,15 @@ static void test_s23_callbacks_added_before_joining_shape_the_value(void) {
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   fire_value(ds[0], "one");
   fire_value(ds[1], "two");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, 'one ten'), (True, 'two')]");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "dl=[(True, 'one ten'), (True, 'two')]");
   df_unref(dl);
   unref_all(ds, 2);
   dft_end();
 }
 
-static void test_s23_callbacks_added_after_joining_run_after_the_list_step(void) {
+static void
+test_s23_callbacks_added_after_joining_run_after_the_list_step(void) {
   dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
@@ -371,7 +375,8 @@ static void test_s24_fire_on_one_callback_gives_first_success_and_index(void) {
   dft_end();
 }
 
-static void test_s24_fire_on_one_callback_without_success_gives_full_list(void) {
+static void
+test_s24_fire_on_one_callback_without_success_gives_full_list(void) {
   dft_begin();
   /* R8.6: callback (not errback) with the full list. */
   df_deferred *ds[2];
@@ -380,8 +385,9 @@ static void test_s24_fire_on_one_callback_without_success_gives_full_list(void) 
   df_add_callbacks(dl, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
   fire_failure(ds[0], "a");
   fire_failure(ds[1], "b");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cb=[(False, <RuntimeError: a>), (False, <RuntimeError: b>)]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "cb=[(False, <RuntimeError: a>), (False, <RuntimeError: b>)]");
   df_unref(dl);
   unref_all(ds, 2);
   dft_end();
@@ -397,7 +403,8 @@ static void test_s24_later_failure_still_goes_down_the_member_chain(void) {
   fire_failure(ds[1], "b");
   df_add_errback(ds[1], dft_cb_trace, DFT_S("b-eb"));
   df_add_errback(ds[1], dft_cb_none, NULL);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=('x', 0) b-eb=<RuntimeError: b>");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "dl=('x', 0) b-eb=<RuntimeError: b>");
   df_unref(dl);
   unref_all(ds, 2);
   dft_end();
@@ -461,7 +468,8 @@ static void test_s24_fire_on_one_errback_with_already_failed_member(void) {
 static void test_s24_both_flags_first_event_wins(void) {
   dft_begin();
   reset_first_error();
-  unsigned both = DF_FIRE_ON_ONE_CALLBACK | DF_FIRE_ON_ONE_ERRBACK | DF_CONSUME_ERRORS;
+  unsigned both =
+      DF_FIRE_ON_ONE_CALLBACK | DF_FIRE_ON_ONE_ERRBACK | DF_CONSUME_ERRORS;
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, both);
@@ -528,8 +536,9 @@ static void test_r8_8_duplicate_member_is_watched_twice(void) {
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   fire_failure(d, "err");
   df_add_both(d, dft_cb_trace, DFT_S("after"));
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "dl=[(False, <RuntimeError: err>), (True, None)] after=None");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "dl=[(False, <RuntimeError: err>), (True, None)] after=None");
   df_unref(dl);
   df_unref(d);
   dft_end();
@@ -593,8 +602,9 @@ static void test_r8_9_cancel_cancels_every_member_in_order(void) {
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   df_cancel(dl);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cancel:a cancel:b dl=[(False, <Cancelled>), (False, <Cancelled>)]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "cancel:a cancel:b dl=[(False, <Cancelled>), (False, <Cancelled>)]");
   df_unref(dl);
   unref_all(ds, 2);
   dft_end();
@@ -660,9 +670,9 @@ static void test_r8_11_cancellation_outcomes_are_ordinary_results(void) {
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   df_cancel(dl);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cancel:a cancel:b "
-                         "dl=[(True, 'Callback Result'), (False, <Cancelled>)]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(), "cancel:a cancel:b "
+                        "dl=[(True, 'Callback Result'), (False, <Cancelled>)]");
   df_unref(dl);
   unref_all(ds, 2);
   dft_end();
@@ -747,7 +757,8 @@ static void test_r9_3_gather_consume_errors(void) {
   reset_first_error();
   /* test_gatherResultsWithConsumeErrors. */
   df_deferred *good = df_succeed(dft_str("1"), dft_str_free);
-  df_deferred *bad = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "oh noes"));
+  df_deferred *bad =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "oh noes"));
   df_deferred *ds[2] = {good, bad};
   df_deferred *g = df_gather(ds, 2, DF_CONSUME_ERRORS);
   df_add_errback(bad, dft_cb_trace, DFT_S("unconsumed"));
@@ -789,9 +800,10 @@ static void test_r9_4_cancel_gather_with_cancellers_that_callback(void) {
   df_deferred *g = df_gather(ds, 2, 0);
   df_add_callback(g, dft_cb_trace, DFT_S("g"));
   df_cancel(g);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cancel:a cancel:b "
-                         "g=[(True, 'Callback Result'), (True, 'Callback Result')]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "cancel:a cancel:b "
+      "g=[(True, 'Callback Result'), (True, 'Callback Result')]");
   df_unref(g);
   unref_all(ds, 2);
   dft_end();
@@ -814,50 +826,88 @@ static void test_s21_list_result_free_of_null_is_a_no_op(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s21_fires_with_pairs_in_member_order", test_s21_fires_with_pairs_in_member_order},
-    {"s21_never_errbacks_in_default_mode", test_s21_never_errbacks_in_default_mode},
+    {"s21_fires_with_pairs_in_member_order",
+     test_s21_fires_with_pairs_in_member_order},
+    {"s21_never_errbacks_in_default_mode",
+     test_s21_never_errbacks_in_default_mode},
     {"s21_lists_nest", test_s21_lists_nest},
-    {"s21_list_keeps_itself_alive_until_it_fires", test_s21_list_keeps_itself_alive_until_it_fires},
-    {"s21_members_may_be_released_by_the_caller", test_s21_members_may_be_released_by_the_caller},
-    {"s21_list_result_free_of_null_is_a_no_op", test_s21_list_result_free_of_null_is_a_no_op},
+    {"s21_list_keeps_itself_alive_until_it_fires",
+     test_s21_list_keeps_itself_alive_until_it_fires},
+    {"s21_members_may_be_released_by_the_caller",
+     test_s21_members_may_be_released_by_the_caller},
+    {"s21_list_result_free_of_null_is_a_no_op",
+     test_s21_list_result_free_of_null_is_a_no_op},
     {"r8_2_empty_list_fires_at_once", test_r8_2_empty_list_fires_at_once},
-    {"r8_2_empty_list_with_fire_on_one_callback_never_fires", test_r8_2_empty_list_with_fire_on_one_callback_never_fires},
-    {"r8_3_already_fired_members_are_seen_at_construction", test_r8_3_already_fired_members_are_seen_at_construction},
-    {"r8_3_fire_on_one_callback_with_already_fired_member", test_r8_3_fire_on_one_callback_with_already_fired_member},
-    {"r12_6_list_keeps_members_alive_until_released", test_r12_6_list_keeps_members_alive_until_released},
-    {"s22_member_failure_goes_on_down_its_chain", test_s22_member_failure_goes_on_down_its_chain},
-    {"s22_unconsumed_member_failure_is_reported", test_s22_unconsumed_member_failure_is_reported},
-    {"s22_consume_errors_member_continues_with_null", test_s22_consume_errors_member_continues_with_null},
-    {"s22_consume_errors_spares_errbacks_added_before_joining", test_s22_consume_errors_spares_errbacks_added_before_joining},
-    {"s23_callbacks_added_before_joining_shape_the_value", test_s23_callbacks_added_before_joining_shape_the_value},
-    {"s23_callbacks_added_after_joining_run_after_the_list_step", test_s23_callbacks_added_after_joining_run_after_the_list_step},
-    {"s23_member_chain_and_list_share_the_value", test_s23_member_chain_and_list_share_the_value},
-    {"s23_shared_value_is_retained_by_the_list", test_s23_shared_value_is_retained_by_the_list},
-    {"s24_fire_on_one_callback_gives_first_success_and_index", test_s24_fire_on_one_callback_gives_first_success_and_index},
-    {"s24_fire_on_one_callback_without_success_gives_full_list", test_s24_fire_on_one_callback_without_success_gives_full_list},
-    {"s24_later_failure_still_goes_down_the_member_chain", test_s24_later_failure_still_goes_down_the_member_chain},
-    {"s24_fire_on_one_errback_gives_first_error", test_s24_fire_on_one_errback_gives_first_error},
-    {"s24_fire_on_one_errback_with_all_success_fires_normally", test_s24_fire_on_one_errback_with_all_success_fires_normally},
-    {"s24_fire_on_one_errback_with_already_failed_member", test_s24_fire_on_one_errback_with_already_failed_member},
+    {"r8_2_empty_list_with_fire_on_one_callback_never_fires",
+     test_r8_2_empty_list_with_fire_on_one_callback_never_fires},
+    {"r8_3_already_fired_members_are_seen_at_construction",
+     test_r8_3_already_fired_members_are_seen_at_construction},
+    {"r8_3_fire_on_one_callback_with_already_fired_member",
+     test_r8_3_fire_on_one_callback_with_already_fired_member},
+    {"r12_6_list_keeps_members_alive_until_released",
+     test_r12_6_list_keeps_members_alive_until_released},
+    {"s22_member_failure_goes_on_down_its_chain",
+     test_s22_member_failure_goes_on_down_its_chain},
+    {"s22_unconsumed_member_failure_is_reported",
+     test_s22_unconsumed_member_failure_is_reported},
+    {"s22_consume_errors_member_continues_with_null",
+     test_s22_consume_errors_member_continues_with_null},
+    {"s22_consume_errors_spares_errbacks_added_before_joining",
+     test_s22_consume_errors_spares_errbacks_added_before_joining},
+    {"s23_callbacks_added_before_joining_shape_the_value",
+     test_s23_callbacks_added_before_joining_shape_the_value},
+    {"s23_callbacks_added_after_joining_run_after_the_list_step",
+     test_s23_callbacks_added_after_joining_run_after_the_list_step},
+    {"s23_member_chain_and_list_share_the_value",
+     test_s23_member_chain_and_list_share_the_value},
+    {"s23_shared_value_is_retained_by_the_list",
+     test_s23_shared_value_is_retained_by_the_list},
+    {"s24_fire_on_one_callback_gives_first_success_and_index",
+     test_s24_fire_on_one_callback_gives_first_success_and_index},
+    {"s24_fire_on_one_callback_without_success_gives_full_list",
+     test_s24_fire_on_one_callback_without_success_gives_full_list},
+    {"s24_later_failure_still_goes_down_the_member_chain",
+     test_s24_later_failure_still_goes_down_the_member_chain},
+    {"s24_fire_on_one_errback_gives_first_error",
+     test_s24_fire_on_one_errback_gives_first_error},
+    {"s24_fire_on_one_errback_with_all_success_fires_normally",
+     test_s24_fire_on_one_errback_with_all_success_fires_normally},
+    {"s24_fire_on_one_errback_with_already_failed_member",
+     test_s24_fire_on_one_errback_with_already_failed_member},
     {"s24_both_flags_first_event_wins", test_s24_both_flags_first_event_wins},
-    {"s24_consume_errors_applies_after_the_list_fired", test_s24_consume_errors_applies_after_the_list_fired},
-    {"s24_r12_5_unhandled_first_error_is_reported", test_s24_r12_5_unhandled_first_error_is_reported},
-    {"r8_8_duplicate_member_is_watched_twice", test_r8_8_duplicate_member_is_watched_twice},
+    {"s24_consume_errors_applies_after_the_list_fired",
+     test_s24_consume_errors_applies_after_the_list_fired},
+    {"s24_r12_5_unhandled_first_error_is_reported",
+     test_s24_r12_5_unhandled_first_error_is_reported},
+    {"r8_8_duplicate_member_is_watched_twice",
+     test_r8_8_duplicate_member_is_watched_twice},
     {"r8_8_duplicate_member_values", test_r8_8_duplicate_member_values},
-    {"r8_8_duplicate_member_first_error_uses_first_index", test_r8_8_duplicate_member_first_error_uses_first_index},
-    {"r8_9_cancel_cancels_every_member_in_order", test_r8_9_cancel_cancels_every_member_in_order},
-    {"r8_9_cancel_goes_on_after_the_list_fired", test_r8_9_cancel_goes_on_after_the_list_fired},
+    {"r8_8_duplicate_member_first_error_uses_first_index",
+     test_r8_8_duplicate_member_first_error_uses_first_index},
+    {"r8_9_cancel_cancels_every_member_in_order",
+     test_r8_9_cancel_cancels_every_member_in_order},
+    {"r8_9_cancel_goes_on_after_the_list_fired",
+     test_r8_9_cancel_goes_on_after_the_list_fired},
     {"r8_9_list_copies_its_input", test_r8_9_list_copies_its_input},
-    {"r8_9_cancel_of_fired_list_does_nothing", test_r8_9_cancel_of_fired_list_does_nothing},
-    {"r8_11_cancellation_outcomes_are_ordinary_results", test_r8_11_cancellation_outcomes_are_ordinary_results},
-    {"s25_gather_gives_every_value_in_order", test_s25_gather_gives_every_value_in_order},
-    {"s25_gather_errbacks_with_first_failure_and_index", test_s25_gather_errbacks_with_first_failure_and_index},
-    {"s25_gather_later_failures_do_not_refire", test_s25_gather_later_failures_do_not_refire},
-    {"r9_2_nested_gather_nests_first_errors", test_r9_2_nested_gather_nests_first_errors},
+    {"r8_9_cancel_of_fired_list_does_nothing",
+     test_r8_9_cancel_of_fired_list_does_nothing},
+    {"r8_11_cancellation_outcomes_are_ordinary_results",
+     test_r8_11_cancellation_outcomes_are_ordinary_results},
+    {"s25_gather_gives_every_value_in_order",
+     test_s25_gather_gives_every_value_in_order},
+    {"s25_gather_errbacks_with_first_failure_and_index",
+     test_s25_gather_errbacks_with_first_failure_and_index},
+    {"s25_gather_later_failures_do_not_refire",
+     test_s25_gather_later_failures_do_not_refire},
+    {"r9_2_nested_gather_nests_first_errors",
+     test_r9_2_nested_gather_nests_first_errors},
     {"r9_3_gather_consume_errors", test_r9_3_gather_consume_errors},
-    {"r9_4_cancel_gather_cancels_every_member", test_r9_4_cancel_gather_cancels_every_member},
-    {"r9_4_cancel_gather_with_cancellers_that_callback", test_r9_4_cancel_gather_with_cancellers_that_callback},
-    {"r9_5_gather_of_nothing_fires_at_once", test_r9_5_gather_of_nothing_fires_at_once},
+    {"r9_4_cancel_gather_cancels_every_member",
+     test_r9_4_cancel_gather_cancels_every_member},
+    {"r9_4_cancel_gather_with_cancellers_that_callback",
+     test_r9_4_cancel_gather_with_cancellers_that_callback},
+    {"r9_5_gather_of_nothing_fires_at_once",
+     test_r9_5_gather_of_nothing_fires_at_once},
     CU_TEST_INFO_NULL,
 };
 

@@ -38,7 +38,8 @@ static void test_misuse_state_queries_on_null(void) {
 
 static void test_misuse_add_callbacks_to_null_deferred(void) {
   dft_begin();
-  CU_ASSERT_PTR_NULL(df_add_callbacks(NULL, dft_cb_trace, NULL, dft_cb_trace, NULL));
+  CU_ASSERT_PTR_NULL(
+      df_add_callbacks(NULL, dft_cb_trace, NULL, dft_cb_trace, NULL));
   CU_ASSERT_PTR_NULL(df_add_callback(NULL, dft_cb_trace, NULL));
   CU_ASSERT_PTR_NULL(df_add_errback(NULL, dft_cb_trace, NULL));
   CU_ASSERT_PTR_NULL(df_add_both(NULL, dft_cb_trace, NULL));
@@ -145,7 +146,8 @@ static void test_misuse_wait_on_null_gives_invalid_argument(void) {
   dft_begin();
   df_result r = df_wait(NULL);
   CU_ASSERT(df_result_is_failure(r));
-  CU_ASSERT_PTR_EQUAL(df_failure_type(df_result_failure(r)), &DF_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_EQUAL(df_failure_type(df_result_failure(r)),
+                      &DF_INVALID_ARGUMENT);
   df_result_free(r);
   dft_end();
 }
@@ -281,7 +283,8 @@ static void test_misuse_hooks_reset_to_default_with_null(void) {
   dft_begin();
   df_set_unhandled_hook(NULL, DFT_S("ignored"));
   df_set_already_called_hook(NULL, DFT_S("ignored"));
-  df_deferred *d = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "default"));
+  df_deferred *d =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "default"));
   dft_stderr_begin();
   df_unref(d);
   const char *text = dft_stderr_end();
@@ -299,7 +302,8 @@ static void test_misuse_deferred_new_with_null_canceller(void) {
   dft_end();
 }
 
-static void test_misuse_fire_after_refused_deferred_value_and_double_wait(void) {
+static void
+test_misuse_fire_after_refused_deferred_value_and_double_wait(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   CU_ASSERT_EQUAL(df_fire(d, df_wait(d)), DF_EINVAL); /* itself, even */
@@ -312,15 +316,24 @@ static void test_misuse_fire_after_refused_deferred_value_and_double_wait(void) 
 static CU_TestInfo tests[] = {
     {"misuse_ref_and_unref_null", test_misuse_ref_and_unref_null},
     {"misuse_state_queries_on_null", test_misuse_state_queries_on_null},
-    {"misuse_add_callbacks_to_null_deferred", test_misuse_add_callbacks_to_null_deferred},
-    {"misuse_add_callbacks_full_to_null_frees_args", test_misuse_add_callbacks_full_to_null_frees_args},
-    {"misuse_add_callbacks_with_both_functions_null", test_misuse_add_callbacks_with_both_functions_null},
-    {"misuse_null_step_turns_chain_into_invalid_argument", test_misuse_null_step_turns_chain_into_invalid_argument},
-    {"misuse_fire_null_deferred_frees_the_value", test_misuse_fire_null_deferred_frees_the_value},
-    {"misuse_fire_with_a_deferred_is_refused", test_misuse_fire_with_a_deferred_is_refused},
-    {"misuse_errback_with_null_failure_names_the_argument", test_misuse_errback_with_null_failure_names_the_argument},
-    {"misuse_wait_on_null_gives_invalid_argument", test_misuse_wait_on_null_gives_invalid_argument},
-    {"misuse_callback_returning_wait_null_fails_the_chain", test_misuse_callback_returning_wait_null_fails_the_chain},
+    {"misuse_add_callbacks_to_null_deferred",
+     test_misuse_add_callbacks_to_null_deferred},
+    {"misuse_add_callbacks_full_to_null_frees_args",
+     test_misuse_add_callbacks_full_to_null_frees_args},
+    {"misuse_add_callbacks_with_both_functions_null",
+     test_misuse_add_callbacks_with_both_functions_null},
+    {"misuse_null_step_turns_chain_into_invalid_argument",
+     test_misuse_null_step_turns_chain_into_invalid_argument},
+    {"misuse_fire_null_deferred_frees_the_value",
+     test_misuse_fire_null_deferred_frees_the_value},
+    {"misuse_fire_with_a_deferred_is_refused",
+     test_misuse_fire_with_a_deferred_is_refused},
+    {"misuse_errback_with_null_failure_names_the_argument",
+     test_misuse_errback_with_null_failure_names_the_argument},
+    {"misuse_wait_on_null_gives_invalid_argument",
+     test_misuse_wait_on_null_gives_invalid_argument},
+    {"misuse_callback_returning_wait_null_fails_the_chain",
+     test_misuse_callback_returning_wait_null_fails_the_chain},
     {"misuse_maybe_null_function", test_misuse_maybe_null_function},
     {"misuse_fail_now_null", test_misuse_fail_now_null},
     {"misuse_cancel_null", test_misuse_cancel_null},
@@ -330,11 +343,15 @@ static CU_TestInfo tests[] = {
     {"misuse_list_with_null_array", test_misuse_list_with_null_array},
     {"misuse_list_with_null_member", test_misuse_list_with_null_member},
     {"misuse_list_with_unknown_flags", test_misuse_list_with_unknown_flags},
-    {"misuse_gather_with_list_only_flags", test_misuse_gather_with_list_only_flags},
+    {"misuse_gather_with_list_only_flags",
+     test_misuse_gather_with_list_only_flags},
     {"misuse_list_result_free_null", test_misuse_list_result_free_null},
-    {"misuse_hooks_reset_to_default_with_null", test_misuse_hooks_reset_to_default_with_null},
-    {"misuse_deferred_new_with_null_canceller", test_misuse_deferred_new_with_null_canceller},
-    {"misuse_fire_after_refused_deferred_value_and_double_wait", test_misuse_fire_after_refused_deferred_value_and_double_wait},
+    {"misuse_hooks_reset_to_default_with_null",
+     test_misuse_hooks_reset_to_default_with_null},
+    {"misuse_deferred_new_with_null_canceller",
+     test_misuse_deferred_new_with_null_canceller},
+    {"misuse_fire_after_refused_deferred_value_and_double_wait",
+     test_misuse_fire_after_refused_deferred_value_and_double_wait},
     CU_TEST_INFO_NULL,
 };
 

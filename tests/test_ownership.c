@@ -56,7 +56,8 @@ static void test_s17_late_fire_after_release_of_the_callers_reference(void) {
 static void test_s22_list_without_consume_shares_the_failure(void) {
   dft_begin();
   long before = dft_alloc_outstanding();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, 0);
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 0, "shared");
   df_errback(ds[0], f);
@@ -76,7 +77,8 @@ static void test_s22_list_without_consume_shares_the_failure(void) {
 static void test_s22_list_with_consume_frees_everything_once(void) {
   dft_begin();
   long before = dft_alloc_outstanding();
-  df_deferred *ds[3] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL),
+  df_deferred *ds[3] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL),
                         df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 3, DF_CONSUME_ERRORS);
   df_callback(ds[0], dft_str("one"), dft_str_free);
@@ -193,7 +195,8 @@ static void test_s23_value_recorded_by_two_lists(void) {
 
 static void test_s23_shared_values_get_one_reference_per_holder(void) {
   dft_begin();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, 0);
   dft_shared *a = dft_shared_new("a");
   dft_shared *b = dft_shared_new("b");
@@ -214,7 +217,8 @@ static void test_s23_shared_values_get_one_reference_per_holder(void) {
 
 static void test_s24_first_result_shared_value_is_retained(void) {
   dft_begin();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, DF_FIRE_ON_ONE_CALLBACK);
   dft_shared *a = dft_shared_new("a");
   df_fire(ds[1], df_ok_shared(a, dft_shared_retain, dft_shared_release));
@@ -268,7 +272,8 @@ static df_result cb_read_arg(df_result in, void *arg) {
 static void test_s08_arg_is_alive_while_its_step_runs(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks_full(d, cb_read_arg, dft_arg_new("x"), NULL, NULL, dft_arg_free);
+  df_add_callbacks_full(d, cb_read_arg, dft_arg_new("x"), NULL, NULL,
+                        dft_arg_free);
   df_callback(d, NULL, NULL);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "arg:x");
   df_unref(d);
@@ -339,9 +344,11 @@ static void test_s08_steps_of_a_released_waiting_chain_are_freed(void) {
 static void test_s21_unfired_list_is_freed_once_cancelled(void) {
   dft_begin();
   long before = dft_alloc_outstanding();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
-  df_add_callbacks_full(dl, cb_read_arg, dft_arg_new("dl"), NULL, NULL, dft_arg_free);
+  df_add_callbacks_full(dl, cb_read_arg, dft_arg_new("dl"), NULL, NULL,
+                        dft_arg_free);
   df_cancel(dl);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "arg:dl");
   df_unref(dl);
@@ -378,29 +385,50 @@ static void test_s13_succeed_value_is_freed_with_the_deferred(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s09_reported_failure_is_freed_after_the_report", test_s09_reported_failure_is_freed_after_the_report},
-    {"s10_refused_fire_frees_its_value_and_keeps_the_first", test_s10_refused_fire_frees_its_value_and_keeps_the_first},
-    {"s17_cancel_then_late_fire_frees_the_late_value", test_s17_cancel_then_late_fire_frees_the_late_value},
-    {"s17_late_fire_after_release_of_the_callers_reference", test_s17_late_fire_after_release_of_the_callers_reference},
-    {"s22_list_without_consume_shares_the_failure", test_s22_list_without_consume_shares_the_failure},
-    {"s22_list_with_consume_frees_everything_once", test_s22_list_with_consume_frees_everything_once},
-    {"s23_member_callbacks_after_joining_own_their_new_values", test_s23_member_callbacks_after_joining_own_their_new_values},
-    {"s23_plain_value_list_released_first", test_s23_plain_value_list_released_first},
-    {"s23_plain_value_member_released_first", test_s23_plain_value_member_released_first},
-    {"s25_gather_result_freed_before_member_callback", test_s25_gather_result_freed_before_member_callback},
+    {"s09_reported_failure_is_freed_after_the_report",
+     test_s09_reported_failure_is_freed_after_the_report},
+    {"s10_refused_fire_frees_its_value_and_keeps_the_first",
+     test_s10_refused_fire_frees_its_value_and_keeps_the_first},
+    {"s17_cancel_then_late_fire_frees_the_late_value",
+     test_s17_cancel_then_late_fire_frees_the_late_value},
+    {"s17_late_fire_after_release_of_the_callers_reference",
+     test_s17_late_fire_after_release_of_the_callers_reference},
+    {"s22_list_without_consume_shares_the_failure",
+     test_s22_list_without_consume_shares_the_failure},
+    {"s22_list_with_consume_frees_everything_once",
+     test_s22_list_with_consume_frees_everything_once},
+    {"s23_member_callbacks_after_joining_own_their_new_values",
+     test_s23_member_callbacks_after_joining_own_their_new_values},
+    {"s23_plain_value_list_released_first",
+     test_s23_plain_value_list_released_first},
+    {"s23_plain_value_member_released_first",
+     test_s23_plain_value_member_released_first},
+    {"s25_gather_result_freed_before_member_callback",
+     test_s25_gather_result_freed_before_member_callback},
     {"s23_value_recorded_by_two_lists", test_s23_value_recorded_by_two_lists},
-    {"s23_shared_values_get_one_reference_per_holder", test_s23_shared_values_get_one_reference_per_holder},
-    {"s24_first_result_shared_value_is_retained", test_s24_first_result_shared_value_is_retained},
-    {"s24_first_error_holds_the_member_failure", test_s24_first_error_holds_the_member_failure},
-    {"s08_arg_free_runs_once_per_arg_after_the_step_ran", test_s08_arg_free_runs_once_per_arg_after_the_step_ran},
-    {"s08_arg_is_alive_while_its_step_runs", test_s08_arg_is_alive_while_its_step_runs},
-    {"s08_same_arg_on_both_sides_is_freed_once", test_s08_same_arg_on_both_sides_is_freed_once},
+    {"s23_shared_values_get_one_reference_per_holder",
+     test_s23_shared_values_get_one_reference_per_holder},
+    {"s24_first_result_shared_value_is_retained",
+     test_s24_first_result_shared_value_is_retained},
+    {"s24_first_error_holds_the_member_failure",
+     test_s24_first_error_holds_the_member_failure},
+    {"s08_arg_free_runs_once_per_arg_after_the_step_ran",
+     test_s08_arg_free_runs_once_per_arg_after_the_step_ran},
+    {"s08_arg_is_alive_while_its_step_runs",
+     test_s08_arg_is_alive_while_its_step_runs},
+    {"s08_same_arg_on_both_sides_is_freed_once",
+     test_s08_same_arg_on_both_sides_is_freed_once},
     {"s08_null_args_are_never_freed", test_s08_null_args_are_never_freed},
-    {"s08_discarded_steps_free_their_args", test_s08_discarded_steps_free_their_args},
-    {"s08_steps_of_a_released_waiting_chain_are_freed", test_s08_steps_of_a_released_waiting_chain_are_freed},
-    {"s21_unfired_list_is_freed_once_cancelled", test_s21_unfired_list_is_freed_once_cancelled},
-    {"s28_chain_takes_a_reference_to_other", test_s28_chain_takes_a_reference_to_other},
-    {"s13_succeed_value_is_freed_with_the_deferred", test_s13_succeed_value_is_freed_with_the_deferred},
+    {"s08_discarded_steps_free_their_args",
+     test_s08_discarded_steps_free_their_args},
+    {"s08_steps_of_a_released_waiting_chain_are_freed",
+     test_s08_steps_of_a_released_waiting_chain_are_freed},
+    {"s21_unfired_list_is_freed_once_cancelled",
+     test_s21_unfired_list_is_freed_once_cancelled},
+    {"s28_chain_takes_a_reference_to_other",
+     test_s28_chain_takes_a_reference_to_other},
+    {"s13_succeed_value_is_freed_with_the_deferred",
+     test_s13_succeed_value_is_freed_with_the_deferred},
     CU_TEST_INFO_NULL,
 };
 

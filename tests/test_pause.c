@@ -113,7 +113,8 @@ static void test_r4_5_waiting_deferred_cannot_be_unpaused_early(void) {
   dft_end();
 }
 
-static void test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result(void) {
+static void
+test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result(void) {
   dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
@@ -149,15 +150,23 @@ static void test_r4_1_pause_from_callback_holds_later_steps(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"r4_1_paused_deferred_keeps_result_and_runs_nothing", test_r4_1_paused_deferred_keeps_result_and_runs_nothing},
-    {"r4_1_callbacks_added_while_paused_wait_for_unpause", test_r4_1_callbacks_added_while_paused_wait_for_unpause},
-    {"r4_1_explicit_pause_of_waiting_deferred_holds_inner_result", test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result},
-    {"r4_1_pause_from_callback_holds_later_steps", test_r4_1_pause_from_callback_holds_later_steps},
+    {"r4_1_paused_deferred_keeps_result_and_runs_nothing",
+     test_r4_1_paused_deferred_keeps_result_and_runs_nothing},
+    {"r4_1_callbacks_added_while_paused_wait_for_unpause",
+     test_r4_1_callbacks_added_while_paused_wait_for_unpause},
+    {"r4_1_explicit_pause_of_waiting_deferred_holds_inner_result",
+     test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result},
+    {"r4_1_pause_from_callback_holds_later_steps",
+     test_r4_1_pause_from_callback_holds_later_steps},
     {"r4_2_pause_is_a_counter", test_r4_2_pause_is_a_counter},
-    {"r4_3_unbalanced_unpause_is_refused_unfired", test_r4_3_unbalanced_unpause_is_refused_unfired},
-    {"r4_3_unbalanced_unpause_is_refused_fired", test_r4_3_unbalanced_unpause_is_refused_fired},
-    {"r4_4_unpause_of_unfired_deferred_only_counts", test_r4_4_unpause_of_unfired_deferred_only_counts},
-    {"r4_5_waiting_deferred_cannot_be_unpaused_early", test_r4_5_waiting_deferred_cannot_be_unpaused_early},
+    {"r4_3_unbalanced_unpause_is_refused_unfired",
+     test_r4_3_unbalanced_unpause_is_refused_unfired},
+    {"r4_3_unbalanced_unpause_is_refused_fired",
+     test_r4_3_unbalanced_unpause_is_refused_fired},
+    {"r4_4_unpause_of_unfired_deferred_only_counts",
+     test_r4_4_unpause_of_unfired_deferred_only_counts},
+    {"r4_5_waiting_deferred_cannot_be_unpaused_early",
+     test_r4_5_waiting_deferred_cannot_be_unpaused_early},
     CU_TEST_INFO_NULL,
 };
 

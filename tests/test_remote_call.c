@@ -25,11 +25,13 @@ static bool ready_ok(df_reactor *r, df_deferred *d) {
   bool fired = df_test_remote_run_until(r, &o.fired, 20);
   CU_ASSERT_TRUE(fired);
   CU_ASSERT_TRUE(o.ok);
-  if (!o.ok) fprintf(stderr, "not ready: %s\n", o.message);
+  if (!o.ok)
+    fprintf(stderr, "not ready: %s\n", o.message);
   return fired && o.ok;
 }
 
-static void rig_client(rig *g, double ack_wait, const df_error_type *const *types) {
+static void rig_client(rig *g, double ack_wait,
+                       const df_error_type *const *types) {
   memset(g, 0, sizeof *g);
   df_test_remote_env_init(&g->env, ack_wait, 3);
   g->env.opts.error_types = types;
@@ -41,7 +43,8 @@ static void rig_client(rig *g, double ack_wait, const df_error_type *const *type
 static void rig_worker(rig *g, unsigned threads, unsigned slots) {
   df_pool_options po = {.threads = threads};
   CU_ASSERT_EQUAL_FATAL(df_pool_new(&g->pool, g->r, &po), 0);
-  df_remote_worker_options wo = {.remote = g->env.opts, .pool = g->pool, .slots = slots};
+  df_remote_worker_options wo = {
+      .remote = g->env.opts, .pool = g->pool, .slots = slots};
   CU_ASSERT_EQUAL_FATAL(df_remote_worker_new(&g->w, g->r, &wo), 0);
   df_test_register_jobs(g->w, g->env.runs);
   ready_ok(g->r, df_remote_worker_start(g->w));
@@ -291,8 +294,11 @@ static void test_server_lost_mid_call(void) {
   df_reactor *r = NULL;
   df_remote *rc = NULL;
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
-  df_remote_options opts = {.servers = own.url, .stream = "LOST", .subject_prefix = "lost",
-                            .max_reconnect = 3, .reconnect_wait = 0.1};
+  df_remote_options opts = {.servers = own.url,
+                            .stream = "LOST",
+                            .subject_prefix = "lost",
+                            .max_reconnect = 3,
+                            .reconnect_wait = 0.1};
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&rc, r, &opts), 0);
   ready_ok(r, df_remote_ready(rc));
   df_test_result o;
@@ -372,7 +378,8 @@ static CU_TestInfo tests[] = {
     {"server unreachable at df_remote_new", test_unreachable_at_new},
     {"server lost mid-call", test_server_lost_mid_call},
     {"free fails pending calls", test_free_fails_pending},
-    {"worker close gives back what it holds", test_close_gives_back_what_it_holds},
+    {"worker close gives back what it holds",
+     test_close_gives_back_what_it_holds},
     CU_TEST_INFO_NULL,
 };
 

@@ -47,7 +47,8 @@ static void rig_free(rig *g) {
   CU_ASSERT_EQUAL(df_reactor_free(g->r), 0);
 }
 
-static void run(rig *g, const char *job, const char *payload, df_test_result *o) {
+static void run(rig *g, const char *job, const char *payload,
+                df_test_result *o) {
   df_test_record(df_remote_call(g->rc, job, payload, strlen(payload)), o);
   CU_ASSERT_TRUE(df_test_remote_run_until(g->r, &o->fired, 20));
 }
@@ -57,7 +58,8 @@ static void test_sha256(void) {
     const char *in, *digest;
   } vectors[] = {
       {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abc",
+       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
       {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
   };

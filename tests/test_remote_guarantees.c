@@ -138,7 +138,8 @@ static void test_nothing_lost_without_worker(void) {
   runs_at_least stored = {(const df_test_remote_env *)&g, NULL, N};
   CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, published_n, &stored, 20));
   df_test_remote_run_for(g.r, 0.2);
-  for (int i = 0; i < N; i++) CU_ASSERT_EQUAL(o[i].fired, 0);
+  for (int i = 0; i < N; i++)
+    CU_ASSERT_EQUAL(o[i].fired, 0);
   pid_t w = df_test_worker_start(&g.env, 2, 0);
   for (int i = 0; i < N; i++) {
     char text[16];
@@ -172,7 +173,9 @@ static void test_nothing_lost_across_server_restart(void) {
   for (int i = 0; i < N; i++) {
     CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &o[i].fired, 40));
     CU_ASSERT_TRUE(o[i].ok);
-    if (!o[i].ok) fprintf(stderr, "job %d: %s: %s\n", i, o[i].type ? o[i].type->name : "?", o[i].message);
+    if (!o[i].ok)
+      fprintf(stderr, "job %d: %s: %s\n", i, o[i].type ? o[i].type->name : "?",
+              o[i].message);
   }
   CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), N);
   worker_stop(w);
@@ -224,9 +227,11 @@ static void test_max_deliver_gives_up(void) {
 static CU_TestInfo tests[] = {
     {"exactly once: worker SIGKILLed after it started",
      test_exactly_once_worker_killed},
-    {"exactly once: a redelivery runs twice, fires once", test_exactly_once_redelivery},
+    {"exactly once: a redelivery runs twice, fires once",
+     test_exactly_once_redelivery},
     {"nothing lost: jobs wait for a worker", test_nothing_lost_without_worker},
-    {"nothing lost: across a server restart", test_nothing_lost_across_server_restart},
+    {"nothing lost: across a server restart",
+     test_nothing_lost_across_server_restart},
     {"long job marked in progress runs once", test_long_job_marked_in_progress},
     {"max_deliver: given up with a clear failure", test_max_deliver_gives_up},
     CU_TEST_INFO_NULL,

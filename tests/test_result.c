@@ -18,7 +18,8 @@ static void test_fail_null_names_the_argument(void) {
   dft_begin();
   df_result r = df_fail(NULL);
   CU_ASSERT(df_result_is_failure(r));
-  CU_ASSERT_PTR_EQUAL(df_failure_type(df_result_failure(r)), &DF_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_EQUAL(df_failure_type(df_result_failure(r)),
+                      &DF_INVALID_ARGUMENT);
   CU_ASSERT(strlen(df_failure_message(df_result_failure(r))) > 0);
   df_result_free(r);
   dft_end();
@@ -39,7 +40,7 @@ static void test_result_free_of_each_kind(void) {
   df_result w = df_wait(d);
   CU_ASSERT_EQUAL(df_result_kind(w), DF_DEFERRED);
   CU_ASSERT_PTR_EQUAL(w.ptr, d);
-  df_unref(d);     /* the result's own reference keeps it alive */
+  df_unref(d);       /* the result's own reference keeps it alive */
   df_result_free(w); /* drops the last one */
   dft_end();
 }
@@ -137,10 +138,14 @@ static CU_TestInfo tests[] = {
     {"fail_result_takes_the_reference", test_fail_result_takes_the_reference},
     {"fail_null_names_the_argument", test_fail_null_names_the_argument},
     {"result_free_of_each_kind", test_result_free_of_each_kind},
-    {"result_kind_follows_the_release_function", test_result_kind_follows_the_release_function},
-    {"s23_shared_value_knows_its_retain_function", test_s23_shared_value_knows_its_retain_function},
-    {"s23_shared_values_need_no_table_of_functions", test_s23_shared_values_need_no_table_of_functions},
-    {"s23_shared_without_retain_is_a_plain_value", test_s23_shared_without_retain_is_a_plain_value},
+    {"result_kind_follows_the_release_function",
+     test_result_kind_follows_the_release_function},
+    {"s23_shared_value_knows_its_retain_function",
+     test_s23_shared_value_knows_its_retain_function},
+    {"s23_shared_values_need_no_table_of_functions",
+     test_s23_shared_values_need_no_table_of_functions},
+    {"s23_shared_without_retain_is_a_plain_value",
+     test_s23_shared_without_retain_is_a_plain_value},
     CU_TEST_INFO_NULL,
 };
 

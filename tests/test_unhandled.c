@@ -108,7 +108,8 @@ static void test_s09_unhandled_cancel_is_reported(void) {
 static void test_s09_stolen_failure_is_reported_on_the_receiver_only(void) {
   dft_begin();
   /* R12.3 / test_synchronousImplicitErrorChain. */
-  df_deferred *first = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "first's"));
+  df_deferred *first =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "first's"));
   df_deferred *second = df_deferred_new(NULL, NULL);
   df_add_callback(second, dft_cb_wait, first);
   df_callback(second, NULL, NULL);
@@ -368,30 +369,50 @@ static void test_debug_default_unhandled_report_names_creation(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s09_released_with_unhandled_failure_reports_once", test_s09_released_with_unhandled_failure_reports_once},
-    {"s09_report_happens_inside_the_last_unref", test_s09_report_happens_inside_the_last_unref},
-    {"s09_failure_raised_in_callback_reports_its_origin", test_s09_failure_raised_in_callback_reports_its_origin},
-    {"s09_handled_failure_is_not_reported", test_s09_handled_failure_is_not_reported},
-    {"s09_value_and_unfired_deferreds_report_nothing", test_s09_value_and_unfired_deferreds_report_nothing},
-    {"s09_failure_after_recovery_is_reported", test_s09_failure_after_recovery_is_reported},
-    {"s09_passed_on_failure_is_reported", test_s09_passed_on_failure_is_reported},
+    {"s09_released_with_unhandled_failure_reports_once",
+     test_s09_released_with_unhandled_failure_reports_once},
+    {"s09_report_happens_inside_the_last_unref",
+     test_s09_report_happens_inside_the_last_unref},
+    {"s09_failure_raised_in_callback_reports_its_origin",
+     test_s09_failure_raised_in_callback_reports_its_origin},
+    {"s09_handled_failure_is_not_reported",
+     test_s09_handled_failure_is_not_reported},
+    {"s09_value_and_unfired_deferreds_report_nothing",
+     test_s09_value_and_unfired_deferreds_report_nothing},
+    {"s09_failure_after_recovery_is_reported",
+     test_s09_failure_after_recovery_is_reported},
+    {"s09_passed_on_failure_is_reported",
+     test_s09_passed_on_failure_is_reported},
     {"s09_unhandled_cancel_is_reported", test_s09_unhandled_cancel_is_reported},
-    {"s09_stolen_failure_is_reported_on_the_receiver_only", test_s09_stolen_failure_is_reported_on_the_receiver_only},
-    {"s09_handed_off_failure_is_reported_on_the_receiver_only", test_s09_handed_off_failure_is_reported_on_the_receiver_only},
-    {"s09_waiting_deferred_is_not_reported", test_s09_waiting_deferred_is_not_reported},
-    {"s09_failure_moved_by_chain_is_not_reported_on_source", test_s09_failure_moved_by_chain_is_not_reported_on_source},
-    {"s09_r12_4_failure_arriving_while_paused_is_reported", test_s09_r12_4_failure_arriving_while_paused_is_reported},
+    {"s09_stolen_failure_is_reported_on_the_receiver_only",
+     test_s09_stolen_failure_is_reported_on_the_receiver_only},
+    {"s09_handed_off_failure_is_reported_on_the_receiver_only",
+     test_s09_handed_off_failure_is_reported_on_the_receiver_only},
+    {"s09_waiting_deferred_is_not_reported",
+     test_s09_waiting_deferred_is_not_reported},
+    {"s09_failure_moved_by_chain_is_not_reported_on_source",
+     test_s09_failure_moved_by_chain_is_not_reported_on_source},
+    {"s09_r12_4_failure_arriving_while_paused_is_reported",
+     test_s09_r12_4_failure_arriving_while_paused_is_reported},
     {"s09_hook_gets_its_arg", test_s09_hook_gets_its_arg},
-    {"s09_default_report_is_one_block_on_stderr", test_s09_default_report_is_one_block_on_stderr},
+    {"s09_default_report_is_one_block_on_stderr",
+     test_s09_default_report_is_one_block_on_stderr},
     {"debug_get_reflects_set", test_debug_get_reflects_set},
-    {"debug_unhandled_report_names_creation_and_first_fire", test_debug_unhandled_report_names_creation_and_first_fire},
-    {"debug_fire_at_records_the_given_place", test_debug_fire_at_records_the_given_place},
-    {"debug_already_called_report_names_all_three_places", test_debug_already_called_report_names_all_three_places},
-    {"debug_first_fire_is_kept_after_refused_fires", test_debug_first_fire_is_kept_after_refused_fires},
+    {"debug_unhandled_report_names_creation_and_first_fire",
+     test_debug_unhandled_report_names_creation_and_first_fire},
+    {"debug_fire_at_records_the_given_place",
+     test_debug_fire_at_records_the_given_place},
+    {"debug_already_called_report_names_all_three_places",
+     test_debug_already_called_report_names_all_three_places},
+    {"debug_first_fire_is_kept_after_refused_fires",
+     test_debug_first_fire_is_kept_after_refused_fires},
     {"debug_off_reports_have_no_place", test_debug_off_reports_have_no_place},
-    {"debug_applies_to_deferreds_created_from_now_on", test_debug_applies_to_deferreds_created_from_now_on},
-    {"debug_default_already_called_report_on_stderr", test_debug_default_already_called_report_on_stderr},
-    {"debug_default_unhandled_report_names_creation", test_debug_default_unhandled_report_names_creation},
+    {"debug_applies_to_deferreds_created_from_now_on",
+     test_debug_applies_to_deferreds_created_from_now_on},
+    {"debug_default_already_called_report_on_stderr",
+     test_debug_default_already_called_report_on_stderr},
+    {"debug_default_unhandled_report_names_creation",
+     test_debug_default_unhandled_report_names_creation},
     CU_TEST_INFO_NULL,
 };
 

@@ -50,7 +50,8 @@ static void test_s26_r5_1_fired_inner_is_stolen_at_once(void) {
 static void test_s26_r5_1_stolen_failure_moves_to_the_outer(void) {
   dft_begin();
   /* test_synchronousImplicitErrorChain. */
-  df_deferred *first = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "First's"));
+  df_deferred *first =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "First's"));
   df_deferred *second = df_deferred_new(NULL, NULL);
   df_add_callback(second, dft_cb_wait, first);
   df_callback(second, NULL, NULL);
@@ -75,8 +76,9 @@ static void test_s26_r5_2_inner_failure_is_handed_to_the_outer(void) {
   df_add_callback(first, dft_cb_trace, DFT_S("first"));
   df_add_callback(second, dft_cb_trace, DFT_S("second"));
   df_errback(first, df_failure_new(&DFT_RUNTIME_ERROR, 0, "First's"));
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "second-eb=<RuntimeError: First's> second=None first=None");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "second-eb=<RuntimeError: First's> second=None first=None");
   df_unref(first);
   df_unref(second);
   dft_end();
@@ -145,7 +147,7 @@ static df_result cb_inner_chain(df_result in, void *arg) {
   dft_trace("start-of-cb");
   df_result_free(in);
   df_deferred *d = df_succeed(dft_str("inner"), dft_str_free);
-  df_add_callback(d, dft_cb_wait, inner);          /* firstCallback */
+  df_add_callback(d, dft_cb_wait, inner);         /* firstCallback */
   df_add_callback(d, dft_cb_append, DFT_S("x2")); /* secondCallback */
   df_add_callback(d, dft_cb_trace, DFT_S("second"));
   df_result r = df_wait(d);
@@ -301,7 +303,8 @@ static void test_s26_r5_12_running_inner_is_waited_for(void) {
   df_add_callback(b, i1_fire_a, a);
   df_add_callback(b, dft_cb_trace, DFT_S("b2"));
   df_callback(b, DFT_S("binit"), NULL);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "i1-start i1-end b2='i1ret' a2='i1ret'");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "i1-start i1-end b2='i1ret' a2='i1ret'");
   CU_ASSERT(dft_peek_is_none(b));
   df_unref(a);
   df_unref(b);
@@ -335,7 +338,8 @@ static void test_s27_callback_returning_its_own_deferred_fails(void) {
   dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_return_self, d);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace_type, DFT_S("eb"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace_type,
+                   DFT_S("eb"));
   df_callback(d, dft_str("foo"), dft_str_free);
   CU_ASSERT_FALSE(df_waiting(d));
   CU_ASSERT(dft_peek_is_failure(d, &DF_INVALID_ARGUMENT));
@@ -374,7 +378,8 @@ static void test_s27_cycle_of_two_waiting_deferreds_fails(void) {
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(b, dft_cb_wait, a);
   df_add_callback(a, dft_cb_wait, b);
-  df_add_callbacks(a, dft_cb_trace, DFT_S("a-cb"), dft_cb_trace_type, DFT_S("a-eb"));
+  df_add_callbacks(a, dft_cb_trace, DFT_S("a-cb"), dft_cb_trace_type,
+                   DFT_S("a-eb"));
   df_add_errback(a, dft_cb_none, NULL);
   df_callback(a, NULL, NULL);
   CU_ASSERT(df_waiting(a));
@@ -488,7 +493,8 @@ static void dummy_canceller(df_deferred *d, void *arg) {
   (void)arg;
 }
 
-static void test_s28_r6_4_cancelled_other_with_canceller_gives_already_called(void) {
+static void
+test_s28_r6_4_cancelled_other_with_canceller_gives_already_called(void) {
   dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(dummy_canceller, NULL);
@@ -548,7 +554,8 @@ static df_result cb_pause_arg(df_result in, void *arg) {
  * fires, b hands its result to the paused w and that part of the run stops,
  * but a's own chain goes on (Twisted's b.callback() returns into a's
  * _runCallbacks): a's later callback runs and a DeferredList over a fires. */
-static void test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter(void) {
+static void
+test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter(void) {
   dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
@@ -629,37 +636,65 @@ static void test_s28_r5_7_paused_hand_off_frees_everything(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s26_unfired_inner_pauses_the_outer", test_s26_unfired_inner_pauses_the_outer},
-    {"s26_r5_1_fired_inner_is_stolen_at_once", test_s26_r5_1_fired_inner_is_stolen_at_once},
-    {"s26_r5_1_stolen_failure_moves_to_the_outer", test_s26_r5_1_stolen_failure_moves_to_the_outer},
-    {"s26_r5_2_inner_failure_is_handed_to_the_outer", test_s26_r5_2_inner_failure_is_handed_to_the_outer},
+    {"s26_unfired_inner_pauses_the_outer",
+     test_s26_unfired_inner_pauses_the_outer},
+    {"s26_r5_1_fired_inner_is_stolen_at_once",
+     test_s26_r5_1_fired_inner_is_stolen_at_once},
+    {"s26_r5_1_stolen_failure_moves_to_the_outer",
+     test_s26_r5_1_stolen_failure_moves_to_the_outer},
+    {"s26_r5_2_inner_failure_is_handed_to_the_outer",
+     test_s26_r5_2_inner_failure_is_handed_to_the_outer},
     {"s26_r5_2_chaining_is_transitive", test_s26_r5_2_chaining_is_transitive},
-    {"s26_r5_3_paused_inner_with_result_is_waited_for", test_s26_r5_3_paused_inner_with_result_is_waited_for},
-    {"s26_r5_3_inner_waiting_on_another_is_waited_for", test_s26_r5_3_inner_waiting_on_another_is_waited_for},
-    {"s26_r5_4_inner_callbacks_run_before_the_outer_resumes", test_s26_r5_4_inner_callbacks_run_before_the_outer_resumes},
-    {"s26_r5_5_r5_6_order_of_inner_and_outer_steps", test_s26_r5_5_r5_6_order_of_inner_and_outer_steps},
-    {"s26_r5_6_callback_order_preserved", test_s26_r5_6_callback_order_preserved},
-    {"s26_r5_7_explicitly_paused_outer_keeps_inner_result", test_s26_r5_7_explicitly_paused_outer_keeps_inner_result},
-    {"s26_r5_10_errback_returning_deferred_recovers", test_s26_r5_10_errback_returning_deferred_recovers},
-    {"s26_r5_10_inner_failure_replaces_the_original", test_s26_r5_10_inner_failure_replaces_the_original},
-    {"s26_r5_12_running_inner_is_waited_for", test_s26_r5_12_running_inner_is_waited_for},
-    {"s26_caller_may_drop_both_references_while_waiting", test_s26_caller_may_drop_both_references_while_waiting},
-    {"s27_callback_returning_its_own_deferred_fails", test_s27_callback_returning_its_own_deferred_fails},
-    {"s27_errback_returning_its_own_deferred_fails", test_s27_errback_returning_its_own_deferred_fails},
+    {"s26_r5_3_paused_inner_with_result_is_waited_for",
+     test_s26_r5_3_paused_inner_with_result_is_waited_for},
+    {"s26_r5_3_inner_waiting_on_another_is_waited_for",
+     test_s26_r5_3_inner_waiting_on_another_is_waited_for},
+    {"s26_r5_4_inner_callbacks_run_before_the_outer_resumes",
+     test_s26_r5_4_inner_callbacks_run_before_the_outer_resumes},
+    {"s26_r5_5_r5_6_order_of_inner_and_outer_steps",
+     test_s26_r5_5_r5_6_order_of_inner_and_outer_steps},
+    {"s26_r5_6_callback_order_preserved",
+     test_s26_r5_6_callback_order_preserved},
+    {"s26_r5_7_explicitly_paused_outer_keeps_inner_result",
+     test_s26_r5_7_explicitly_paused_outer_keeps_inner_result},
+    {"s26_r5_10_errback_returning_deferred_recovers",
+     test_s26_r5_10_errback_returning_deferred_recovers},
+    {"s26_r5_10_inner_failure_replaces_the_original",
+     test_s26_r5_10_inner_failure_replaces_the_original},
+    {"s26_r5_12_running_inner_is_waited_for",
+     test_s26_r5_12_running_inner_is_waited_for},
+    {"s26_caller_may_drop_both_references_while_waiting",
+     test_s26_caller_may_drop_both_references_while_waiting},
+    {"s27_callback_returning_its_own_deferred_fails",
+     test_s27_callback_returning_its_own_deferred_fails},
+    {"s27_errback_returning_its_own_deferred_fails",
+     test_s27_errback_returning_its_own_deferred_fails},
     {"s27_added_after_firing_fails_too", test_s27_added_after_firing_fails_too},
-    {"s27_cycle_of_two_waiting_deferreds_fails", test_s27_cycle_of_two_waiting_deferreds_fails},
-    {"s28_chain_fires_other_with_the_result", test_s28_chain_fires_other_with_the_result},
-    {"s28_chain_moves_a_failure_into_other", test_s28_chain_moves_a_failure_into_other},
-    {"s28_firing_other_does_not_fire_this_one", test_s28_firing_other_does_not_fire_this_one},
-    {"s28_chain_step_sits_where_it_was_added", test_s28_chain_step_sits_where_it_was_added},
-    {"s28_r6_2_other_already_fired_fails_this_chain", test_s28_r6_2_other_already_fired_fails_this_chain},
-    {"s28_r6_4_cancel_of_other_does_not_reach_this_one", test_s28_r6_4_cancel_of_other_does_not_reach_this_one},
-    {"s28_r6_4_cancelled_other_with_canceller_gives_already_called", test_s28_r6_4_cancelled_other_with_canceller_gives_already_called},
-    {"s28_r6_4_cancel_of_this_one_flows_into_other", test_s28_r6_4_cancel_of_this_one_flows_into_other},
+    {"s27_cycle_of_two_waiting_deferreds_fails",
+     test_s27_cycle_of_two_waiting_deferreds_fails},
+    {"s28_chain_fires_other_with_the_result",
+     test_s28_chain_fires_other_with_the_result},
+    {"s28_chain_moves_a_failure_into_other",
+     test_s28_chain_moves_a_failure_into_other},
+    {"s28_firing_other_does_not_fire_this_one",
+     test_s28_firing_other_does_not_fire_this_one},
+    {"s28_chain_step_sits_where_it_was_added",
+     test_s28_chain_step_sits_where_it_was_added},
+    {"s28_r6_2_other_already_fired_fails_this_chain",
+     test_s28_r6_2_other_already_fired_fails_this_chain},
+    {"s28_r6_4_cancel_of_other_does_not_reach_this_one",
+     test_s28_r6_4_cancel_of_other_does_not_reach_this_one},
+    {"s28_r6_4_cancelled_other_with_canceller_gives_already_called",
+     test_s28_r6_4_cancelled_other_with_canceller_gives_already_called},
+    {"s28_r6_4_cancel_of_this_one_flows_into_other",
+     test_s28_r6_4_cancel_of_this_one_flows_into_other},
     {"s28_r6_3_long_explicit_chain", test_s28_r6_3_long_explicit_chain},
-    {"s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter", test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter},
-    {"s28_r5_7_waiter_pausing_the_source_of_the_hand_off", test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off},
-    {"s28_r5_7_paused_hand_off_frees_everything", test_s28_r5_7_paused_hand_off_frees_everything},
+    {"s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter",
+     test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter},
+    {"s28_r5_7_waiter_pausing_the_source_of_the_hand_off",
+     test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off},
+    {"s28_r5_7_paused_hand_off_frees_everything",
+     test_s28_r5_7_paused_hand_off_frees_everything},
     CU_TEST_INFO_NULL,
 };
 

@@ -121,7 +121,7 @@ static bool build_reply(const df_test_responder *s, const unsigned char *q,
   a[2] = 0;
   a[3] = (unsigned char)type;
   a[4] = 0;
-  a[5] = 1; /* IN */
+  a[5] = 1;            /* IN */
   memset(a + 6, 0, 4); /* TTL 0 */
   a[10] = 0;
   a[11] = (unsigned char)rdlen;
@@ -138,8 +138,8 @@ static bool build_reply(const df_test_responder *s, const unsigned char *q,
 
 static void send_reply(reply *r) {
   df_test_responder *s = r->owner;
-  if (sendto(s->fd, r->bytes, r->len, 0, (struct sockaddr *)&r->to,
-             r->tolen) == (ssize_t)r->len) {
+  if (sendto(s->fd, r->bytes, r->len, 0, (struct sockaddr *)&r->to, r->tolen) ==
+      (ssize_t)r->len) {
     s->replies++;
   }
 }
@@ -195,7 +195,8 @@ static void on_readable(df_watch *w, int fd, unsigned events, void *arg) {
     unsigned char q[512];
     struct sockaddr_storage from;
     socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fromlen);
+    ssize_t n =
+        recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fromlen);
     if (n < 0) {
       return; /* EAGAIN: drained */
     }

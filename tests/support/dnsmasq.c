@@ -28,9 +28,8 @@
 #define MAX_SERVERS 8
 static volatile sig_atomic_t running[MAX_SERVERS];
 
-static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
-                                    SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
-                                    SIGILL,  SIGALRM};
+static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGABRT,
+                                    SIGSEGV, SIGBUS,  SIGFPE, SIGILL,  SIGALRM};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
 static bool handlers_installed;
@@ -142,9 +141,9 @@ static int pick_port(void) {
  * within \p wait_ms. */
 static bool answers(int port, int wait_ms) {
   static const unsigned char query[] = {
-      0x5a, 0x17, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-      7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  4,    't',  'e',  's',
-      't',  0,    0x00, 0x01, 0x00, 0x01};
+      0x5a, 0x17, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',
+      4,    't',  'e',  's',  't',  0,    0x00, 0x01, 0x00, 0x01};
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) {
     return false;
@@ -174,7 +173,7 @@ typedef struct child_plan {
   const char *binary;
   char *argv[24];
   char port_arg[32];
-  bool drop;  /* running as root: become nobody before exec */
+  bool drop; /* running as root: become nobody before exec */
   uid_t uid;
   gid_t gid;
   bool show_log;
@@ -236,8 +235,8 @@ static void run_child(const child_plan *p) {
       close(devnull);
     }
   }
-  if (p->drop && (setgroups(0, NULL) != 0 || setgid(p->gid) != 0 ||
-                  setuid(p->uid) != 0)) {
+  if (p->drop &&
+      (setgroups(0, NULL) != 0 || setgid(p->gid) != 0 || setuid(p->uid) != 0)) {
     _exit(126);
   }
   prctl(PR_SET_PDEATHSIG, SIGTERM);

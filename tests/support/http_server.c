@@ -151,9 +151,7 @@ size_t df_test_http_requests(const df_test_http_server *s) {
 size_t df_test_http_answered(const df_test_http_server *s) {
   return s->answered;
 }
-size_t df_test_http_aborted(const df_test_http_server *s) {
-  return s->aborted;
-}
+size_t df_test_http_aborted(const df_test_http_server *s) { return s->aborted; }
 
 void df_test_http_server_free(df_test_http_server *s) {
   if (s == NULL) {

@@ -74,8 +74,7 @@ int df_test_listener(int family, int port, int backlog, int *port_out) {
   return fd;
 }
 
-int df_test_hanging_listener(int family, int port, int *port_out,
-                             int *filler) {
+int df_test_hanging_listener(int family, int port, int *port_out, int *filler) {
   int p = 0;
   int fd = df_test_listener(family, port, 0, &p);
   if (fd < 0) {

@@ -15,8 +15,7 @@ int df_test_listener(int family, int port, int backlog, int *port_out);
  * client already sitting in its accept queue (\p filler, which the caller
  * closes with the listener); the kernel drops the SYNs of any further
  * client, which stays in SYN_SENT. Returns the listener or -1. */
-int df_test_hanging_listener(int family, int port, int *port_out,
-                             int *filler);
+int df_test_hanging_listener(int family, int port, int *port_out, int *filler);
 
 /* A TCP port on the loopback address of \p family that nothing listens on
  * (bound, then closed): connects to it are refused. Returns it, or 0. */

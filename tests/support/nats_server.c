@@ -27,9 +27,8 @@
 #define MAX_CHILDREN 16
 static volatile sig_atomic_t running[MAX_CHILDREN];
 
-static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
-                                    SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
-                                    SIGILL,  SIGALRM};
+static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGABRT,
+                                    SIGSEGV, SIGBUS,  SIGFPE, SIGILL,  SIGALRM};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
 static bool handlers_installed;
@@ -237,9 +236,10 @@ static int launch(df_test_nats *n) {
   char port[16], monitor[16];
   snprintf(port, sizeof port, "%d", n->port);
   snprintf(monitor, sizeof monitor, "%d", n->monitor_port);
-  char *argv[] = {(char *)bin, (char *)"-js", (char *)"-a", (char *)"127.0.0.1",
-                  (char *)"-p", port, (char *)"-m", monitor,
-                  (char *)"-sd", n->store, NULL};
+  char *argv[] = {
+      (char *)bin,   (char *)"-js", (char *)"-a", (char *)"127.0.0.1",
+      (char *)"-p",  port,          (char *)"-m", monitor,
+      (char *)"-sd", n->store,      NULL};
   pid_t pid = spawn(argv, quiet);
   if (pid < 0) {
     return (int)pid;

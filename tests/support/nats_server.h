@@ -16,11 +16,11 @@
 #include <sys/types.h>
 
 typedef struct df_test_nats {
-  pid_t pid;          /* 0 when not running */
-  int port;           /* client port on 127.0.0.1 */
-  int monitor_port;   /* HTTP monitoring port (healthz) */
-  char url[64];       /* "nats://127.0.0.1:PORT" */
-  char store[256];    /* the JetStream store directory */
+  pid_t pid;        /* 0 when not running */
+  int port;         /* client port on 127.0.0.1 */
+  int monitor_port; /* HTTP monitoring port (healthz) */
+  char url[64];     /* "nats://127.0.0.1:PORT" */
+  char store[256];  /* the JetStream store directory */
 } df_test_nats;
 
 /* Starts a server with a fresh store and waits until /healthz answers ok

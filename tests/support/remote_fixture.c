@@ -42,14 +42,16 @@ int df_test_remote_main(const char *suite, CU_TestInfo *tests) {
 
 df_test_nats *df_test_remote_server(void) { return &server; }
 
-void df_test_remote_env_init(df_test_remote_env *e, double ack_wait, int max_deliver) {
+void df_test_remote_env_init(df_test_remote_env *e, double ack_wait,
+                             int max_deliver) {
   memset(e, 0, sizeof *e);
   test_counter++;
   snprintf(e->stream, sizeof e->stream, "T%d_%d", (int)getpid(), test_counter);
   snprintf(e->prefix, sizeof e->prefix, "t%d.n%d", (int)getpid(), test_counter);
   const char *tmp = getenv("TMPDIR");
   snprintf(e->runs, sizeof e->runs, "%s/df-runs-%d-%d",
-           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (int)getpid(), test_counter);
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (int)getpid(),
+           test_counter);
   unlink(e->runs);
   e->opts.servers = server.url;
   e->opts.stream = e->stream;
@@ -63,7 +65,8 @@ void df_test_remote_env_init(df_test_remote_env *e, double ack_wait, int max_del
 
 void df_test_remote_env_clear(df_test_remote_env *e) { unlink(e->runs); }
 
-int df_test_runs(const df_test_remote_env *e, const char *what, const char *id) {
+int df_test_runs(const df_test_remote_env *e, const char *what,
+                 const char *id) {
   FILE *f = fopen(e->runs, "r");
   if (f == NULL) {
     return 0;
@@ -106,14 +109,23 @@ bool df_test_first_id(const df_test_remote_env *e, const char *what, char *out,
   return found;
 }
 
-pid_t df_test_worker_start(const df_test_remote_env *e, int threads, double in_progress) {
+pid_t df_test_worker_start(const df_test_remote_env *e, int threads,
+                           double in_progress) {
   char t[16], ack[32], ip[32], md[16];
   snprintf(t, sizeof t, "%d", threads);
   snprintf(ack, sizeof ack, "%g", e->opts.ack_wait);
   snprintf(ip, sizeof ip, "%g", in_progress);
   snprintf(md, sizeof md, "%d", e->opts.max_deliver);
-  char *argv[] = {(char *)REMOTE_TEST_WORKER, (char *)server.url, (char *)e->stream,
-                  (char *)e->prefix, t, ack, ip, md, (char *)e->runs, NULL};
+  char *argv[] = {(char *)REMOTE_TEST_WORKER,
+                  (char *)server.url,
+                  (char *)e->stream,
+                  (char *)e->prefix,
+                  t,
+                  ack,
+                  ip,
+                  md,
+                  (char *)e->runs,
+                  NULL};
   return df_test_child_start(argv);
 }
 
@@ -121,8 +133,10 @@ bool df_test_worker_exited(pid_t pid, int *status) {
   int st = 0;
   pid_t got = waitpid(pid, &st, WNOHANG);
   if (got == pid) {
-    df_test_child_stop(pid, 0); /* forget it (already reaped: -1 from waitpid) */
-    if (status != NULL) *status = st;
+    df_test_child_stop(pid,
+                       0); /* forget it (already reaped: -1 from waitpid) */
+    if (status != NULL)
+      *status = st;
     return true;
   }
   return false;
@@ -144,7 +158,8 @@ static df_result record_step(df_result in, void *arg) {
     const df_bytes *b = in.ptr;
     if (b != NULL) {
       o->len = b->len;
-      snprintf(o->value, sizeof o->value, "%.*s", (int)b->len, (const char *)b->data);
+      snprintf(o->value, sizeof o->value, "%.*s", (int)b->len,
+               (const char *)b->data);
     }
   }
   df_result_free(in);

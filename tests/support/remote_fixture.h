@@ -32,7 +32,8 @@ typedef struct df_test_remote_env {
   char runs[256];
   df_remote_options opts; /* servers, stream, prefix; short reconnects */
 } df_test_remote_env;
-void df_test_remote_env_init(df_test_remote_env *e, double ack_wait, int max_deliver);
+void df_test_remote_env_init(df_test_remote_env *e, double ack_wait,
+                             int max_deliver);
 /* Removes the runs file. */
 void df_test_remote_env_clear(df_test_remote_env *e);
 
@@ -48,16 +49,17 @@ bool df_test_first_id(const df_test_remote_env *e, const char *what, char *out,
 
 /* A worker process (remote_test_worker) on \p e with \p threads threads
  * and \p in_progress seconds between in-progress marks (negative: off). */
-pid_t df_test_worker_start(const df_test_remote_env *e, int threads, double in_progress);
+pid_t df_test_worker_start(const df_test_remote_env *e, int threads,
+                           double in_progress);
 /* True when the worker process exited (reaped; \p status may be NULL). */
 bool df_test_worker_exited(pid_t pid, int *status);
 
 /* ------------------------------------------------------------ outcomes */
 
 typedef struct df_test_result {
-  int fired;                 /* times the recording step ran: must end at 1 */
+  int fired; /* times the recording step ran: must end at 1 */
   bool ok;
-  char value[256];           /* the df_bytes value as text */
+  char value[256]; /* the df_bytes value as text */
   size_t len;
   const df_error_type *type; /* the failure's type, else NULL */
   int code;

@@ -62,8 +62,10 @@ static df_result started(df_result in, void *arg) {
 
 int main(int argc, char **argv) {
   if (argc != 9) {
-    fprintf(stderr, "usage: %s URL STREAM PREFIX THREADS ACK_WAIT IN_PROGRESS "
-                    "MAX_DELIVER RUNS_FILE\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s URL STREAM PREFIX THREADS ACK_WAIT IN_PROGRESS "
+            "MAX_DELIVER RUNS_FILE\n",
+            argv[0]);
     return 2;
   }
   if (pipe(stop_pipe) != 0) {
@@ -81,12 +83,15 @@ int main(int argc, char **argv) {
   if (df_reactor_new(&r, NULL) != 0 || df_pool_new(&pool, r, &po) != 0) {
     return 2;
   }
-  df_remote_worker_options wo = {
-      .remote = {.servers = argv[1], .stream = argv[2], .subject_prefix = argv[3],
-                 .ack_wait = atof(argv[5]), .max_deliver = atoi(argv[7]),
-                 .reconnect_wait = 0.1, .max_reconnect = -1},
-      .pool = pool,
-      .in_progress_interval = atof(argv[6])};
+  df_remote_worker_options wo = {.remote = {.servers = argv[1],
+                                            .stream = argv[2],
+                                            .subject_prefix = argv[3],
+                                            .ack_wait = atof(argv[5]),
+                                            .max_deliver = atoi(argv[7]),
+                                            .reconnect_wait = 0.1,
+                                            .max_reconnect = -1},
+                                 .pool = pool,
+                                 .in_progress_interval = atof(argv[6])};
   if (df_remote_worker_new(&worker, r, &wo) != 0) {
     return 2;
   }

@@ -20,7 +20,8 @@ int df_test_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
   }
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+  unsigned failed =
+      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
   unsigned ran = CU_get_number_of_tests_run();
   CU_cleanup_registry();
   if (ran == 0) {
