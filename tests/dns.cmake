@@ -16,12 +16,14 @@ if(TARGET deferred_dns_static)
                         df_core_test_support deferred_dns_static)
   df_warnings(df_dns_test_support)
 
-  file(GLOB DF_DNS_SUITES CONFIGURE_DEPENDS
-       ${CMAKE_CURRENT_SOURCE_DIR}/test_dns*.c
-       ${CMAKE_CURRENT_SOURCE_DIR}/test_connect*.c)
-  foreach(source ${DF_DNS_SUITES})
-    get_filename_component(suite ${source} NAME_WE)
-    df_add_suite(${suite} SOURCES ${source} LIBS df_dns_test_support
+  foreach(suite
+      test_dns_resolve
+      test_dns_cancel
+      test_dns_memory
+      test_connect
+      test_connect_cancel
+      test_connect_http)
+    df_add_suite(${suite} SOURCES ${suite}.c LIBS df_dns_test_support
                  LABELS dns valgrind TIMEOUT 120)
   endforeach()
 endif()

@@ -17,12 +17,10 @@ if(TARGET deferred_pool_static)
       test_pool_close
       test_pool_wakeup
       test_pool_stress)
-    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${suite}.c)
-      df_add_suite(${suite} SOURCES ${suite}.c LIBS df_pool_test_support
-                   LABELS threaded core TIMEOUT 180)
-      # White-box tests reach the pool's internal header (hooks, lists).
-      target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
-    endif()
+    df_add_suite(${suite} SOURCES ${suite}.c LIBS df_pool_test_support
+                 LABELS threaded core TIMEOUT 180)
+    # White-box tests reach the pool's internal header (hooks, lists).
+    target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
   endforeach()
 
   # Allocation failures injected at every site: the counting allocator.
@@ -34,7 +32,7 @@ if(TARGET deferred_pool_static)
   # test does not depend on DF_BUILD_EXAMPLES; the suite runs it as a child
   # and checks what it prints.
   find_package(SQLite3 QUIET)
-  if(SQLite3_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_pool_adbapi.c)
+  if(SQLite3_FOUND)
     add_executable(test_pool_adbapi_program
                    ${PROJECT_SOURCE_DIR}/examples/adbapi_html.c)
     target_link_libraries(test_pool_adbapi_program PRIVATE deferred_pool_static

@@ -7,15 +7,11 @@ target_link_libraries(df_reactor_test_support PUBLIC df_core_test_support)
 df_warnings(df_reactor_test_support)
 
 foreach(suite test_reactor test_timers test_timeout)
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${suite}.c)
-    df_add_suite(${suite} SOURCES ${suite}.c
-                 LIBS df_reactor_test_support Threads::Threads
-                 LABELS core reactor)
-  endif()
+  df_add_suite(${suite} SOURCES ${suite}.c
+               LIBS df_reactor_test_support Threads::Threads
+               LABELS core reactor)
 endforeach()
 
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_wakeup.c)
-  df_add_suite(test_wakeup SOURCES test_wakeup.c
-               LIBS df_reactor_test_support Threads::Threads
-               LABELS threaded reactor valgrind TIMEOUT 300)
-endif()
+df_add_suite(test_wakeup SOURCES test_wakeup.c
+             LIBS df_reactor_test_support Threads::Threads
+             LABELS threaded reactor valgrind TIMEOUT 300)

@@ -21,22 +21,19 @@ if(TARGET deferred_remote_static)
   # The call suite runs its worker in the test process: valgrind checks it
   # too (about 15 s). The guarantee suite's timing rests on worker
   # processes and in-progress marks, so it stays out of valgrind.
-  file(GLOB DF_REMOTE_SUITES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_remote*.c)
-  list(FILTER DF_REMOTE_SUITES EXCLUDE REGEX "test_remote_example\\.c$")
-  foreach(source ${DF_REMOTE_SUITES})
-    get_filename_component(suite ${source} NAME_WE)
+  foreach(suite test_remote_call test_remote_guarantees)
     set(labels remote threaded)
     if(suite STREQUAL "test_remote_call")
       list(APPEND labels valgrind)
     endif()
-    df_add_suite(${suite} SOURCES ${source} LIBS df_remote_test_support
+    df_add_suite(${suite} SOURCES ${suite}.c LIBS df_remote_test_support
                  LABELS ${labels} TIMEOUT 120)
   endforeach()
 
   # The deferred-worker example's job functions, built here from their
   # source so that the suite does not depend on DF_BUILD_EXAMPLES.
   find_package(SQLite3 QUIET)
-  if(SQLite3_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_remote_example.c)
+  if(SQLite3_FOUND)
     df_add_suite(test_remote_example
                  SOURCES test_remote_example.c ${PROJECT_SOURCE_DIR}/examples/worker_jobs.c
                  LIBS df_remote_test_support SQLite::SQLite3

@@ -6,8 +6,7 @@ find_program(DF_TEST_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(NOT DF_TEST_PYTHON)
   find_program(DF_TEST_PYTHON NAMES python3 REQUIRED)
 endif()
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_trace.c AND TARGET deferred_pool_static
-   AND TARGET deferred_dns_static)
+if(TARGET deferred_pool_static AND TARGET deferred_dns_static)
   df_add_suite(test_trace SOURCES test_trace.c
                LIBS deferred_pool_static deferred_dns_static
                LABELS threaded valgrind trace TIMEOUT 300)
