@@ -23,7 +23,7 @@
 #include <deferred.h>
 #include <deferred/remote.h>
 
-#include "../tests/support/nats_server.h"
+#include "../tests/support/dft_nats_server.h"
 #include "bench.h"
 
 /* Declared here and in main.c, which runs it. */
@@ -180,8 +180,8 @@ static void record(const df_bench_opts *o, const char *what, const row *x) {
   df_bench_json_metric(o->json, BENCH, name, x->p99, "us");
 }
 
-static int run_case(const df_bench_opts *o, const df_test_nats *server,
-                    int workers, int case_no) {
+static int run_case(const df_bench_opts *o, const dft_nats *server, int workers,
+                    int case_no) {
   char stream[32], prefix[32];
   snprintf(stream, sizeof stream, "BENCH%d", case_no);
   snprintf(prefix, sizeof prefix, "bench%d", case_no);
@@ -209,7 +209,7 @@ static int run_case(const df_bench_opts *o, const df_test_nats *server,
                     stream,
                     prefix,
                     NULL};
-    pids[i] = df_test_child_start(argv);
+    pids[i] = dft_child_start(argv);
   }
   static const struct {
     const char *name, *job;
@@ -239,7 +239,7 @@ static int run_case(const df_bench_opts *o, const df_test_nats *server,
     df_bench_json_metric(o->json, BENCH, what, x.p50 - l.p50, "us");
   }
   for (int i = 0; i < workers; i++)
-    df_test_child_stop(pids[i], SIGTERM);
+    dft_child_stop(pids[i], SIGTERM);
   df_remote_free(rc);
   df_pool_free(pool);
   df_reactor_free(r);
@@ -250,8 +250,8 @@ int df_bench_remote(int argc, char **argv, const df_bench_opts *o) {
   if (argc == 5 && strcmp(argv[1], "--worker") == 0) {
     return run_worker(argv + 2);
   }
-  df_test_nats server;
-  if (df_test_nats_start(&server) != 0) {
+  dft_nats server;
+  if (dft_nats_start(&server) != 0) {
     return 1;
   }
   printf(
@@ -264,7 +264,7 @@ int df_bench_remote(int argc, char **argv, const df_bench_opts *o) {
   printf("|---|---|---|---|---|---|---|---|---|\n");
   int failed = run_case(o, &server, 1, 1);
   failed |= run_case(o, &server, 4, 2);
-  df_test_nats_stop(&server);
+  dft_nats_stop(&server);
   df_remote_library_close();
   return failed;
 }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 /* Counts events per watch; drains the fd so the next round is quiet. */
 typedef struct counter {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 /* ------------------------------------------------------------ order */
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "deferred.h"
-#include "runner.h"
+#include "dft_runner.h"
 
 static char dir[64];
 
@@ -32,8 +32,8 @@ static void path_of(char *out, size_t len, const char *name) {
 /* Runs the checker on \p file with \p checks; its exit status. */
 static int check_file(const char *file, const char *checks) {
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' %s", DF_TEST_PYTHON,
-           DF_TEST_TRACE_CHECK, file, checks);
+  snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' %s", DFT_PYTHON, DFT_TRACE_CHECK,
+           file, checks);
   int status = system(cmd);
   return status == -1 ? -1 : WEXITSTATUS(status);
 }
@@ -312,5 +312,5 @@ int main(void) {
       {"misuse is refused", test_misuse_is_refused},
       CU_TEST_INFO_NULL,
   };
-  return df_test_run("trace", tests, setup, cleanup);
+  return dft_run("trace", tests, setup, cleanup);
 }

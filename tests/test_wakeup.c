@@ -23,7 +23,7 @@
 
 #include "backend.h"
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 #define THREADS 4
 #ifdef DF_SANITIZED

@@ -1,10 +1,10 @@
-#include "runner.h"
+#include "dft_runner.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
 
-int df_test_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
-                CU_CleanupFunc cleanup) {
+int dft_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
+            CU_CleanupFunc cleanup) {
   CU_SuiteInfo suites[] = {
       {suite, init, cleanup, NULL, NULL, tests},
       CU_SUITE_INFO_NULL,

@@ -1,7 +1,7 @@
-/* dnsmasq as a hermetic DNS server on loopback; see dnsmasq.h. */
+/* dnsmasq as a hermetic DNS server on loopback; see dft_dnsmasq.h. */
 #define _GNU_SOURCE /* setgroups */
 
-#include "dnsmasq.h"
+#include "dft_dnsmasq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -269,7 +269,7 @@ static bool wait_ready(pid_t pid, int port, int *status) {
   return false;
 }
 
-static int start_once(df_test_dnsmasq *m, int *why) {
+static int start_once(dft_dnsmasq *m, int *why) {
   int port = pick_port();
   if (port == 0) {
     return -EADDRINUSE;
@@ -306,7 +306,7 @@ static int start_once(df_test_dnsmasq *m, int *why) {
   return -EAGAIN;
 }
 
-int df_test_dnsmasq_start(df_test_dnsmasq *m) {
+int dft_dnsmasq_start(dft_dnsmasq *m) {
   memset(m, 0, sizeof *m);
   int why = 0;
   int rc = -EAGAIN;
@@ -322,7 +322,7 @@ int df_test_dnsmasq_start(df_test_dnsmasq *m) {
   return rc;
 }
 
-void df_test_dnsmasq_stop(df_test_dnsmasq *m) {
+void dft_dnsmasq_stop(dft_dnsmasq *m) {
   if (m == NULL || m->pid <= 0) {
     return;
   }

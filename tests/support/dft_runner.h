@@ -1,13 +1,13 @@
 /* The CUnit runner every suite's main() calls. */
-#ifndef DF_TEST_RUNNER_H
-#define DF_TEST_RUNNER_H
+#ifndef DFT_RUNNER_H
+#define DFT_RUNNER_H
 
 #include <CUnit/CUnit.h>
 
 /* Registers one suite with \p tests (a CU_TEST_INFO_NULL-terminated table),
  * runs it verbosely and returns the process exit status: 0 when every test
  * passed, 1 otherwise (or when CUnit itself failed). */
-int df_test_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
-                CU_CleanupFunc cleanup);
+int dft_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
+            CU_CleanupFunc cleanup);
 
 #endif
