@@ -47,7 +47,6 @@ static df_result cb_print_data(df_result in, void *arg) {
 }
 
 static void test_article_get_dummy_data(void) {
-  dft_begin();
   df_deferred *deferred = get_dummy_data(3);
   df_add_callback(deferred, cb_print_data, NULL);
   dft_print("Starting the reactor");
@@ -57,7 +56,6 @@ static void test_article_get_dummy_data(void) {
                                         "Starting the reactor\n"
                                         "Result received: 9\n");
   df_unref(deferred);
-  dft_end();
 }
 
 /* ------------------------------------------------ Getter (S11) */
@@ -105,7 +103,6 @@ static df_result eb_print_error(df_result in, void *arg) {
 }
 
 static void test_article_getter_odd_number_errbacks(void) {
-  dft_begin();
   getter g = {NULL};
   df_deferred *d = getter_get_dummy_data(&g, 3);
   df_add_callback(d, cb_print, NULL);
@@ -117,11 +114,9 @@ static void test_article_getter_odd_number_errbacks(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "ValueError: You used an odd number!\n"
                                         "Nowhere to put results\n");
   df_unref(d);
-  dft_end();
 }
 
 static void test_article_getter_even_number_prints_result_12(void) {
-  dft_begin();
   getter g = {NULL};
   df_deferred *d = getter_get_dummy_data(&g, 4);
   df_add_callback(d, cb_print, NULL);
@@ -129,7 +124,6 @@ static void test_article_getter_even_number_prints_result_12(void) {
   got_results(&g, 4);
   CU_ASSERT_STRING_EQUAL(dft_printed(), "Result: 12\n");
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------ trap (S07) */
@@ -148,7 +142,6 @@ static df_result error_handler(df_result in, void *arg) {
 }
 
 static void test_article_trap_spam_and_eggs(void) {
-  dft_begin();
   const df_error_type *raised[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR,
                                    &DFT_TIN_ERROR, &DFT_VALUE_ERROR};
   for (size_t i = 0; i < 4; i++) {
@@ -163,7 +156,6 @@ static void test_article_trap_spam_and_eggs(void) {
                                         "handled EggError\n"
                                         "handled TinnedSpamError\n"
                                         "ValueError: burnt\n");
-  dft_end();
 }
 
 /* ------------------------------------------------ addCallbacks (S08) */
@@ -188,7 +180,6 @@ static df_result callback2(df_result in, void *arg) {
 }
 
 static void test_article_case_1_errback1_sees_callback1_failure(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, callback1, NULL);                 /* A */
   df_add_errback(d, errback_named, DFT_S("errback1")); /* B */
@@ -198,11 +189,9 @@ static void test_article_case_1_errback1_sees_callback1_failure(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(),
                          "errback1: error in callback1\ncallback2\n");
   df_unref(d);
-  dft_end();
 }
 
 static void test_article_case_2_errback2_sees_callback1_failure(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callbacks(d, callback1, NULL, errback_named,
                    DFT_S("errback1")); /* C */
@@ -210,7 +199,6 @@ static void test_article_case_2_errback2_sees_callback1_failure(void) {
   df_fire(d, text("from somewhere"));
   CU_ASSERT_STRING_EQUAL(dft_printed(), "errback2: error in callback1\n");
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------ maybeDeferred (S12) */
@@ -258,16 +246,13 @@ static void authenticate_user(df_maybe_fn is_valid_user, const char *user) {
 }
 
 static void test_article_maybe_deferred_synchronous(void) {
-  dft_begin();
   authenticate_user(synchronous_is_valid_user, "Alice");
   authenticate_user(synchronous_is_valid_user, "Mallory");
   CU_ASSERT_STRING_EQUAL(dft_printed(),
                          "User is authenticated\nUser is not authenticated\n");
-  dft_end();
 }
 
 static void test_article_maybe_deferred_asynchronous(void) {
-  dft_begin();
   authenticate_user(asynchronous_is_valid_user, "Agnes");
   CU_ASSERT_STRING_EQUAL(dft_printed(), "");
   df_fire(async_d, pending_value);
@@ -277,7 +262,6 @@ static void test_article_maybe_deferred_asynchronous(void) {
   df_unref(async_d);
   CU_ASSERT_STRING_EQUAL(dft_printed(),
                          "User is authenticated\nUser is not authenticated\n");
-  dft_end();
 }
 
 /* ------------------------------------------------ default cancel (S16, S17) */
@@ -300,7 +284,6 @@ static int operation_done(df_deferred *operation) {
 }
 
 static void test_article_default_cancel_before_operation_done(void) {
-  dft_begin();
   df_deferred *operation = df_deferred_new(NULL, NULL);
   df_add_callback(operation, hooray, NULL);
   df_add_errback(operation, eb_print_type, NULL);
@@ -312,11 +295,9 @@ static void test_article_default_cancel_before_operation_done(void) {
                          "errback: Cancelled\nAlreadyCalledError\n");
   CU_ASSERT_EQUAL(dft_str_frees(), 2); /* both "completed" values */
   df_unref(operation);
-  dft_end();
 }
 
 static void test_article_default_cancel_after_operation_done(void) {
-  dft_begin();
   df_deferred *operation = df_deferred_new(NULL, NULL);
   df_add_callback(operation, hooray, NULL);
   df_add_errback(operation, eb_print_type, NULL);
@@ -325,7 +306,6 @@ static void test_article_default_cancel_after_operation_done(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "Hooray, a result: completed\n");
   CU_ASSERT(dft_peek_is_value(operation, "completed"));
   df_unref(operation);
-  dft_end();
 }
 
 /* ------------------------------------------------ HTTPClient canceller (S15) */
@@ -361,7 +341,6 @@ static int data_received(http_client *self, const char *data) {
 }
 
 static void test_article_http_client_cancel_aborts_the_connection(void) {
-  dft_begin();
   transport t = {"", false};
   http_client client = {&t, NULL};
   df_deferred *d = http_request(&client, "GET", "/");
@@ -378,11 +357,9 @@ static void test_article_http_client_cancel_aborts_the_connection(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
   df_unref(client.result_deferred);
   df_unref(d);
-  dft_end();
 }
 
 static void test_article_http_client_response_then_cancel_does_nothing(void) {
-  dft_begin();
   transport t = {"", false};
   http_client client = {&t, NULL};
   df_deferred *d = http_request(&client, "GET", "/index");
@@ -393,7 +370,6 @@ static void test_article_http_client_response_then_cancel_does_nothing(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "HTTP/1.0 200 OK\n");
   df_unref(client.result_deferred);
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------ DeferredList (S21-S25) */
@@ -412,7 +388,6 @@ static df_result print_list(df_result in, void *arg) {
 }
 
 static void test_article_deferred_list_consume_errors(void) {
-  dft_begin();
   df_deferred *ds[3] = {df_deferred_new(NULL, NULL),
                         df_deferred_new(NULL, NULL),
                         df_deferred_new(NULL, NULL)};
@@ -426,7 +401,6 @@ static void test_article_deferred_list_consume_errors(void) {
   df_unref(dl);
   for (int i = 0; i < 3; i++)
     df_unref(ds[i]);
-  dft_end();
 }
 
 static df_result add_ten(df_result in, void *arg) {
@@ -435,7 +409,6 @@ static df_result add_ten(df_result in, void *arg) {
 }
 
 static void test_article_add_ten_before_the_list(void) {
-  dft_begin();
   df_deferred *deferred1 = df_deferred_new(NULL, NULL);
   df_deferred *deferred2 = df_deferred_new(NULL, NULL);
   df_add_callback(deferred1, add_ten, NULL);
@@ -448,11 +421,9 @@ static void test_article_add_ten_before_the_list(void) {
   df_unref(dl);
   df_unref(deferred1);
   df_unref(deferred2);
-  dft_end();
 }
 
 static void test_article_add_ten_after_the_list(void) {
-  dft_begin();
   df_deferred *deferred1 = df_deferred_new(NULL, NULL);
   df_deferred *deferred2 = df_deferred_new(NULL, NULL);
   df_deferred *members[2] = {deferred1, deferred2};
@@ -466,7 +437,6 @@ static void test_article_add_ten_after_the_list(void) {
   df_unref(dl);
   df_unref(deferred1);
   df_unref(deferred2);
-  dft_end();
 }
 
 /* addTen added after the list, with the list's callback dropping the list
@@ -480,7 +450,6 @@ static df_result cb_print_and_drop(df_result in, void *arg) {
 }
 
 static void test_article_add_ten_after_a_list_that_dropped_its_result(void) {
-  dft_begin();
   df_deferred *deferred1 = df_deferred_new(NULL, NULL);
   df_deferred *deferred2 = df_deferred_new(NULL, NULL);
   df_deferred *members[2] = {deferred1, deferred2};
@@ -496,7 +465,6 @@ static void test_article_add_ten_after_a_list_that_dropped_its_result(void) {
   df_unref(dl);
   df_unref(deferred1);
   df_unref(deferred2);
-  dft_end();
 }
 
 /* Python's print(list_of_str). */
@@ -515,7 +483,6 @@ static df_result cb_print_result(df_result in, void *arg) {
 }
 
 static void test_article_gather_results(void) {
-  dft_begin();
   df_deferred *d1 = df_deferred_new(NULL, NULL);
   df_deferred *d2 = df_deferred_new(NULL, NULL);
   df_deferred *members[2] = {d1, d2};
@@ -528,7 +495,6 @@ static void test_article_gather_results(void) {
   df_unref(d);
   df_unref(d1);
   df_unref(d2);
-  dft_end();
 }
 
 /* ------------------------------------------------ chaining (S26, S28) */
@@ -539,7 +505,6 @@ static df_result cb_print_got(df_result in, void *arg) {
 }
 
 static void test_article_chain_deferred(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *other = df_deferred_new(NULL, NULL);
   df_add_callback(other, cb_print_got, DFT_S("otherDeferred"));
@@ -548,7 +513,6 @@ static void test_article_chain_deferred(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "otherDeferred got: result\n");
   df_unref(d);
   df_unref(other);
-  dft_end();
 }
 
 static df_result cb_return_b(df_result in, void *arg) {
@@ -557,7 +521,6 @@ static df_result cb_return_b(df_result in, void *arg) {
 }
 
 static void test_article_returning_a_deferred_waits_for_it(void) {
-  dft_begin();
   /* "if you return Deferred B from a callback of Deferred A, A's chain waits
    * until B's callback() is called; A's next callback gets B's last result" */
   df_deferred *a = df_deferred_new(NULL, NULL);
@@ -571,18 +534,15 @@ static void test_article_returning_a_deferred_waits_for_it(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "A's next callback got: b ten\n");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_article_unhandled_error_is_logged_at_release(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_print, NULL);
   df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "no errback"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "no errback");
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
@@ -623,4 +583,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("article", tests); }
+int main(void) { return dft_main_framed("article", tests); }

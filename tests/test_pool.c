@@ -431,4 +431,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_run("pool", tests, NULL, NULL); }
+int main(void) { return dft_run("pool", tests, NULL, NULL, NULL, NULL); }

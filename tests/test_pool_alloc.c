@@ -219,5 +219,6 @@ static CU_TestInfo tests[] = {
 };
 
 int main(void) {
-  return dft_run("pool_alloc", tests, install_allocator, uninstall_allocator);
+  return dft_run("pool_alloc", tests, install_allocator, uninstall_allocator,
+                 NULL, NULL);
 }

@@ -456,4 +456,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_run("pool_close", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_close", tests, NULL, NULL, NULL, NULL); }

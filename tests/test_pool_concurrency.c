@@ -227,4 +227,6 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_run("pool_concurrency", tests, NULL, NULL); }
+int main(void) {
+  return dft_run("pool_concurrency", tests, NULL, NULL, NULL, NULL);
+}

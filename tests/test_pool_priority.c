@@ -169,4 +169,6 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_run("pool_priority", tests, NULL, NULL); }
+int main(void) {
+  return dft_run("pool_priority", tests, NULL, NULL, NULL, NULL);
+}

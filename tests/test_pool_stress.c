@@ -298,4 +298,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_run("pool_stress", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_stress", tests, NULL, NULL, NULL, NULL); }

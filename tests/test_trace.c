@@ -312,5 +312,5 @@ int main(void) {
       {"misuse is refused", test_misuse_is_refused},
       CU_TEST_INFO_NULL,
   };
-  return dft_run("trace", tests, setup, cleanup);
+  return dft_run("trace", tests, setup, cleanup, NULL, NULL);
 }

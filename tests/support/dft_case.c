@@ -17,7 +17,11 @@ static int suite_cleanup(void) {
 }
 
 int dft_main(const char *suite, CU_TestInfo *tests) {
-  return dft_run(suite, tests, suite_init, suite_cleanup);
+  return dft_run(suite, tests, suite_init, suite_cleanup, NULL, NULL);
+}
+
+int dft_main_framed(const char *suite, CU_TestInfo *tests) {
+  return dft_run(suite, tests, suite_init, suite_cleanup, dft_begin, dft_end);
 }
 
 void dft_begin(void) {

@@ -32,7 +32,7 @@ int dft_dns_main(const char *suite, CU_TestInfo *tests) {
     fprintf(stderr, "%s: cannot install the counting allocator\n", suite);
     return 1;
   }
-  return dft_run(suite, tests, suite_init, suite_cleanup);
+  return dft_run(suite, tests, suite_init, suite_cleanup, NULL, NULL);
 }
 
 const char *dft_dns_servers(void) { return dns.servers; }

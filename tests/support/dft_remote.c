@@ -35,7 +35,7 @@ int dft_remote_main(const char *suite, CU_TestInfo *tests) {
     }
     tests[kept] = (CU_TestInfo)CU_TEST_INFO_NULL;
   }
-  int rc = dft_run(suite, tests, suite_init, suite_cleanup);
+  int rc = dft_run(suite, tests, suite_init, suite_cleanup, NULL, NULL);
   df_remote_library_close();
   return rc;
 }

@@ -4,9 +4,10 @@
 #include <stdio.h>
 
 int dft_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
-            CU_CleanupFunc cleanup) {
+            CU_CleanupFunc cleanup, CU_SetUpFunc setup,
+            CU_TearDownFunc teardown) {
   CU_SuiteInfo suites[] = {
-      {suite, init, cleanup, NULL, NULL, tests},
+      {suite, init, cleanup, setup, teardown, tests},
       CU_SUITE_INFO_NULL,
   };
   if (CU_initialize_registry() != CUE_SUCCESS) {
