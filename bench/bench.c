@@ -107,8 +107,7 @@ int df_bench_json_close(df_bench_json *j) {
 
 static void json_string(FILE *f, const char *s) {
   fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
-       p++) {
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
     if (*p == '"' || *p == '\\') {
       fputc('\\', f);
       fputc(*p, f);
@@ -140,8 +139,8 @@ static void json_begin_record(df_bench_json *j, const char *bench,
   json_string(j->f, name);
 }
 
-void df_bench_json_metric(df_bench_json *j, const char *bench,
-                          const char *name, double value, const char *unit) {
+void df_bench_json_metric(df_bench_json *j, const char *bench, const char *name,
+                          double value, const char *unit) {
   if (j == NULL) {
     return;
   }
@@ -192,8 +191,8 @@ int df_bench_print_budgets(const df_bench_opts *o, const char *bench,
     } else {
       snprintf(measured, sizeof measured, "%.4g %s", b->measured, unit);
     }
-    snprintf(limit, sizeof limit, "%s %.4g %s", b->at_least ? ">=" : "<=",
-             b->limit, unit);
+    snprintf(limit, sizeof limit, "%s %.4g %s",
+             b->at_least ? ">=" : "<=", b->limit, unit);
     printf("  %-46s %12s %12s  %s\n", b->what, measured, limit, verdict);
     if (strcmp(verdict, "MISS") == 0) {
       missed++;
@@ -285,8 +284,7 @@ static void *counting_realloc(void *p, size_t size) {
 
 int df_bench_alloc_install(void) {
   df_bench_alloc_reset();
-  return df_replace_allocator(counting_malloc, counting_realloc,
-                              counting_free);
+  return df_replace_allocator(counting_malloc, counting_realloc, counting_free);
 }
 
 void df_bench_alloc_uninstall(void) {

@@ -107,8 +107,8 @@ int df_bench_json_close(df_bench_json *j);
 
 /*! \brief Records one number: {"bench", "name", "value", "unit"}.
  *  \p unit may be NULL. NULL \p j: nothing. */
-void df_bench_json_metric(df_bench_json *j, const char *bench,
-                          const char *name, double value, const char *unit);
+void df_bench_json_metric(df_bench_json *j, const char *bench, const char *name,
+                          double value, const char *unit);
 
 /*! \brief Records one string: {"bench", "name", "text"}. NULL \p j:
  *  nothing. */
@@ -119,11 +119,11 @@ void df_bench_json_text(df_bench_json *j, const char *bench, const char *name,
 
 /*! One line of a budget table: "measured <= limit" or "measured >= limit". */
 typedef struct df_bench_budget {
-  const char *what;  /*!< e.g. "ns per callback, N = 100" */
-  double measured;   /*!< negative: not measured (printed as n/a, SKIP) */
+  const char *what; /*!< e.g. "ns per callback, N = 100" */
+  double measured;  /*!< negative: not measured (printed as n/a, SKIP) */
   double limit;
-  bool at_least;     /*!< false: measured <= limit; true: measured >= limit */
-  const char *unit;  /*!< e.g. "ns", "x", "allocs"; may be NULL */
+  bool at_least;    /*!< false: measured <= limit; true: measured >= limit */
+  const char *unit; /*!< e.g. "ns", "x", "allocs"; may be NULL */
 } df_bench_budget;
 
 /*! \brief Prints \p n budget lines as a table with a PASS/MISS/SKIP column

@@ -26,9 +26,9 @@ static const size_t default_sizes[] = {1, 10, 100, 1000};
 typedef struct chain_config {
   size_t sizes[MAX_SIZES];
   size_t n_sizes;
-  bool twisted;                 /* run the Twisted baseline */
-  bool only_chain;              /* just the N table: for profilers */
-  size_t samples;               /* timed runs per figure; the median is kept */
+  bool twisted;    /* run the Twisted baseline */
+  bool only_chain; /* just the N table: for profilers */
+  size_t samples;  /* timed runs per figure; the median is kept */
   uint64_t callbacks_per_sample;
 } chain_config;
 
@@ -52,12 +52,12 @@ static const chain_variant variants[N_VARIANTS] = {
 
 typedef struct chain_row {
   size_t n;
-  double ns_per_callback;  /* median, create+add+fire+release amortised */
-  double best_ns;          /* fastest run: the code's cost on a busy box */
-  double allocs;           /* allocator calls per Deferred */
-  double twisted_ns;       /* Twisted's ns per callback; < 0: not measured */
+  double ns_per_callback; /* median, create+add+fire+release amortised */
+  double best_ns;         /* fastest run: the code's cost on a busy box */
+  double allocs;          /* allocator calls per Deferred */
+  double twisted_ns;      /* Twisted's ns per callback; < 0: not measured */
   double floor_ns[N_VARIANTS]; /* medians of the same run; [V_OURS] too */
-  double ir[N_VARIANTS];   /* instructions per callback; < 0: not measured */
+  double ir[N_VARIANTS]; /* instructions per callback; < 0: not measured */
 } chain_row;
 
 /* ---------------------------------------------------------------- workload */
@@ -225,8 +225,8 @@ static int callgrind_child(int argc, char **argv) {
 }
 
 /* Instructions callgrind collected for one child run; -1 on failure. */
-static double callgrind_run(const char *valgrind, const char *variant,
-                            size_t n, uint64_t iters) {
+static double callgrind_run(const char *valgrind, const char *variant, size_t n,
+                            uint64_t iters) {
   char self[4096];
   char log_arg[64 + sizeof self];
   char n_text[24];
@@ -246,10 +246,17 @@ static double callgrind_run(const char *valgrind, const char *variant,
   snprintf(log_arg, sizeof log_arg, "--log-file=%s", log_path);
   snprintf(n_text, sizeof n_text, "%zu", n);
   snprintf(iters_text, sizeof iters_text, "%llu", (unsigned long long)iters);
-  char *argv[] = {(char *)valgrind, (char *)"--tool=callgrind",
-                  (char *)"--callgrind-out-file=/dev/null", log_arg, self,
-                  (char *)"chain", (char *)CHILD_FLAG, (char *)variant,
-                  n_text, iters_text, NULL};
+  char *argv[] = {(char *)valgrind,
+                  (char *)"--tool=callgrind",
+                  (char *)"--callgrind-out-file=/dev/null",
+                  log_arg,
+                  self,
+                  (char *)"chain",
+                  (char *)CHILD_FLAG,
+                  (char *)variant,
+                  n_text,
+                  iters_text,
+                  NULL};
   int status = df_bench_run_child(argv, NULL, NULL, out, sizeof out);
   double collected = -1.0;
   FILE *log = fopen(log_path, "r");
@@ -294,8 +301,8 @@ static double count_allocs(size_t n) {
   df_bench_alloc_stats s = df_bench_alloc_read();
   df_bench_alloc_uninstall();
   if (rc != 0 || s.allocs != s.frees || s.live_bytes != 0) {
-    fprintf(stderr, "chain: %zu callbacks: rc %d, %llu allocs, %llu frees\n",
-            n, rc, (unsigned long long)s.allocs, (unsigned long long)s.frees);
+    fprintf(stderr, "chain: %zu callbacks: rc %d, %llu allocs, %llu frees\n", n,
+            rc, (unsigned long long)s.allocs, (unsigned long long)s.frees);
     return -1.0;
   }
   return (double)(s.allocs + s.reallocs);
@@ -469,8 +476,8 @@ static void record_rows(df_bench_json *j, const chain_row *rows,
       snprintf(name, sizeof name, "twisted_ns_per_callback_n%zu", r->n);
       df_bench_json_metric(j, "chain", name, r->twisted_ns, "ns");
       snprintf(name, sizeof name, "ratio_vs_twisted_n%zu", r->n);
-      df_bench_json_metric(j, "chain", name,
-                           r->twisted_ns / r->ns_per_callback, "x");
+      df_bench_json_metric(j, "chain", name, r->twisted_ns / r->ns_per_callback,
+                           "x");
     }
   }
 }
@@ -604,8 +611,7 @@ static void report_floors(const df_bench_opts *o, const chain_row *rows,
       if (r->ir[v] >= 0.0) {
         snprintf(name, sizeof name, "%s_instructions_per_callback_n%zu",
                  variants[v].name, r->n);
-        df_bench_json_metric(o->json, "chain", name, r->ir[v],
-                             "instructions");
+        df_bench_json_metric(o->json, "chain", name, r->ir[v], "instructions");
       }
     }
     static const struct {
@@ -691,9 +697,8 @@ static void report_marginal(const df_bench_opts *o, const chain_row *r100,
   if (r100 == NULL || r1000 == NULL) {
     return;
   }
-  double slope = (r1000->ns_per_callback * 1000.0 -
-                  r100->ns_per_callback * 100.0) /
-                 900.0;
+  double slope =
+      (r1000->ns_per_callback * 1000.0 - r100->ns_per_callback * 100.0) / 900.0;
   printf("  marginal cost of one more callback (N 100 -> 1000): %.2f ns\n",
          slope);
   df_bench_json_metric(o->json, "chain", "marginal_ns_per_callback", slope,
@@ -718,8 +723,8 @@ static void report_budgets(const df_bench_opts *o, const chain_extras *x,
       {"instructions vs malloc floor, N = 1",
        r1 ? ratio(r1->ir[V_OURS], r1->ir[V_MALLOC]) : -1.0, 1.5, false, "x"},
       {"speed-up over Twisted, N = 100", ratio100, 200.0, true, "x"},
-      {"allocations per Deferred, <= 4 callbacks", x->max_allocs_4, 1.0,
-       false, "allocs"},
+      {"allocations per Deferred, <= 4 callbacks", x->max_allocs_4, 1.0, false,
+       "allocs"},
       {"bytes, pending Deferred with 3 callbacks", (double)x->bytes3, 128.0,
        false, "B"},
   };

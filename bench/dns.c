@@ -27,7 +27,7 @@
 
 #include <deferred.h>
 
-#include "../tests/support/dnsmasq.h"
+#include "../tests/support/dft_dnsmasq.h"
 #include "bench.h"
 
 #define BENCH "dns"
@@ -141,7 +141,7 @@ static double median_of(driver *dr, int samples) {
 /* ---------------------------------------------------------------- c-ares */
 
 static df_deferred *start_resolve(driver *dr) {
-  return df_resolve(dr->resolver, DF_TEST_NAME_BOTH, dr->family);
+  return df_resolve(dr->resolver, DFT_NAME_BOTH, dr->family);
 }
 
 /* ---------------------------------------------------------------- pool */
@@ -175,10 +175,10 @@ static df_result gai_work(void *arg) {
   hints.ai_family = gai_family;
   hints.ai_socktype = SOCK_STREAM;
   struct addrinfo *ai = NULL;
-  int rc = getaddrinfo(DF_TEST_NAME_BOTH, NULL, &hints, &ai);
+  int rc = getaddrinfo(DFT_NAME_BOTH, NULL, &hints, &ai);
   if (rc != 0) {
-    return df_fail(df_failure_new(&DF_DNS, rc, "getaddrinfo: %s",
-                                  gai_strerror(rc)));
+    return df_fail(
+        df_failure_new(&DF_DNS, rc, "getaddrinfo: %s", gai_strerror(rc)));
   }
   freeaddrinfo(ai);
   return df_ok(NULL, NULL);
@@ -256,8 +256,7 @@ static df_deferred *start_connect(driver *dr) {
 
 /* ---------------------------------------------------------------- command */
 
-static int parse(int argc, char **argv, const df_bench_opts *o,
-                 dns_config *c) {
+static int parse(int argc, char **argv, const df_bench_opts *o, dns_config *c) {
   c->lookups = o->quick ? 2000 : 20000;
   c->connects = o->quick ? 500 : 5000;
   c->samples = o->quick ? 1 : 5;
@@ -340,8 +339,7 @@ static int measure_level(const dns_config *c, driver *dr, dns_row *row) {
 }
 
 static int measure_lookups(const dns_config *c, df_reactor *r,
-                           const df_test_dnsmasq *server,
-                           dns_row rows[N_LEVELS]) {
+                           const dft_dnsmasq *server, dns_row rows[N_LEVELS]) {
   for (size_t i = 0; i < N_LEVELS; i++) {
     driver dr;
     memset(&dr, 0, sizeof dr);
@@ -379,7 +377,7 @@ static int measure_lookups(const dns_config *c, df_reactor *r,
 }
 
 static double measure_connects(const dns_config *c, df_reactor *r,
-                               const df_test_dnsmasq *server) {
+                               const dft_dnsmasq *server) {
   acceptor acc;
   driver dr;
   memset(&dr, 0, sizeof dr);
@@ -406,7 +404,7 @@ static void print_table(const dns_config *c, const dns_row rows[N_LEVELS],
                         double connects) {
   printf("lookups of %s (%s), %ld per run, median of %d runs; getaddrinfo on "
          "a pool of %u threads\n",
-         DF_TEST_NAME_BOTH, c->family == AF_INET ? "AF_INET" : "AF_UNSPEC",
+         DFT_NAME_BOTH, c->family == AF_INET ? "AF_INET" : "AF_UNSPEC",
          c->lookups, c->samples, c->threads);
   printf("%-10s %18s %22s %8s\n", "in flight", "c-ares lookups/s",
          "getaddrinfo+pool /s", "ratio");
@@ -429,8 +427,8 @@ int df_bench_dns(int argc, char **argv, const df_bench_opts *o) {
   if (parse(argc, argv, o, &c) != 0) {
     return 1;
   }
-  df_test_dnsmasq server;
-  if (df_test_dnsmasq_start(&server) != 0) {
+  dft_dnsmasq server;
+  if (dft_dnsmasq_start(&server) != 0) {
     fprintf(stderr, "dns: no dnsmasq, nothing measured\n");
     return 1;
   }
@@ -449,7 +447,7 @@ int df_bench_dns(int argc, char **argv, const df_bench_opts *o) {
     connects = measure_connects(&c, r, &server);
     rc = connects < 0 ? -1 : 0;
   }
-  df_test_dnsmasq_stop(&server);
+  dft_dnsmasq_stop(&server);
   if (rc != 0) {
     fprintf(stderr, "dns: measurement failed\n");
     df_reactor_free(r);
@@ -467,8 +465,8 @@ int df_bench_dns(int argc, char **argv, const df_bench_opts *o) {
   size_t at = 1; /* the row of BUDGET_IN_FLIGHT */
   df_bench_budget budget = {
       "c-ares vs getaddrinfo on the pool, 16 in flight (ratio)",
-      rows[at].gai > 0 ? rows[at].cares / rows[at].gai : -1, BUDGET_RATIO,
-      true, "x"};
+      rows[at].gai > 0 ? rows[at].cares / rows[at].gai : -1, BUDGET_RATIO, true,
+      "x"};
   df_bench_print_budgets(o, BENCH, &budget, 1);
   return 0;
 }

@@ -34,7 +34,8 @@ static const bench_command commands[] = {
     {"dns", df_bench_dns, "resolver round trips"},
 #endif
 #ifdef DF_BENCH_HAVE_REMOTE
-    {"remote", df_bench_remote, "jobs through NATS JetStream, the local pool side by side"},
+    {"remote", df_bench_remote,
+     "jobs through NATS JetStream, the local pool side by side"},
 #endif
 #ifdef DF_BENCH_HAVE_POOL
     {"trace", df_bench_trace, "what a running trace costs per pool job"},

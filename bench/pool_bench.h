@@ -60,9 +60,9 @@ void pool_run_job_done(const pool_job_class *c);
 /* What one measurement runs; the same struct travels to a child process as
  * arguments (pool_suite_to_argv / pool_suite_from_argv). */
 typedef enum pool_suite_kind {
-  POOL_SUITE_TIME = 0, /* burst, steady, latency: median of reps */
-  POOL_SUITE_BLOCKING, /* jobs sleeping sleep_us, all submitted at once */
-  POOL_SUITE_BEHIND,   /* jobs of sleep_us right behind one of long_us */
+  POOL_SUITE_TIME = 0,    /* burst, steady, latency: median of reps */
+  POOL_SUITE_BLOCKING,    /* jobs sleeping sleep_us, all submitted at once */
+  POOL_SUITE_BEHIND,      /* jobs of sleep_us right behind one of long_us */
   POOL_SUITE_BURST_ONCE,  /* one burst of jobs, for instruction counts */
   POOL_SUITE_STEADY_ONCE, /* one steady run of jobs, for instruction counts */
   POOL_SUITE_KINDS
@@ -86,13 +86,13 @@ typedef struct pool_figures {
   double steady_jobs_per_s;
   double latency_p50_us;
   double latency_p99_us;
-  double burst_wakeups_per_job;  /* < 0 when the implementation cannot say */
+  double burst_wakeups_per_job; /* < 0 when the implementation cannot say */
   double steady_wakeups_per_job;
-  double blocking_jobs_per_s;    /* BLOCKING */
-  double behind_short_done_ms;   /* BEHIND: until every short job was done */
-  double job_real_us;            /* BLOCKING, BEHIND: how long the measured
-                                    sleeping jobs (the short ones of BEHIND)
-                                    really slept, on average */
+  double blocking_jobs_per_s;  /* BLOCKING */
+  double behind_short_done_ms; /* BEHIND: until every short job was done */
+  double job_real_us;          /* BLOCKING, BEHIND: how long the measured
+                                  sleeping jobs (the short ones of BEHIND)
+                                  really slept, on average */
 } pool_figures;
 
 #define POOL_FIGURES 9 /* doubles in pool_figures, in the order above */

@@ -59,8 +59,8 @@ typedef struct floor_pool {
   int pipe_wr;
   unsigned n_threads;
   pthread_t *threads;
-  floor_job *free_jobs;  /* loop thread only */
-  floor_chunk *chunks;   /* every record, freed at close */
+  floor_job *free_jobs; /* loop thread only */
+  floor_chunk *chunks;  /* every record, freed at close */
 } floor_pool;
 
 /* The worker's half of the wake-up accounting: whoever returns from the
@@ -242,6 +242,5 @@ static void floor_close(void *ctx) {
   release(p);
 }
 
-const pool_impl pool_impl_floor = {"floor",         floor_open,
-                                   floor_submit,   floor_run_once,
-                                   floor_wakeups,  floor_close};
+const pool_impl pool_impl_floor = {"floor",        floor_open,    floor_submit,
+                                   floor_run_once, floor_wakeups, floor_close};

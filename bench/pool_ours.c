@@ -73,5 +73,5 @@ static void ours_close(void *ctx) {
   free(o);
 }
 
-const pool_impl pool_impl_ours = {"ours",         ours_open,    ours_submit,
+const pool_impl pool_impl_ours = {"ours",        ours_open,    ours_submit,
                                   ours_run_once, ours_wakeups, ours_close};

@@ -71,5 +71,5 @@ static void libuv_close(void *ctx) {
   free(u);
 }
 
-const pool_impl pool_impl_uv = {"uv",         libuv_open,    libuv_submit,
+const pool_impl pool_impl_uv = {"uv",           libuv_open,    libuv_submit,
                                 libuv_run_once, libuv_wakeups, libuv_close};

@@ -23,7 +23,7 @@
 #include <deferred.h>
 #include <deferred/remote.h>
 
-#include "../tests/support/nats_server.h"
+#include "../tests/support/dft_nats_server.h"
 #include "bench.h"
 
 /* Declared here and in main.c, which runs it. */
@@ -75,11 +75,14 @@ static int run_worker(char **argv) {
   df_pool *pool = NULL;
   df_pool_options po = {.threads = 1};
   df_remote_worker *w = NULL;
-  if (df_reactor_new(&r, NULL) != 0 || df_pool_new(&pool, r, &po) != 0) return 1;
-  df_remote_worker_options wo = {
-      .remote = {.servers = argv[0], .stream = argv[1], .subject_prefix = argv[2]},
-      .pool = pool};
-  if (df_remote_worker_new(&w, r, &wo) != 0) return 1;
+  if (df_reactor_new(&r, NULL) != 0 || df_pool_new(&pool, r, &po) != 0)
+    return 1;
+  df_remote_worker_options wo = {.remote = {.servers = argv[0],
+                                            .stream = argv[1],
+                                            .subject_prefix = argv[2]},
+                                 .pool = pool};
+  if (df_remote_worker_new(&w, r, &wo) != 0)
+    return 1;
   df_remote_worker_register(w, "noop", noop_remote, NULL);
   df_remote_worker_register(w, "sleep1ms", sleep_remote, NULL);
   df_deferred *d = df_remote_worker_start(w);
@@ -87,7 +90,8 @@ static int run_worker(char **argv) {
   while (!worker_stop && df_reactor_run_once(r, 50) >= 0) {
   }
   d = df_remote_worker_close(w, DF_REMOTE_GIVE_BACK);
-  while (df_remote_worker_free(w) == DF_EBUSY) df_reactor_run_once(r, 10);
+  while (df_remote_worker_free(w) == DF_EBUSY)
+    df_reactor_run_once(r, 10);
   df_unref(d);
   df_pool_free(pool);
   df_reactor_free(r);
@@ -99,8 +103,8 @@ static int run_worker(char **argv) {
 
 typedef struct driver {
   df_reactor *r;
-  df_remote *rc;  /* remote, or */
-  df_pool *pool;  /* local */
+  df_remote *rc; /* remote, or */
+  df_pool *pool; /* local */
   const char *job;
   df_work_fn local_fn;
   size_t total, submitted, done, failed;
@@ -112,33 +116,40 @@ static void submit_one(driver *dr);
 
 static df_result job_done(df_result in, void *arg) {
   driver *dr = arg;
-  if (df_result_is_failure(in)) dr->failed++;
+  if (df_result_is_failure(in))
+    dr->failed++;
   if (dr->lat_us != NULL) {
-    dr->lat_us[dr->done] = (double)(df_bench_now_ns() - dr->started_ns) / 1000.0;
+    dr->lat_us[dr->done] =
+        (double)(df_bench_now_ns() - dr->started_ns) / 1000.0;
   }
   dr->done++;
   df_result_free(in);
-  if (dr->submitted < dr->total) submit_one(dr);
+  if (dr->submitted < dr->total)
+    submit_one(dr);
   return df_ok(NULL, NULL);
 }
 
 static void submit_one(driver *dr) {
   dr->submitted++;
   dr->started_ns = df_bench_now_ns();
-  df_deferred *d = dr->rc != NULL ? df_remote_call(dr->rc, dr->job, NULL, 0)
-                                  : df_defer_to_thread(dr->pool, dr->local_fn, NULL);
+  df_deferred *d = dr->rc != NULL
+                       ? df_remote_call(dr->rc, dr->job, NULL, 0)
+                       : df_defer_to_thread(dr->pool, dr->local_fn, NULL);
   df_add_both(d, job_done, dr);
   df_unref(d);
 }
 
 /* Runs \p total jobs with \p in_flight outstanding; returns jobs/s. */
-static double drive(driver *dr, size_t total, size_t in_flight, double *lat_us) {
+static double drive(driver *dr, size_t total, size_t in_flight,
+                    double *lat_us) {
   dr->total = total;
   dr->submitted = dr->done = dr->failed = 0;
   dr->lat_us = lat_us;
   uint64_t t0 = df_bench_now_ns();
-  for (size_t i = 0; i < in_flight && dr->submitted < total; i++) submit_one(dr);
-  while (dr->done < total) df_reactor_run_once(dr->r, 100);
+  for (size_t i = 0; i < in_flight && dr->submitted < total; i++)
+    submit_one(dr);
+  while (dr->done < total)
+    df_reactor_run_once(dr->r, 100);
   double s = (double)(df_bench_now_ns() - t0) / 1e9;
   return (double)total / s;
 }
@@ -169,7 +180,7 @@ static void record(const df_bench_opts *o, const char *what, const row *x) {
   df_bench_json_metric(o->json, BENCH, name, x->p99, "us");
 }
 
-static int run_case(const df_bench_opts *o, const df_test_nats *server, int workers,
+static int run_case(const df_bench_opts *o, const dft_nats *server, int workers,
                     int case_no) {
   char stream[32], prefix[32];
   snprintf(stream, sizeof stream, "BENCH%d", case_no);
@@ -178,7 +189,8 @@ static int run_case(const df_bench_opts *o, const df_test_nats *server, int work
   df_remote *rc = NULL;
   df_pool *pool = NULL;
   df_pool_options po = {.threads = (unsigned)workers};
-  df_remote_options ro = {.servers = server->url, .stream = stream, .subject_prefix = prefix};
+  df_remote_options ro = {
+      .servers = server->url, .stream = stream, .subject_prefix = prefix};
   if (df_reactor_new(&r, NULL) != 0 || df_pool_new(&pool, r, &po) != 0 ||
       df_remote_new(&rc, r, &ro) != 0) {
     return 1;
@@ -186,12 +198,18 @@ static int run_case(const df_bench_opts *o, const df_test_nats *server, int work
   pid_t pids[8];
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return 1;
+  if (n <= 0)
+    return 1;
   self[n] = '\0';
   for (int i = 0; i < workers; i++) {
-    char *argv[] = {self, (char *)"remote", (char *)"--worker", (char *)server->url,
-                    stream, prefix, NULL};
-    pids[i] = df_test_child_start(argv);
+    char *argv[] = {self,
+                    (char *)"remote",
+                    (char *)"--worker",
+                    (char *)server->url,
+                    stream,
+                    prefix,
+                    NULL};
+    pids[i] = dft_child_start(argv);
   }
   static const struct {
     const char *name, *job;
@@ -208,8 +226,10 @@ static int run_case(const df_bench_opts *o, const df_test_nats *server, int work
     row l = measure(&local, n_rate, n_lat);
     row x = measure(&remote, n_rate, n_lat);
     failed += (int)(local.failed + remote.failed);
-    printf("| %-4s | %d | %9.0f | %9.0f | %7.1f | %7.1f | %7.1f | %7.1f | %7.1f |\n",
-           work[k].name, workers, x.rate, l.rate, x.p50, x.p99, l.p50, l.p99, x.p50 - l.p50);
+    printf(
+        "| %-4s | %d | %9.0f | %9.0f | %7.1f | %7.1f | %7.1f | %7.1f | %7.1f |\n",
+        work[k].name, workers, x.rate, l.rate, x.p50, x.p99, l.p50, l.p99,
+        x.p50 - l.p50);
     char what[64];
     snprintf(what, sizeof what, "%s_%dw_remote", work[k].name, workers);
     record(o, what, &x);
@@ -218,7 +238,8 @@ static int run_case(const df_bench_opts *o, const df_test_nats *server, int work
     snprintf(what, sizeof what, "%s_%dw_hop_us", work[k].name, workers);
     df_bench_json_metric(o->json, BENCH, what, x.p50 - l.p50, "us");
   }
-  for (int i = 0; i < workers; i++) df_test_child_stop(pids[i], SIGTERM);
+  for (int i = 0; i < workers; i++)
+    dft_child_stop(pids[i], SIGTERM);
   df_remote_free(rc);
   df_pool_free(pool);
   df_reactor_free(r);
@@ -229,19 +250,21 @@ int df_bench_remote(int argc, char **argv, const df_bench_opts *o) {
   if (argc == 5 && strcmp(argv[1], "--worker") == 0) {
     return run_worker(argv + 2);
   }
-  df_test_nats server;
-  if (df_test_nats_start(&server) != 0) {
+  dft_nats server;
+  if (dft_nats_start(&server) != 0) {
     return 1;
   }
-  printf("remote jobs through nats-server -js on loopback (each worker process: a\n"
-         "pool of 1 thread), beside a local pool with as many threads; %d in flight\n"
-         "for jobs/s, one at a time for latency (us); hop = remote p50 - pool p50\n\n",
-         IN_FLIGHT);
-  printf("| job  | workers | remote jobs/s | pool jobs/s | remote p50 | remote p99 | pool p50 | pool p99 | hop |\n");
+  printf(
+      "remote jobs through nats-server -js on loopback (each worker process: a\n"
+      "pool of 1 thread), beside a local pool with as many threads; %d in flight\n"
+      "for jobs/s, one at a time for latency (us); hop = remote p50 - pool p50\n\n",
+      IN_FLIGHT);
+  printf(
+      "| job  | workers | remote jobs/s | pool jobs/s | remote p50 | remote p99 | pool p50 | pool p99 | hop |\n");
   printf("|---|---|---|---|---|---|---|---|---|\n");
   int failed = run_case(o, &server, 1, 1);
   failed |= run_case(o, &server, 4, 2);
-  df_test_nats_stop(&server);
+  dft_nats_stop(&server);
   df_remote_library_close();
   return failed;
 }

@@ -2,4 +2,4 @@
  * as is, so that `deferred-bench remote` measures against the server setup
  * the tests use (JetStream, a temporary store, stopped on every way out of
  * the process, worker processes killed with it). */
-#include "../tests/support/nats_server.c"
+#include "../tests/support/dft_nats_server.c"

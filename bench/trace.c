@@ -61,8 +61,9 @@ static double run_burst(bool traced, long jobs, unsigned threads,
   double ns = -1.0;
   if (df_reactor_new(&r, NULL) != 0)
     return -1.0;
-  if (df_pool_new(&p, r, &(df_pool_options){.threads = threads,
-                                            .max_queued = SIZE_MAX}) != 0) {
+  if (df_pool_new(&p, r,
+                  &(df_pool_options){.threads = threads,
+                                     .max_queued = SIZE_MAX}) != 0) {
     df_reactor_free(r);
     return -1.0;
   }
@@ -210,8 +211,8 @@ int df_bench_trace(int argc, char **argv, const df_bench_opts *o) {
   printf("trace: a burst of %ld no-op pool jobs, median of %d, no trace "
          "against a trace running (deferred/trace.h)\n\n",
          jobs, reps);
-  printf("  %-10s %14s %14s %14s %14s\n", "threads", "off ns/job",
-         "on ns/job", "cost ns/job", "events/job");
+  printf("  %-10s %14s %14s %14s %14s\n", "threads", "off ns/job", "on ns/job",
+         "cost ns/job", "events/job");
   for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
     char what[64];
     snprintf(what, sizeof what, "%u thread%s", threads[k],

@@ -31,8 +31,7 @@ static df_failure *check_labels(const char *host, size_t len) {
      * leading dot and "." alone, while the final dot of an absolute name
      * ("example.test.") follows a label like any other. */
     if (label == 0) {
-      return df_failure_new(&DF_INVALID_ARGUMENT, 0,
-                            "host has an empty label");
+      return df_failure_new(&DF_INVALID_ARGUMENT, 0, "host has an empty label");
     }
     label = 0;
   }

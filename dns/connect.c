@@ -42,9 +42,9 @@ struct connector {
   df_timer *stagger;
   double delay;
   unsigned port;
-  int connect_errno;   /* of the last connect() that failed, 0 if none */
+  int connect_errno; /* of the last connect() that failed, 0 if none */
   size_t connect_index;
-  int socket_errno;    /* of the last socket() that failed */
+  int socket_errno; /* of the last socket() that failed */
   char host[];
 };
 
@@ -99,8 +99,8 @@ static void fail_all(connector *c) {
                        tried, tried == 1 ? "" : "es");
   } else {
     f = df_failure_new(&DF_SYSTEM, c->socket_errno,
-                       "connect to '%s' port %u failed: no socket: %s",
-                       c->host, c->port, strerror(c->socket_errno));
+                       "connect to '%s' port %u failed: no socket: %s", c->host,
+                       c->port, strerror(c->socket_errno));
   }
   finish(c, df_fail(f));
 }
@@ -275,8 +275,8 @@ static df_result on_resolved(df_result in, void *arg) {
   c->lookup = NULL;
   const df_addresses *found = in.ptr;
   c->addrs = interleave(found, c->port);
-  c->attempts = c->addrs != NULL ? df_calloc(found->count, sizeof *c->attempts)
-                                 : NULL;
+  c->attempts =
+      c->addrs != NULL ? df_calloc(found->count, sizeof *c->attempts) : NULL;
   df_result_free(in);
   if (c->attempts == NULL) {
     fail_no_memory(c);
@@ -329,8 +329,8 @@ static df_failure *check_args(df_reactor *reactor, df_resolver *res,
     return df_failure_new(&DF_INVALID_ARGUMENT, 0, "res is NULL");
   }
   if (port == 0 || port > 65535) {
-    return df_failure_new(&DF_INVALID_ARGUMENT, 0,
-                          "port is %u, not 1 to 65535", port);
+    return df_failure_new(&DF_INVALID_ARGUMENT, 0, "port is %u, not 1 to 65535",
+                          port);
   }
   if (!isfinite(o->timeout) || o->timeout < 0) {
     return df_failure_new(&DF_INVALID_ARGUMENT, 0,
@@ -355,11 +355,12 @@ df_deferred *df_connect_tcp(df_reactor *reactor, df_resolver *res,
   size_t len = strlen(host) + 1;
   connector *c = df_calloc(1, sizeof *c + len);
   df_deferred *d = c != NULL ? df_deferred_new(cancel_connect, c) : NULL;
-  if (d == NULL || (o->timeout > 0 && !df_add_timeout(d, reactor, o->timeout))) {
+  if (d == NULL ||
+      (o->timeout > 0 && !df_add_timeout(d, reactor, o->timeout))) {
     df_unref(d);
     df_free(c);
-    return df_fail_now(df_failure_new(&DF_NO_MEMORY, 0,
-                                      "no memory to connect to '%s'", host));
+    return df_fail_now(
+        df_failure_new(&DF_NO_MEMORY, 0, "no memory to connect to '%s'", host));
   }
   memcpy(c->host, host, len);
   c->reactor = reactor;

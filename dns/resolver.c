@@ -69,8 +69,8 @@ typedef struct fifo {
 
 struct df_resolver {
   df_reactor *reactor;
-  ares_channel channel; /* NULL after a drop, until the next lookup */
-  df_resolver_options opts;            /* copied; servers unused */
+  ares_channel channel;     /* NULL after a drop, until the next lookup */
+  df_resolver_options opts; /* copied; servers unused */
   struct ares_addr_port_node *servers; /* parsed opts->servers, or NULL */
   df_timer *ares_timer;  /* c-ares's next timeout; lives with the resolver */
   df_timer *ready_timer; /* delivers the ready list; lives with the resolver */
@@ -86,12 +86,12 @@ struct df_resolver {
   size_t max_in_flight;
   bool keep_order;
   bool closing;
-  bool batching;   /* inside deliver_ready(): re-arm the c-ares timer once */
+  bool batching; /* inside deliver_ready(): re-arm the c-ares timer once */
   bool rearm_due;
   bool ready_armed; /* ready_timer is due, not parked */
   bool lost_socket; /* a c-ares socket could not be watched */
   bool dropping;    /* inside drop_channel(): answers are DF_NO_MEMORY */
-  unsigned refs; /* the owner's, plus one while delivering */
+  unsigned refs;    /* the owner's, plus one while delivering */
   unsigned long long started;
   unsigned long long answered;
   unsigned long long discarded;
@@ -284,7 +284,8 @@ static void add_sock(df_resolver *res, int fd, unsigned events) {
 static void on_sock_state(void *data, ares_socket_t fd, int readable,
                           int writable) {
   df_resolver *res = data;
-  unsigned events = (readable ? DF_READABLE : 0u) | (writable ? DF_WRITABLE : 0u);
+  unsigned events =
+      (readable ? DF_READABLE : 0u) | (writable ? DF_WRITABLE : 0u);
   sock_watch *s = find_sock(res, fd);
   if (events == 0) {
     if (s != NULL) {

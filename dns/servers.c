@@ -59,7 +59,8 @@ static bool parse_entry(char *e, struct ares_addr_port_node *n) {
       return false;
     }
     *close = '\0';
-    if (close[1] != '\0' && (close[1] != ':' || !parse_port(close + 2, &port))) {
+    if (close[1] != '\0' &&
+        (close[1] != ':' || !parse_port(close + 2, &port))) {
       return false;
     }
     ok = parse_v6(e + 1, n);

@@ -56,9 +56,9 @@ static void query_free(void *p) {
 }
 
 static df_result sql_failure(sqlite3 *db, int rc) {
-  return df_fail(df_failure_new(&SQL_ERROR, rc, "%s",
-                                db != NULL ? sqlite3_errmsg(db)
-                                           : sqlite3_errstr(rc)));
+  return df_fail(
+      df_failure_new(&SQL_ERROR, rc, "%s",
+                     db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
 /* Blocking work, on a worker thread: creates the table the pages read. */
@@ -85,9 +85,9 @@ static df_result run_query(void *arg) {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
   rows *out = calloc(1, sizeof *out);
-  int rc = out == NULL ? SQLITE_NOMEM
-                       : sqlite3_open_v2(q->db_path, &db, SQLITE_OPEN_READONLY,
-                                         NULL);
+  int rc = out == NULL
+               ? SQLITE_NOMEM
+               : sqlite3_open_v2(q->db_path, &db, SQLITE_OPEN_READONLY, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(db, q->sql, -1, &stmt, NULL);
   while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -128,17 +128,27 @@ static df_deferred *run_query_async(app *a, const char *sql) {
     return df_fail_now(df_failure_new(&DF_NO_MEMORY, 0, "query"));
   q->db_path = a->db_path;
   q->sql = strdup(sql);
-  return df_defer_to_thread_opts(a->pool, run_query, q, &(df_job_options){.arg_free = query_free});
+  return df_defer_to_thread_opts(a->pool, run_query, q,
+                                 &(df_job_options){.arg_free = query_free});
 }
 
 static void append_escaped(FILE *out, const char *s) {
   for (; *s != '\0'; s++) {
     switch (*s) {
-    case '&': fputs("&amp;", out); break;
-    case '<': fputs("&lt;", out); break;
-    case '>': fputs("&gt;", out); break;
-    case '"': fputs("&quot;", out); break;
-    default: fputc(*s, out);
+    case '&':
+      fputs("&amp;", out);
+      break;
+    case '<':
+      fputs("&lt;", out);
+      break;
+    case '>':
+      fputs("&gt;", out);
+      break;
+    case '"':
+      fputs("&quot;", out);
+      break;
+    default:
+      fputc(*s, out);
     }
   }
 }
@@ -255,8 +265,8 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  df_deferred *d = df_defer_to_thread(a.pool, create_database,
-                                      (void *)a.db_path);
+  df_deferred *d =
+      df_defer_to_thread(a.pool, create_database, (void *)a.db_path);
   df_add_callback(d, render_pages, &a);
   df_add_both(d, stop_reactor, &a);
   df_unref(d);

@@ -168,17 +168,16 @@ static int demo(df_reactor *r) {
     char dns[32];
     snprintf(dns, sizeof dns, "127.0.0.1:%u", dns_port);
     printf("1. cancel while the name is resolved\n");
-    ok &= expect("1", attempt(r, dns, "service.example", 80, 0.05, 0),
-                 CANCELLED);
+    ok &=
+        expect("1", attempt(r, dns, "service.example", 80, 0.05, 0), CANCELLED);
     printf("2. cancel while connecting\n");
     ok &= expect("2", attempt(r, dns, "127.0.0.1", full_port, 0.05, 0),
                  CANCELLED);
     printf("3. cancel after the connection was made\n");
-    ok &= expect("3", attempt(r, dns, "127.0.0.1", open_port, 0.2, 0),
-                 CONNECTED);
+    ok &=
+        expect("3", attempt(r, dns, "127.0.0.1", open_port, 0.2, 0), CONNECTED);
     printf("4. no cancel, a timeout while connecting\n");
-    ok &= expect("4", attempt(r, dns, "127.0.0.1", full_port, -1, 0.1),
-                 FAILED);
+    ok &= expect("4", attempt(r, dns, "127.0.0.1", full_port, -1, 0.1), FAILED);
   } else {
     perror("demo set-up");
   }

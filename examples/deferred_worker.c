@@ -70,7 +70,8 @@ static int exit_status = 1;
 static df_result print_result(df_result in, void *arg) {
   const df_bytes *b = in.ptr;
   fwrite(b->data, 1, b->len, stdout);
-  if (b->len == 0 || b->data[b->len - 1] != '\n') putchar('\n');
+  if (b->len == 0 || b->data[b->len - 1] != '\n')
+    putchar('\n');
   exit_status = 0;
   df_reactor_stop(arg);
   return in;
@@ -134,7 +135,8 @@ static void stop_requested(df_watch *w, int fd, unsigned events, void *arg) {
 
 static df_result serving(df_result in, void *arg) {
   if (df_result_is_failure(in)) {
-    fprintf(stderr, "deferred-worker: %s\n", df_failure_message(df_result_failure(in)));
+    fprintf(stderr, "deferred-worker: %s\n",
+            df_failure_message(df_result_failure(in)));
     df_result_free(in);
     df_reactor_stop(arg);
     return df_ok(NULL, NULL);
@@ -156,8 +158,8 @@ static int serve(df_reactor *r, const args *a) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  df_remote_worker_options wo = {.remote = {.servers = a->server, .max_reconnect = -1},
-                                 .pool = pool};
+  df_remote_worker_options wo = {
+      .remote = {.servers = a->server, .max_reconnect = -1}, .pool = pool};
   if (df_remote_worker_new(&worker, r, &wo) != 0 ||
       df_example_register_jobs(worker, a->db) != 0) {
     return 1;

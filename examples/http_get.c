@@ -61,17 +61,17 @@ static void finish(request *q, df_result r) {
 }
 
 static void fail_errno(request *q, int err, const char *what) {
-  finish(q, df_fail(df_failure_new(&DF_SYSTEM, err, "HTTP %s failed: %s",
-                                   what, strerror(err))));
+  finish(q, df_fail(df_failure_new(&DF_SYSTEM, err, "HTTP %s failed: %s", what,
+                                   strerror(err))));
 }
 
 static void parse_response(request *q) {
   int status = 0;
   char *body = q->in != NULL ? strstr(q->in, "\r\n\r\n") : NULL;
   if (body == NULL || sscanf(q->in, "HTTP/%*d.%*d %d", &status) != 1) {
-    finish(q, df_fail(df_failure_new(&DF_ERROR, 0,
-                                     "not an HTTP response (%zu bytes)",
-                                     q->in_len)));
+    finish(q,
+           df_fail(df_failure_new(
+               &DF_ERROR, 0, "not an HTTP response (%zu bytes)", q->in_len)));
     return;
   }
   example_http_response *resp = malloc(sizeof *resp + q->in_len + 1);
@@ -173,16 +173,16 @@ static void cancel_request(df_deferred *d, void *arg) {
   df_unref(request_free(q, true));
 }
 
-df_deferred *example_http_get(df_reactor *r, df_resolver *res,
-                              const char *host, unsigned port,
-                              const char *path, double timeout) {
+df_deferred *example_http_get(df_reactor *r, df_resolver *res, const char *host,
+                              unsigned port, const char *path, double timeout) {
   if (host == NULL || path == NULL || path[0] != '/') {
     return df_fail_now(df_failure_new(&DF_INVALID_ARGUMENT, 0,
                                       "host is NULL or path does not start "
                                       "with '/'"));
   }
   request *q = calloc(1, sizeof *q);
-  int len = snprintf(NULL, 0, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, host);
+  int len =
+      snprintf(NULL, 0, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, host);
   char *out = q != NULL ? malloc((size_t)len + 1) : NULL;
   df_deferred *d = out != NULL ? df_deferred_new(cancel_request, q) : NULL;
   if (d == NULL) {

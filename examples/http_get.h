@@ -18,10 +18,10 @@
 /* The value of a successful example_http_get(); free it with
  * example_http_response_free(). */
 typedef struct example_http_response {
-  int status;      /* e.g. 200 */
-  char *body;      /* NUL-terminated; points into the response */
+  int status; /* e.g. 200 */
+  char *body; /* NUL-terminated; points into the response */
   size_t body_len;
-  char raw[];      /* the whole response, NUL-terminated */
+  char raw[]; /* the whole response, NUL-terminated */
 } example_http_response;
 
 void example_http_response_free(void *response);
@@ -31,8 +31,7 @@ void example_http_response_free(void *response);
  * the connection breaks, or DF_ERROR when the answer is not HTTP.
  * \p host and \p path are copied; \p timeout (seconds, 0: none) bounds the
  * whole request. Returns the caller's reference. */
-df_deferred *example_http_get(df_reactor *r, df_resolver *res,
-                              const char *host, unsigned port,
-                              const char *path, double timeout);
+df_deferred *example_http_get(df_reactor *r, df_resolver *res, const char *host,
+                              unsigned port, const char *path, double timeout);
 
 #endif

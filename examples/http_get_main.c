@@ -93,8 +93,8 @@ int main(int argc, char **argv) {
     df_reactor_free(a.reactor);
     return 1;
   }
-  a.request = example_http_get(a.reactor, res, argv[1],
-                               (unsigned)atoi(argv[2]), argv[3], timeout);
+  a.request = example_http_get(a.reactor, res, argv[1], (unsigned)atoi(argv[2]),
+                               argv[3], timeout);
   df_add_callbacks(a.request, got, &a, failed, &a);
   df_add_both(a.request, done, &a);
   if (!a.finished && cancel_after >= 0) {

@@ -5,11 +5,11 @@ if(TARGET deferred_pool AND TARGET deferred_dns)
   add_executable(trace-demo ${CMAKE_CURRENT_LIST_DIR}/trace_demo.c)
   target_link_libraries(trace-demo PRIVATE deferred_pool deferred_dns)
   df_warnings(trace-demo)
-  if(DF_BUILD_TESTS AND DF_TEST_PYTHON)
+  if(DF_BUILD_TESTS AND DFT_PYTHON)
     add_test(NAME example-trace-demo
       COMMAND sh -c "\"$1\" \"$2\" && \"$3\" \"$4\" \"$2\" --jobs 16 --max-workers 3 --dns 1 --rounds"
               sh $<TARGET_FILE:trace-demo> ${CMAKE_CURRENT_BINARY_DIR}/trace-demo.json
-              ${DF_TEST_PYTHON} ${PROJECT_SOURCE_DIR}/tests/trace_check.py)
+              ${DFT_PYTHON} ${PROJECT_SOURCE_DIR}/tests/trace_check.py)
     set_tests_properties(example-trace-demo PROPERTIES LABELS "example;trace" TIMEOUT 60)
   endif()
 endif()

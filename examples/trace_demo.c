@@ -65,9 +65,9 @@ static df_result on_lookup(df_result in, void *arg) {
 }
 
 static void submit(demo *d, long ms, df_job_priority priority) {
-  df_deferred *job = df_defer_to_thread_opts(
-      d->pool, blocking_job, (void *)(intptr_t)ms,
-      &(df_job_options){.priority = priority});
+  df_deferred *job =
+      df_defer_to_thread_opts(d->pool, blocking_job, (void *)(intptr_t)ms,
+                              &(df_job_options){.priority = priority});
   df_add_both(job, on_result, d);
   df_unref(job);
   d->pending++;

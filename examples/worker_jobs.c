@@ -45,10 +45,13 @@ static void sha256_block(uint32_t h[8], const unsigned char *p) {
     uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6],
+           k = h[7];
   for (int i = 0; i < 64; i++) {
-    uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+                  ((e & f) ^ (~e & g)) + K[i] + w[i];
+    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) +
+                  ((a & b) ^ (a & c) ^ (b & c));
     k = g;
     g = f;
     f = e;
@@ -58,8 +61,14 @@ static void sha256_block(uint32_t h[8], const unsigned char *p) {
     b = a;
     a = t1 + t2;
   }
-  h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-  h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += k;
 }
 
 void df_example_sha256_hex(const void *data, size_t len, char hex[65]) {
@@ -128,7 +137,8 @@ typedef struct text {
 } text;
 
 static void append(text *t, const char *s, size_t n) {
-  if (t->failed) return;
+  if (t->failed)
+    return;
   if (t->len + n + 1 > t->cap) {
     size_t cap = (t->len + n + 1) * 2;
     char *p = realloc(t->p, cap);
@@ -144,28 +154,34 @@ static void append(text *t, const char *s, size_t n) {
 }
 
 static df_result sql_failure(sqlite3 *db, int rc) {
-  return df_fail(df_failure_new(&DF_EXAMPLE_SQL_ERROR, rc, "%s",
-                                db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  return df_fail(
+      df_failure_new(&DF_EXAMPLE_SQL_ERROR, rc, "%s",
+                     db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
 static df_result job_sql(df_remote_job *job, void *arg) {
   const char *database = arg;
   sqlite3 *db = NULL;
-  int flags = database != NULL ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY;
-  int rc = sqlite3_open_v2(database != NULL ? database : ":memory:", &db, flags, NULL);
+  int flags = database != NULL ? SQLITE_OPEN_READONLY
+                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY;
+  int rc = sqlite3_open_v2(database != NULL ? database : ":memory:", &db, flags,
+                           NULL);
   if (rc != SQLITE_OK) {
     df_result r = sql_failure(db, rc);
     sqlite3_close(db);
     return r;
   }
   sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(db, (const char *)df_remote_job_data(job, NULL), -1, &st, NULL);
+  rc = sqlite3_prepare_v2(db, (const char *)df_remote_job_data(job, NULL), -1,
+                          &st, NULL);
   text out = {0};
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     for (int c = 0; c < sqlite3_column_count(st); c++) {
       const unsigned char *v = sqlite3_column_text(st, c);
-      if (c > 0) append(&out, "|", 1);
-      if (v != NULL) append(&out, (const char *)v, strlen((const char *)v));
+      if (c > 0)
+        append(&out, "|", 1);
+      if (v != NULL)
+        append(&out, (const char *)v, strlen((const char *)v));
     }
     append(&out, "\n", 1);
     rc = SQLITE_OK;
@@ -186,7 +202,9 @@ static df_result job_sql(df_remote_job *job, void *arg) {
 
 int df_example_register_jobs(df_remote_worker *w, const char *database) {
   int rc = df_remote_worker_register(w, "sha256", job_sha256, NULL);
-  if (rc == 0) rc = df_remote_worker_register(w, "sleep", job_sleep, NULL);
-  if (rc == 0) rc = df_remote_worker_register(w, "sql", job_sql, (void *)database);
+  if (rc == 0)
+    rc = df_remote_worker_register(w, "sleep", job_sleep, NULL);
+  if (rc == 0)
+    rc = df_remote_worker_register(w, "sql", job_sql, (void *)database);
   return rc;
 }

@@ -76,9 +76,9 @@ typedef struct df__call df__call;
 struct df__wakeup {
   int read_fd;
   int write_fd;
-  df__queue asyncs;         /* every handle, the internal one included */
-  size_t user_asyncs;       /* handles made by df_async_new() */
-  _Atomic(df__call *) calls; /* pushed by any thread, newest first */
+  df__queue asyncs;            /* every handle, the internal one included */
+  size_t user_asyncs;          /* handles made by df_async_new() */
+  _Atomic(df__call *) calls;   /* pushed by any thread, newest first */
   struct df_async calls_async; /* internal: runs the calls; never "live" */
 };
 

@@ -15,10 +15,7 @@ static void *already_called_arg;
 
 /* DF_DEBUG=1 turns debug mode on before main() runs, so no hot path ever
  * has to look at the environment. */
-#if defined(__GNUC__)
-__attribute__((constructor))
-#endif
-static void read_debug_environment(void) {
+DF__CONSTRUCTOR static void read_debug_environment(void) {
   const char *v = getenv("DF_DEBUG");
   if (v != NULL && v[0] != '\0' && strcmp(v, "0") != 0)
     df__debugging = 1;
@@ -40,8 +37,9 @@ void df_set_already_called_hook(df_already_called_fn fn, void *arg) {
 
 static void print_where(const df_debug_info *where) {
   if (where == NULL) {
-    fputs("  (set DF_DEBUG=1 to see where the Deferred was created and fired)\n",
-          stderr);
+    fputs(
+        "  (set DF_DEBUG=1 to see where the Deferred was created and fired)\n",
+        stderr);
     return;
   }
   fprintf(stderr, "  Deferred created at %s:%d\n",

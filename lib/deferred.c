@@ -83,8 +83,7 @@ static bool adopt_returned(df_deferred *cur, df_result out) {
   /* S27: waiting on itself would hang. A cycle through cur needs something
    * waiting on cur, so only then is the waiting chain walked: building a
    * long chain stays linear. */
-  if (inner == cur ||
-      ((cur->flags & F_WAITED_ON) && innermost(inner) == cur)) {
+  if (inner == cur || ((cur->flags & F_WAITED_ON) && innermost(inner) == cur)) {
     df_unref(inner);
     set_result(cur, misuse_failure(EMPTY, "callback returned the Deferred it "
                                           "is attached to, directly or "
@@ -248,8 +247,7 @@ enum fast_exit {
  * moves its steps (an adder may grow the array but never compacts it, see
  * may_compact()), and the count is read again after each call because an
  * adder may have appended. */
-static inline enum fast_exit run_one_slot_steps(struct steps *q,
-                                                df_result *res,
+static inline enum fast_exit run_one_slot_steps(struct steps *q, df_result *res,
                                                 unsigned want) {
   const uint8_t *kinds = steps_kinds(q);
   const struct slot *slots = q->slots;
@@ -389,8 +387,8 @@ static df_deferred *new_deferred(df_canceller_fn canceller, void *arg,
       return NULL;
     d->flags = 0;
   } else {
-    struct debug_prefix *p =
-        df__malloc(sizeof *p + (extra == 0 ? sizeof *d : STORAGE_OFFSET + extra));
+    struct debug_prefix *p = df__malloc(
+        sizeof *p + (extra == 0 ? sizeof *d : STORAGE_OFFSET + extra));
     if (p == NULL)
       return NULL;
     p->info.created_file = file;
@@ -423,8 +421,8 @@ df_deferred *df_deferred_new_with_storage_at(df_canceller_fn canceller,
   *storage = NULL;
   if (size > SIZE_MAX - STORAGE_OFFSET - sizeof(struct debug_prefix))
     return NULL;
-  df_deferred *d = new_deferred(canceller, NULL, size == 0 ? 1 : size, file,
-                                line);
+  df_deferred *d =
+      new_deferred(canceller, NULL, size == 0 ? 1 : size, file, line);
   if (d == NULL)
     return NULL;
   *storage = (char *)d + STORAGE_OFFSET;
@@ -469,11 +467,8 @@ static int append_slots(df_deferred *d, const uint8_t *kinds,
 }
 
 /* The adders' slow path: a full queue to grow, or a fired chain to run. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static df_deferred *add_one_slow(df_deferred *d, unsigned kind,
-                                 df_callback_fn fn, void *arg) {
+DF__NOINLINE static df_deferred *add_one_slow(df_deferred *d, unsigned kind,
+                                              df_callback_fn fn, void *arg) {
   if (steps_append(&d->steps, kind, fn, arg, may_compact(d)) != 0)
     return NULL;
   run_if_ready(d);
@@ -649,7 +644,7 @@ void df_cancel(df_deferred *d) {
     return;
   if (d->flags & F_CALLED) {
     if (!is_waiting(d))
-      return; /* S18 */
+      return;         /* S18 */
     d = innermost(d); /* S19, R7.9 */
     if (d->flags & F_CALLED)
       return; /* fired but paused: nothing to cancel (R7.6) */
@@ -660,8 +655,8 @@ void df_cancel(df_deferred *d) {
   else
     d->flags |= F_SUPPRESS;
   if (!(d->flags & F_CALLED) && !(d->flags & F_CANCELLER_DECIDES))
-    df_fire(d, df_fail(df_failure_new(&DF_CANCELLED, 0,
-                                      "Deferred was cancelled")));
+    df_fire(
+        d, df_fail(df_failure_new(&DF_CANCELLED, 0, "Deferred was cancelled")));
   df_unref(d);
 }
 

@@ -39,8 +39,14 @@ struct df_failure {
 /* Handed out when a failure cannot be allocated, so that making a failure
  * never fails. Its message is fixed at compile time. */
 static df_failure no_memory = {
-    STATIC_REFS, 12, 0, &DF_NO_MEMORY, NULL, __FILE__, "df_failure_new_at",
-    "out of memory",
+    .refs = STATIC_REFS,
+    .code = 12,
+    .line = 0,
+    .type = &DF_NO_MEMORY,
+    .cause = NULL,
+    .file = __FILE__,
+    .func = "df_failure_new_at",
+    .message = "out of memory",
 };
 
 df_failure *df_failure_new_at(const df_error_type *type, int code,
@@ -159,9 +165,9 @@ size_t df_failure_describe(const df_failure *f, char *buf, size_t len) {
   for (; f != NULL; f = f->cause) {
     char *at = buf != NULL && need < len ? buf + need : NULL;
     size_t room = at != NULL ? len - need : 0;
-    int n = snprintf(at, room, "%s%s: %s (code %d) at %s:%d in %s", sep,
-                     f->type->name, f->message, f->code, f->file, f->line,
-                     f->func);
+    int n =
+        snprintf(at, room, "%s%s: %s (code %d) at %s:%d in %s", sep,
+                 f->type->name, f->message, f->code, f->file, f->line, f->func);
     if (n > 0)
       need += (size_t)n;
     sep = " <- caused by ";

@@ -14,10 +14,14 @@
 #define DF__LIKELY(x) __builtin_expect(!!(x), 1)
 #define DF__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define DF__HIDDEN __attribute__((visibility("hidden")))
+#define DF__NOINLINE __attribute__((noinline))
+#define DF__CONSTRUCTOR __attribute__((constructor))
 #else
 #define DF__LIKELY(x) (x)
 #define DF__UNLIKELY(x) (x)
 #define DF__HIDDEN
+#define DF__NOINLINE
+#define DF__CONSTRUCTOR
 #endif
 
 #define DF__CONTAINER_OF(ptr, type, field)                                     \

@@ -107,9 +107,9 @@ static df_result fire_on_first_success(struct list_state *st, size_t i,
 static df_result fire_on_first_failure(struct list_state *st, size_t i,
                                        df_result in) {
   df_failure *member = df_result_failure(in);
-  fire_list(st, df_fail(df_failure_new_caused(
-                    &DF_FIRST_ERROR, (int)i, member, "member %zu failed: %s",
-                    i, df_failure_message(member))));
+  fire_list(st, df_fail(df_failure_new_caused(&DF_FIRST_ERROR, (int)i, member,
+                                              "member %zu failed: %s", i,
+                                              df_failure_message(member))));
   return consume_or_pass(st, in);
 }
 
@@ -165,8 +165,7 @@ static struct list_state *state_new(df_deferred *const *ds, size_t n,
   st->count = n;
   st->refs = 1;
   st->members = df__calloc(n ? n : 1, sizeof *st->members);
-  st->results =
-      df__calloc(1, sizeof *st->results + n * sizeof(df_list_entry));
+  st->results = df__calloc(1, sizeof *st->results + n * sizeof(df_list_entry));
   if (st->members == NULL || st->results == NULL) {
     df__free(st->members);
     df__free(st->results);
@@ -187,9 +186,8 @@ static struct list_state *state_new(df_deferred *const *ds, size_t n,
  * counts as failed with DF_NO_MEMORY, so the list still fires once. */
 static void watch_member(struct list_state *st, size_t i) {
   st->refs++; /* the step's; its destructor releases it, even on failure */
-  if (df_add_callbacks_full(st->members[i], observe, &st->observers[i],
-                            observe, &st->observers[i],
-                            observer_done) != NULL)
+  if (df_add_callbacks_full(st->members[i], observe, &st->observers[i], observe,
+                            &st->observers[i], observer_done) != NULL)
     return;
   df_result lost = df_fail(df_failure_new(
       &DF_NO_MEMORY, DF_ENOMEM, "df_list: cannot watch member %zu", i));

@@ -42,7 +42,7 @@ struct df_watch {
   unsigned events; /* interest; 0: paused, not in the epoll set */
   df_watch_fn fn;
   void *arg;
-  bool stopped;    /* set by df_watch_stop() during the io phase */
+  bool stopped;     /* set by df_watch_stop() during the io phase */
   df__queue graves; /* stopped during the io phase, freed after it */
 };
 
@@ -51,10 +51,10 @@ struct df_reactor {
   int poll_fd;
   int timer_fd;
   bool manual_clock;
-  bool in_round;  /* a round or an advance is running callbacks */
-  bool in_io;     /* the io phase is walking its batch of events */
-  bool woken;     /* the io phase saw the self-pipe readable */
-  uint64_t now;   /* ns, read once per phase (or moved by advance) */
+  bool in_round; /* a round or an advance is running callbacks */
+  bool in_io;    /* the io phase is walking its batch of events */
+  bool woken;    /* the io phase saw the self-pipe readable */
+  uint64_t now;  /* ns, read once per phase (or moved by advance) */
   uint64_t next_seq;
   uint64_t timer_fd_deadline; /* what timer_fd is armed for; 0: nothing */
   struct df__heap timers;
@@ -154,8 +154,8 @@ static void timer_destroy(df_timer *t) {
   df__free(t);
 }
 
-int df_call_later(df_timer **out, df_reactor *r, double seconds,
-                  df_timer_fn fn, void *arg) {
+int df_call_later(df_timer **out, df_reactor *r, double seconds, df_timer_fn fn,
+                  void *arg) {
   df_timer *t;
   if (out != NULL)
     *out = NULL;
@@ -359,8 +359,7 @@ static int io_timeout(df_reactor *r, int timeout_ms) {
 
 /* io phase: one wait, then the watches of that batch. A traced round
  * starts when the wait ends: \p *woke receives that time. */
-static int run_io(df_reactor *r, int timeout_ms, bool traced,
-                  uint64_t *woke) {
+static int run_io(df_reactor *r, int timeout_ms, bool traced, uint64_t *woke) {
   df__poll_event events[DF__IO_BATCH];
   int n = df__poller_wait(r->poll_fd, events, DF__IO_BATCH,
                           io_timeout(r, timeout_ms));
@@ -489,8 +488,8 @@ static int open_fds(df_reactor *r) {
   if (rc < 0)
     return rc;
   r->timer_fd = rc;
-  watch_init(&r->timer_watch, r, r->timer_fd, DF_READABLE,
-             on_timer_fd_readable, r);
+  watch_init(&r->timer_watch, r, r->timer_fd, DF_READABLE, on_timer_fd_readable,
+             r);
   rc = df__poller_add(r->poll_fd, r->timer_fd, DF_READABLE, &r->timer_watch);
   if (rc < 0)
     return rc;
@@ -499,8 +498,8 @@ static int open_fds(df_reactor *r) {
     return rc;
   watch_init(&r->wake_watch, r, df__wakeup_fd(&r->wakeup), DF_READABLE,
              on_wakeup_readable, r);
-  rc = df__poller_add(r->poll_fd, r->wake_watch.fd, DF_READABLE,
-                      &r->wake_watch);
+  rc =
+      df__poller_add(r->poll_fd, r->wake_watch.fd, DF_READABLE, &r->wake_watch);
   if (rc < 0)
     df__wakeup_close(&r->wakeup);
   return rc;

@@ -70,8 +70,7 @@ void df__poller_remove(int poll_fd, int fd) {
   (void)epoll_ctl(poll_fd, EPOLL_CTL_DEL, fd, &ev);
 }
 
-int df__poller_wait(int poll_fd, df__poll_event *out, int max,
-                    int timeout_ms) {
+int df__poller_wait(int poll_fd, df__poll_event *out, int max, int timeout_ms) {
   struct epoll_event evs[DF__EPOLL_BATCH];
   int n;
 

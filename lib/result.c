@@ -27,8 +27,8 @@ df_result df_fail(df_failure *f) {
 
 df_result df_wait(df_deferred *d) {
   if (d == NULL)
-    return df_fail(df_failure_new(&DF_INVALID_ARGUMENT, 0,
-                                  "df_wait: deferred is NULL"));
+    return df_fail(
+        df_failure_new(&DF_INVALID_ARGUMENT, 0, "df_wait: deferred is NULL"));
   return (df_result){df_ref(d), df_deferred_release};
 }
 

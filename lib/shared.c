@@ -18,10 +18,10 @@
 #include "shared.h"
 
 struct share {
-  void *value;          /* NULL: an empty bucket */
-  df_free_fn free;      /* frees the value, or drops one of its own refs */
-  df_retain_fn retain;  /* the value's own count, or NULL for a plain one */
-  size_t holders;       /* results that hold the value */
+  void *value;         /* NULL: an empty bucket */
+  df_free_fn free;     /* frees the value, or drops one of its own refs */
+  df_retain_fn retain; /* the value's own count, or NULL for a plain one */
+  size_t holders;      /* results that hold the value */
 };
 
 /* Open addressing with linear probing, at most half full; emptied buckets
@@ -92,8 +92,8 @@ static void remove_share(struct share *s) {
        i = (i + 1) & mask) {
     size_t home = home_of(table.buckets[i].value, table.cap);
     /* Entry i may fill the hole unless its home lies in (hole, i]. */
-    bool stays = hole <= i ? (hole < home && home <= i)
-                           : (hole < home || home <= i);
+    bool stays =
+        hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
     if (stays)
       continue;
     table.buckets[hole] = table.buckets[i];

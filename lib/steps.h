@@ -26,8 +26,8 @@
  * kind 0. Only the three one-slot kinds carry K_CB or K_EB, so the run loop
  * tells "run this slot now" with one test, (kind & wanted) != 0. */
 enum {
-  K_CB = 1,        /* run the slot's function on a value */
-  K_EB = 2,        /* ... on a failure */
+  K_CB = 1, /* run the slot's function on a value */
+  K_EB = 2, /* ... on a failure */
   K_BOTH = K_CB | K_EB,
   K_PAIR = 4,      /* callback here, errback in the next slot */
   K_FREE = 8,      /* the last slot holds the arguments' destructor; alone,
@@ -47,9 +47,9 @@ struct slot {
 };
 
 struct steps {
-  struct slot *slots;   /* inline_slots, or a heap array */
-  uint32_t head, count; /* next slot to run; slots in use */
-  uint32_t cap;         /* slots the array holds */
+  struct slot *slots;                 /* inline_slots, or a heap array */
+  uint32_t head, count;               /* next slot to run; slots in use */
+  uint32_t cap;                       /* slots the array holds */
   uint8_t inline_kinds[STEPS_INLINE]; /* just before inline_slots */
   struct slot inline_slots[STEPS_INLINE];
 };
@@ -90,8 +90,7 @@ static inline void steps_reset(struct steps *q) { q->head = q->count = 0; }
  * front. \return 0 or DF_ENOMEM (the queue is unchanged). */
 DF__HIDDEN int steps_grow(struct steps *q, uint32_t n, bool may_compact);
 
-static inline int steps_reserve(struct steps *q, uint32_t n,
-                                bool may_compact) {
+static inline int steps_reserve(struct steps *q, uint32_t n, bool may_compact) {
   if (DF__LIKELY(q->cap - q->count >= n))
     return 0;
   return steps_grow(q, n, may_compact);
@@ -100,8 +99,8 @@ static inline int steps_reserve(struct steps *q, uint32_t n,
 /* Writes one slot; room must have been reserved. The count is read into a
  * local first: the kind byte is stored through a uint8_t pointer, which may
  * alias anything and would force it to be read again. */
-static inline void steps_put(struct steps *q, unsigned kind,
-                             df_callback_fn fn, void *arg) {
+static inline void steps_put(struct steps *q, unsigned kind, df_callback_fn fn,
+                             void *arg) {
   uint32_t n = q->count;
   uint8_t *kinds = steps_kinds(q);
   q->slots[n].f.fn = fn;
@@ -112,8 +111,7 @@ static inline void steps_put(struct steps *q, unsigned kind,
 
 /* The one append of a one-slot step. \return 0 or DF_ENOMEM. */
 static inline int steps_append(struct steps *q, unsigned kind,
-                               df_callback_fn fn, void *arg,
-                               bool may_compact) {
+                               df_callback_fn fn, void *arg, bool may_compact) {
   if (DF__UNLIKELY(steps_reserve(q, 1, may_compact) != 0))
     return DF_ENOMEM;
   steps_put(q, kind, fn, arg);

@@ -48,9 +48,8 @@ df_deferred *df_sleep(df_reactor *r, double seconds) {
     return df_fail_now(
         df_failure_new(&DF_INVALID_ARGUMENT, 0, "df_sleep: r is NULL"));
   if (!valid_seconds(seconds))
-    return df_fail_now(df_failure_new(&DF_INVALID_ARGUMENT, 0,
-                                      "df_sleep: seconds is %g, not >= 0",
-                                      seconds));
+    return df_fail_now(df_failure_new(
+        &DF_INVALID_ARGUMENT, 0, "df_sleep: seconds is %g, not >= 0", seconds));
   s = df__malloc(sizeof *s);
   if (s == NULL)
     return NULL;
@@ -121,8 +120,7 @@ static int timeout_ms(double seconds) {
 
 /* Twisted's _cancelledToTimedOutError: a DF_CANCELLED failure becomes a
  * DF_TIMEOUT; anything else passes unchanged. */
-static df_result cancelled_to_timeout(df_result in, double seconds,
-                                      void *arg) {
+static df_result cancelled_to_timeout(df_result in, double seconds, void *arg) {
   (void)arg;
   if (!df_result_is_failure(in) ||
       df_failure_check(df_result_failure(in), &DF_CANCELLED, NULL) == NULL)
@@ -172,8 +170,8 @@ df_deferred *df_add_timeout_full(df_deferred *d, df_reactor *r, double seconds,
     disarm(s);
     return NULL;
   }
-  if (df_add_callbacks_full(d, disarm_step, s, disarm_step, s,
-                            state_release) == NULL) {
+  if (df_add_callbacks_full(d, disarm_step, s, disarm_step, s, state_release) ==
+      NULL) {
     /* The converter stays in the chain and passes everything through. */
     disarm(s);
     return NULL;

@@ -64,8 +64,7 @@ uint64_t df__trace_new_id(void) {
 /* ---------------------------------------------------------------- writers */
 
 static void put(df__trace *t, const df__trace_event *e) {
-  uint64_t index =
-      atomic_fetch_add_explicit(&t->head, 1, memory_order_relaxed);
+  uint64_t index = atomic_fetch_add_explicit(&t->head, 1, memory_order_relaxed);
   df__trace_slot *slot = &t->slots[index & t->mask];
   if (atomic_exchange_explicit(&slot->busy, true, memory_order_acquire)) {
     atomic_fetch_add_explicit(&t->skipped, 1, memory_order_relaxed);
@@ -197,8 +196,7 @@ static size_t collect(const df__trace *t, df__trace_event *out) {
 }
 
 static int write_file(df__trace *t, df__trace_hook *h) {
-  df__trace_event *events =
-      df__malloc(((size_t)t->mask + 1) * sizeof *events);
+  df__trace_event *events = df__malloc(((size_t)t->mask + 1) * sizeof *events);
   int rc = DF_ENOMEM;
   if (events != NULL) {
     size_t n = collect(t, events);

@@ -59,11 +59,12 @@ static void put_string(writer *w, const char *s, size_t max) {
 }
 
 /* `"ph":"X"` and the fields every event has, up to its args. */
-static void open_event(writer *w, const char *ph, const char *cat,
-                       uint32_t tid, uint64_t ts) {
+static void open_event(writer *w, const char *ph, const char *cat, uint32_t tid,
+                       uint64_t ts) {
   next(w);
-  fprintf(w->f, "{\"ph\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%u,\"ts\":",
-          ph, cat, w->pid, tid);
+  fprintf(w->f,
+          "{\"ph\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%u,\"ts\":", ph,
+          cat, w->pid, tid);
   put_us(w, ts);
 }
 
@@ -219,8 +220,9 @@ static void put_job(writer *w, const df__trace_event *submit,
     while (worker < t->n && t->workers[worker] != run->tid)
       worker++;
     put_slice(w, "job", run);
-    fprintf(w->f, ",\"name\":\"job %llu\",\"args\":{\"job\":%llu,"
-                  "\"worker\":%zu",
+    fprintf(w->f,
+            ",\"name\":\"job %llu\",\"args\":{\"job\":%llu,"
+            "\"worker\":%zu",
             job, job, worker + 1);
     if (submit != NULL) {
       fputs(",\"queued_us\":", w->f);
@@ -230,9 +232,8 @@ static void put_job(writer *w, const df__trace_event *submit,
   }
   if (fire != NULL) {
     put_slice(w, "job", fire);
-    fprintf(w->f,
-            ",\"name\":\"callbacks job %llu\",\"args\":{\"job\":%llu}}", job,
-            job);
+    fprintf(w->f, ",\"name\":\"callbacks job %llu\",\"args\":{\"job\":%llu}}",
+            job, job);
   }
   if (submit != NULL && run != NULL)
     put_flow(w, "queue", id * 2, submit, false, run);
@@ -301,8 +302,8 @@ static void put_lookup(writer *w, const df__trace_event *sent,
 static int put_lookups(writer *w, const df__trace_event *ev, size_t n) {
   size_t count = 0;
   for (size_t i = 0; i < n; i++)
-    count += ev[i].kind == DF__TRACE_DNS_SENT ||
-             ev[i].kind == DF__TRACE_DNS_ANSWER;
+    count +=
+        ev[i].kind == DF__TRACE_DNS_SENT || ev[i].kind == DF__TRACE_DNS_ANSWER;
   if (count == 0)
     return 0;
   const df__trace_event **dns = df__malloc(count * sizeof *dns);

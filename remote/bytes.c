@@ -5,7 +5,8 @@
 #include "remote_internal.h"
 
 const df_error_type DF_REMOTE = {"RemoteError", &DF_ERROR};
-const df_error_type DF_REMOTE_CONNECTION = {"RemoteConnectionError", &DF_REMOTE};
+const df_error_type DF_REMOTE_CONNECTION = {"RemoteConnectionError",
+                                            &DF_REMOTE};
 const df_error_type DF_REMOTE_JOB_FAILED = {"RemoteJobFailed", &DF_REMOTE};
 const df_error_type DF_REMOTE_UNKNOWN_JOB = {"UnknownRemoteJob", &DF_REMOTE};
 const df_error_type DF_REMOTE_GAVE_UP = {"RemoteJobGaveUp", &DF_REMOTE};

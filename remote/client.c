@@ -124,7 +124,8 @@ static rcall *table_find(const df_remote *rc, uint64_t seq) {
 }
 
 static void table_remove(df_remote *rc, rcall *c) {
-  for (rcall **p = &rc->buckets[bucket_of(rc, c->seq)]; *p != NULL; p = &(*p)->next) {
+  for (rcall **p = &rc->buckets[bucket_of(rc, c->seq)]; *p != NULL;
+       p = &(*p)->next) {
     if (*p == c) {
       *p = c->next;
       rc->ncalls--;
@@ -312,8 +313,8 @@ static uint64_t json_number(const char *json, int len, const char *key) {
   return p != NULL ? strtoull(p + strlen(needle), NULL, 10) : 0;
 }
 
-static void on_advisory(natsConnection *nc, natsSubscription *sub,
-                        natsMsg *msg, void *closure) {
+static void on_advisory(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+                        void *closure) {
   (void)nc;
   (void)sub;
   df_remote *rc = closure;
@@ -321,8 +322,8 @@ static void on_advisory(natsConnection *nc, natsSubscription *sub,
   if (g != NULL) {
     g->base.run = gave_up_run;
     g->base.drop = drop_plain;
-    g->stream_seq = json_number(natsMsg_GetData(msg), natsMsg_GetDataLength(msg),
-                                "stream_seq");
+    g->stream_seq = json_number(natsMsg_GetData(msg),
+                                natsMsg_GetDataLength(msg), "stream_seq");
     g->deliveries = (int)json_number(natsMsg_GetData(msg),
                                      natsMsg_GetDataLength(msg), "deliveries");
     to_reactor(rc, &g->base);
@@ -381,15 +382,20 @@ static void connect_run(void *owner, df__ritem *it) {
   }
   if (s == NATS_OK) {
     s = natsConnection_JetStream(&rc->js, rc->nc, NULL);
-    if (s != NATS_OK) df__rconn_reason(s, 0, r->why, sizeof r->why);
+    if (s != NATS_OK)
+      df__rconn_reason(s, 0, r->why, sizeof r->why);
   }
-  if (s == NATS_OK) s = df__rconn_stream(rc->js, &rc->o, r->why, sizeof r->why);
+  if (s == NATS_OK)
+    s = df__rconn_stream(rc->js, &rc->o, r->why, sizeof r->why);
   if (s == NATS_OK) {
     s = subscribe(rc, &rc->reply_sub, rc->reply_subject, on_result);
-    if (s == NATS_OK) s = subscribe(rc, &rc->advisory_sub, rc->advisory, on_advisory);
+    if (s == NATS_OK)
+      s = subscribe(rc, &rc->advisory_sub, rc->advisory, on_advisory);
     /* The subscriptions are in place before any job can answer. */
-    if (s == NATS_OK) s = natsConnection_FlushTimeout(rc->nc, rc->o.connect_timeout_ms);
-    if (s != NATS_OK) df__rconn_reason(s, 0, r->why, sizeof r->why);
+    if (s == NATS_OK)
+      s = natsConnection_FlushTimeout(rc->nc, rc->o.connect_timeout_ms);
+    if (s != NATS_OK)
+      df__rconn_reason(s, 0, r->why, sizeof r->why);
   }
   r->status = s;
   r->max_payload = s == NATS_OK ? natsConnection_GetMaxPayload(rc->nc) : 0;
@@ -400,8 +406,8 @@ static void published_run(void *owner, df__ritem *it);
 
 static bool retryable(natsStatus s, jsErrCode jerr) {
   return jerr == 0 && (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
-                       s == NATS_CONNECTION_DISCONNECTED || s == NATS_IO_ERROR ||
-                       s == NATS_NOT_YET_CONNECTED);
+                       s == NATS_CONNECTION_DISCONNECTED ||
+                       s == NATS_IO_ERROR || s == NATS_NOT_YET_CONNECTED);
 }
 
 static void publish_drop(void *owner, df__ritem *it) {
@@ -448,7 +454,8 @@ static void publish_run(void *owner, df__ritem *it) {
     out->seq = p->seq;
     out->status = s;
     out->stream_seq = ack != NULL ? ack->Sequence : 0;
-    if (s != NATS_OK) df__rconn_reason(s, jerr, out->why, sizeof out->why);
+    if (s != NATS_OK)
+      df__rconn_reason(s, jerr, out->why, sizeof out->why);
     to_reactor(rc, &out->base);
   }
   jsPubAck_Destroy(ack);
@@ -476,8 +483,8 @@ static void cancel_run(void *owner, df__ritem *it) {
   if (c->id != NULL) {
     natsConnection_PublishString(rc->nc, rc->cancel_subject, c->id);
   }
-  if (c->stream_seq != 0 &&
-      js_DeleteMsg(rc->js, rc->o.stream, c->stream_seq, NULL, NULL) == NATS_OK) {
+  if (c->stream_seq != 0 && js_DeleteMsg(rc->js, rc->o.stream, c->stream_seq,
+                                         NULL, NULL) == NATS_OK) {
     removed_item *r = df_calloc(1, sizeof *r);
     if (r != NULL) {
       r->base.run = removed_run;
@@ -509,7 +516,8 @@ static void job_id(const df_remote *rc, uint64_t seq, char *buf, size_t len) {
 }
 
 static df_failure *connection_failure(const char *why, natsStatus s) {
-  return df_failure_new(&DF_REMOTE_CONNECTION, (int)s, "NATS connection failed: %s", why);
+  return df_failure_new(&DF_REMOTE_CONNECTION, (int)s,
+                        "NATS connection failed: %s", why);
 }
 
 static df_failure *too_large(const df_remote *rc, size_t len) {
@@ -539,14 +547,18 @@ static void publish_call(df_remote *rc, rcall *c) {
     c->payload = NULL;
   }
   if (p == NULL || p->id == NULL || p->subject == NULL || p->name == NULL) {
-    if (p != NULL) publish_drop(rc, &p->base);
-    call_finish(rc, c, df_fail(df_failure_new(&DF_NO_MEMORY, 0, "publishing job %s", id)));
+    if (p != NULL)
+      publish_drop(rc, &p->base);
+    call_finish(
+        rc, c,
+        df_fail(df_failure_new(&DF_NO_MEMORY, 0, "publishing job %s", id)));
     return;
   }
   c->state = CALL_PUBLISHING;
   if (!df__rthread_post(&rc->net, &p->base)) {
     publish_drop(rc, &p->base);
-    call_finish(rc, c, df_fail(df_failure_new(&DF_REMOTE_CLOSED, 0, "remote closed")));
+    call_finish(rc, c,
+                df_fail(df_failure_new(&DF_REMOTE_CLOSED, 0, "remote closed")));
   }
 }
 
@@ -585,7 +597,8 @@ static void ready_run(void *owner, df__ritem *it) {
     while (rc->waiting_head != NULL) {
       rcall *c = rc->waiting_head;
       rc->waiting_head = c->wnext;
-      if (rc->waiting_head == NULL) rc->waiting_tail = NULL;
+      if (rc->waiting_head == NULL)
+        rc->waiting_tail = NULL;
       publish_call(rc, c);
     }
   } else {
@@ -618,20 +631,26 @@ static void published_run(void *owner, df__ritem *it) {
 
 /* A worker's failure as the caller sees it: the caller's own type of that
  * name when it listed one, else DF_REMOTE_JOB_FAILED. */
-static df_failure *worker_failure(const df_remote *rc, const df__result_env *e) {
-  static const df_error_type *const builtin[] = {
-      &DF_REMOTE_UNKNOWN_JOB, &DF_REMOTE_GAVE_UP, &DF_REMOTE_CLOSED,
-      &DF_INVALID_ARGUMENT, &DF_CANCELLED, &DF_TIMEOUT, NULL};
+static df_failure *worker_failure(const df_remote *rc,
+                                  const df__result_env *e) {
+  static const df_error_type *const builtin[] = {&DF_REMOTE_UNKNOWN_JOB,
+                                                 &DF_REMOTE_GAVE_UP,
+                                                 &DF_REMOTE_CLOSED,
+                                                 &DF_INVALID_ARGUMENT,
+                                                 &DF_CANCELLED,
+                                                 &DF_TIMEOUT,
+                                                 NULL};
   const df_error_type *const *lists[] = {builtin, rc->error_types};
   for (size_t l = 0; l < 2; l++) {
-    for (const df_error_type *const *t = lists[l]; t != NULL && *t != NULL; t++) {
+    for (const df_error_type *const *t = lists[l]; t != NULL && *t != NULL;
+         t++) {
       if (strcmp((*t)->name, e->err_type) == 0) {
         return df_failure_new(*t, e->err_code, "%s", e->err_message);
       }
     }
   }
-  return df_failure_new(&DF_REMOTE_JOB_FAILED, e->err_code, "%s: %s", e->err_type,
-                        e->err_message);
+  return df_failure_new(&DF_REMOTE_JOB_FAILED, e->err_code, "%s: %s",
+                        e->err_type, e->err_message);
 }
 
 static void result_run(void *owner, df__ritem *it) {
@@ -665,11 +684,12 @@ static void gave_up_run(void *owner, df__ritem *it) {
         job_id(rc, c->seq, id, sizeof id);
         /* It would never be delivered again: take it out of the stream. */
         post_cancel(rc, NULL, c->stream_seq);
-        call_finish(rc, c,
-                    df_fail(df_failure_new(&DF_REMOTE_GAVE_UP, g->deliveries,
-                                           "job %s given up after %d deliveries "
-                                           "without a result",
-                                           id, g->deliveries)));
+        call_finish(
+            rc, c,
+            df_fail(df_failure_new(&DF_REMOTE_GAVE_UP, g->deliveries,
+                                   "job %s given up after %d deliveries "
+                                   "without a result",
+                                   id, g->deliveries)));
         i = rc->nbuckets;
         break;
       }
@@ -684,8 +704,9 @@ static void closed_run(void *owner, df__ritem *it) {
   if (rc->state != RC_FAILED) {
     rc->state = RC_FAILED;
     df_failure_unref(rc->conn_failure);
-    rc->conn_failure = df_failure_new(&DF_REMOTE_CONNECTION, (int)NATS_CONNECTION_CLOSED,
-                                      "NATS connection lost for good: %s", c->why);
+    rc->conn_failure =
+        df_failure_new(&DF_REMOTE_CONNECTION, (int)NATS_CONNECTION_CLOSED,
+                       "NATS connection lost for good: %s", c->why);
     fail_everything(rc, rc->conn_failure);
     fire_ready_waiters(rc);
   }
@@ -735,7 +756,8 @@ static df_deferred *invalid(const char *what) {
 df_deferred *df_remote_call(df_remote *rc, const char *name, const void *data,
                             size_t len) {
   return df_remote_call_timeout(rc, name, data, len,
-                                rc != NULL ? (double)rc->o.timeout_ms / 1000.0 : 1.0);
+                                rc != NULL ? (double)rc->o.timeout_ms / 1000.0
+                                           : 1.0);
 }
 
 df_deferred *df_remote_call_timeout(df_remote *rc, const char *name,
@@ -754,7 +776,8 @@ df_deferred *df_remote_call_timeout(df_remote *rc, const char *name,
   if (rc->state == RC_FAILED) {
     return df_fail_now(df_failure_ref(rc->conn_failure));
   }
-  if (rc->state == RC_READY && len + ENVELOPE_RESERVE > (size_t)rc->max_payload) {
+  if (rc->state == RC_READY &&
+      len + ENVELOPE_RESERVE > (size_t)rc->max_payload) {
     return df_fail_now(too_large(rc, len));
   }
   rcall *c = df_calloc(1, sizeof *c);
@@ -765,9 +788,11 @@ df_deferred *df_remote_call_timeout(df_remote *rc, const char *name,
     c->seq = ++rc->next_seq;
   }
   if (d == NULL || c->name == NULL || c->payload == NULL || !table_add(rc, c)) {
-    if (c != NULL) call_free(c);
+    if (c != NULL)
+      call_free(c);
     df_unref(d);
-    return df_fail_now(df_failure_new(&DF_NO_MEMORY, 0, "remote call %s", name));
+    return df_fail_now(
+        df_failure_new(&DF_NO_MEMORY, 0, "remote call %s", name));
   }
   c->rc = rc;
   c->d = df_ref(d);
@@ -830,7 +855,8 @@ static int make_names(df_remote *rc) {
     return DF_ENOMEM;
   }
   const char *nuid = strrchr(inbox, '.');
-  snprintf(rc->caller, sizeof rc->caller, "%s", nuid != NULL ? nuid + 1 : inbox);
+  snprintf(rc->caller, sizeof rc->caller, "%s",
+           nuid != NULL ? nuid + 1 : inbox);
   natsInbox_Destroy(inbox);
   rc->reply_subject = df__concat(rc->o.prefix, ".reply.", rc->caller);
   rc->cancel_subject = df__concat(rc->o.prefix, ".cancel", NULL);
@@ -946,7 +972,8 @@ int df_remote_free(df_remote *rc) {
   /* Later calls from the callbacks fired below fail at once. */
   rc->state = RC_FAILED;
   df_failure_unref(rc->conn_failure);
-  rc->conn_failure = df_failure_new(&DF_REMOTE_CLOSED, 0, "remote caller freed");
+  rc->conn_failure =
+      df_failure_new(&DF_REMOTE_CLOSED, 0, "remote caller freed");
   rc->firing++;
   fail_everything(rc, rc->conn_failure);
   fire_ready_waiters(rc);

@@ -8,11 +8,11 @@
 
 #include "remote_internal.h"
 
-void df__rconn_reason(natsStatus s, jsErrCode jerr, char *why,
-                      size_t why_len) {
+void df__rconn_reason(natsStatus s, jsErrCode jerr, char *why, size_t why_len) {
   natsStatus last = NATS_OK;
   const char *detail = nats_GetLastError(&last);
-  if (detail != NULL && detail[0] != '\0' && strcmp(detail, natsStatus_GetText(s)) != 0) {
+  if (detail != NULL && detail[0] != '\0' &&
+      strcmp(detail, natsStatus_GetText(s)) != 0) {
     snprintf(why, why_len, "%s: %s", natsStatus_GetText(s), detail);
   } else {
     snprintf(why, why_len, "%s", natsStatus_GetText(s));
@@ -58,7 +58,8 @@ static natsStatus set_servers(natsOptions *opts, const char *list) {
     }
     p += len + 1;
   }
-  natsStatus s = n > 0 ? natsOptions_SetServers(opts, urls, n) : NATS_INVALID_ARG;
+  natsStatus s =
+      n > 0 ? natsOptions_SetServers(opts, urls, n) : NATS_INVALID_ARG;
   df_free(copy);
   return s;
 }
@@ -69,26 +70,36 @@ natsStatus df__rconn_open(natsConnection **nc, const df__ropts *o,
   *nc = NULL;
   natsOptions *opts = NULL;
   natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK) s = set_servers(opts, o->servers);
-  if (s == NATS_OK) s = natsOptions_SetNoRandomize(opts, true);
-  if (s == NATS_OK) s = natsOptions_SetTimeout(opts, o->connect_timeout_ms);
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, o->max_reconnect);
-  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, o->reconnect_wait_ms);
+  if (s == NATS_OK)
+    s = set_servers(opts, o->servers);
+  if (s == NATS_OK)
+    s = natsOptions_SetNoRandomize(opts, true);
+  if (s == NATS_OK)
+    s = natsOptions_SetTimeout(opts, o->connect_timeout_ms);
+  if (s == NATS_OK)
+    s = natsOptions_SetMaxReconnect(opts, o->max_reconnect);
+  if (s == NATS_OK)
+    s = natsOptions_SetReconnectWait(opts, o->reconnect_wait_ms);
   /* Jobs, results, receipts and acknowledgements are small and each one is
    * waited for: send them at once rather than after the client's flusher
    * has batched them (about a millisecond per hop). */
-  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
+  if (s == NATS_OK)
+    s = natsOptions_SetSendAsap(opts, true);
   /* A lost server is noticed within about two ping intervals. */
-  if (s == NATS_OK) s = natsOptions_SetPingInterval(opts, 2000);
-  if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(opts, 2);
+  if (s == NATS_OK)
+    s = natsOptions_SetPingInterval(opts, 2000);
+  if (s == NATS_OK)
+    s = natsOptions_SetMaxPingsOut(opts, 2);
   if (s == NATS_OK && hooks != NULL) {
-    if (hooks->closed != NULL) s = natsOptions_SetClosedCB(opts, hooks->closed, hooks->arg);
+    if (hooks->closed != NULL)
+      s = natsOptions_SetClosedCB(opts, hooks->closed, hooks->arg);
     if (s == NATS_OK && hooks->disconnected != NULL)
       s = natsOptions_SetDisconnectedCB(opts, hooks->disconnected, hooks->arg);
     if (s == NATS_OK && hooks->reconnected != NULL)
       s = natsOptions_SetReconnectedCB(opts, hooks->reconnected, hooks->arg);
   }
-  if (s == NATS_OK) s = natsConnection_Connect(nc, opts);
+  if (s == NATS_OK)
+    s = natsConnection_Connect(nc, opts);
   if (s != NATS_OK) {
     df__rconn_reason(s, 0, why, why_len);
     if (*nc != NULL) {
@@ -127,7 +138,8 @@ natsStatus df__rconn_stream(jsCtx *js, const df__ropts *o, char *why,
   }
   if (s == NATS_OK && info != NULL &&
       info->Config->Retention != js_WorkQueuePolicy) {
-    snprintf(why, why_len, "stream %s exists and is not a work queue", o->stream);
+    snprintf(why, why_len, "stream %s exists and is not a work queue",
+             o->stream);
     s = NATS_MISMATCH;
   } else if (s != NATS_OK) {
     df__rconn_reason(s, jerr, why, why_len);

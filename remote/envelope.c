@@ -69,15 +69,19 @@
 #include "remote_internal.h"
 
 natsStatus df__env_job(natsMsg **out, const char *subject, const char *id,
-                       const char *name, const char *reply,
-                       int64_t deadline_ms, const void *data, size_t len) {
+                       const char *name, const char *reply, int64_t deadline_ms,
+                       const void *data, size_t len) {
   char deadline[32];
   snprintf(deadline, sizeof deadline, "%" PRId64, deadline_ms);
   natsStatus s = natsMsg_Create(out, subject, NULL, data, (int)len);
-  if (s == NATS_OK) s = natsMsgHeader_Set(*out, DF__H_ID, id);
-  if (s == NATS_OK) s = natsMsgHeader_Set(*out, DF__H_NAME, name);
-  if (s == NATS_OK) s = natsMsgHeader_Set(*out, DF__H_REPLY, reply);
-  if (s == NATS_OK) s = natsMsgHeader_Set(*out, DF__H_DEADLINE, deadline);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(*out, DF__H_ID, id);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(*out, DF__H_NAME, name);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(*out, DF__H_REPLY, reply);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(*out, DF__H_DEADLINE, deadline);
   if (s != NATS_OK && *out != NULL) {
     natsMsg_Destroy(*out);
     *out = NULL;
@@ -123,33 +127,39 @@ static natsStatus set_failure(natsMsg *m, const df_failure *f) {
   char code[16];
   snprintf(code, sizeof code, "%d", df_failure_code(f));
   const df_error_type *type = df_failure_type(f);
-  char *type_name = df_strdup(type != NULL && type->name != NULL ? type->name : "Error");
+  char *type_name =
+      df_strdup(type != NULL && type->name != NULL ? type->name : "Error");
   char *message = df_strdup(df_failure_message(f));
-  natsStatus s = type_name != NULL && message != NULL ? NATS_OK : NATS_NO_MEMORY;
+  natsStatus s =
+      type_name != NULL && message != NULL ? NATS_OK : NATS_NO_MEMORY;
   if (s == NATS_OK) {
     one_line(type_name);
     one_line(message);
     s = natsMsgHeader_Set(m, DF__H_STATUS, "failed");
   }
-  if (s == NATS_OK) s = natsMsgHeader_Set(m, DF__H_ERR_TYPE, type_name);
-  if (s == NATS_OK) s = natsMsgHeader_Set(m, DF__H_ERR_CODE, code);
-  if (s == NATS_OK) s = natsMsgHeader_Set(m, DF__H_ERR_MSG, message);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(m, DF__H_ERR_TYPE, type_name);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(m, DF__H_ERR_CODE, code);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(m, DF__H_ERR_MSG, message);
   df_free(type_name);
   df_free(message);
   return s;
 }
 
-natsStatus df__env_result(natsMsg **out, const char *reply,
-                          const char *receipt, const char *id,
-                          unsigned attempt, df_result r) {
+natsStatus df__env_result(natsMsg **out, const char *reply, const char *receipt,
+                          const char *id, unsigned attempt, df_result r) {
   const df_bytes *b = df_result_is_failure(r) ? NULL : r.ptr;
   const void *data = b != NULL ? b->data : NULL;
   int len = b != NULL ? (int)b->len : 0;
   char attempt_text[16];
   snprintf(attempt_text, sizeof attempt_text, "%u", attempt);
   natsStatus s = natsMsg_Create(out, reply, receipt, data, len);
-  if (s == NATS_OK) s = natsMsgHeader_Set(*out, DF__H_ID, id);
-  if (s == NATS_OK) s = natsMsgHeader_Set(*out, DF__H_ATTEMPT, attempt_text);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(*out, DF__H_ID, id);
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(*out, DF__H_ATTEMPT, attempt_text);
   if (s == NATS_OK) {
     s = df_result_is_failure(r) ? set_failure(*out, df_result_failure(r))
                                 : natsMsgHeader_Set(*out, DF__H_STATUS, "ok");
@@ -173,13 +183,15 @@ bool df__env_read_result(natsMsg *m, df__result_env *out) {
   memset(out, 0, sizeof *out);
   const char *status = NULL;
   out->id = header_copy(m, DF__H_ID);
-  if (out->id == NULL || natsMsgHeader_Get(m, DF__H_STATUS, &status) != NATS_OK) {
+  if (out->id == NULL ||
+      natsMsgHeader_Get(m, DF__H_STATUS, &status) != NATS_OK) {
     df__result_env_clear(out);
     return false;
   }
   out->ok = strcmp(status, "ok") == 0;
   if (out->ok) {
-    out->value = df_bytes_new(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+    out->value =
+        df_bytes_new(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
     if (out->value == NULL) {
       df__result_env_clear(out);
       return false;
@@ -209,6 +221,7 @@ void df__result_env_clear(df__result_env *e) {
 }
 
 df_failure *df__env_bad_value(void) {
-  return df_failure_new(&DF_INVALID_ARGUMENT, 0,
-                        "the job function returned a value that is not df_bytes");
+  return df_failure_new(
+      &DF_INVALID_ARGUMENT, 0,
+      "the job function returned a value that is not df_bytes");
 }

@@ -82,9 +82,10 @@ int df__ropts_init(df__ropts *o, const df_remote_options *in) {
     in = &none;
   }
   memset(o, 0, sizeof *o);
-  const char *stream = in->stream != NULL ? in->stream : DF_REMOTE_DEFAULT_STREAM;
-  const char *prefix =
-      in->subject_prefix != NULL ? in->subject_prefix : DF_REMOTE_DEFAULT_PREFIX;
+  const char *stream =
+      in->stream != NULL ? in->stream : DF_REMOTE_DEFAULT_STREAM;
+  const char *prefix = in->subject_prefix != NULL ? in->subject_prefix
+                                                  : DF_REMOTE_DEFAULT_PREFIX;
   o->connect_timeout_ms =
       ms_or(in->connect_timeout, DF_REMOTE_DEFAULT_CONNECT_TIMEOUT);
   o->timeout_ms = ms_or(in->timeout, DF_REMOTE_DEFAULT_TIMEOUT);
@@ -100,8 +101,8 @@ int df__ropts_init(df__ropts *o, const df_remote_options *in) {
       o->reconnect_wait_ms < 0 || o->ack_wait_ms < 0 || o->max_deliver < 1) {
     return DF_EINVAL;
   }
-  o->servers = df_strdup(in->servers != NULL ? in->servers
-                                             : "nats://127.0.0.1:4222");
+  o->servers =
+      df_strdup(in->servers != NULL ? in->servers : "nats://127.0.0.1:4222");
   o->stream = df_strdup(stream);
   o->prefix = df_strdup(prefix);
   if (o->servers == NULL || o->stream == NULL || o->prefix == NULL) {

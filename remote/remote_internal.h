@@ -170,23 +170,22 @@ typedef struct df__job_env {
 
 /* The job message for subject PREFIX.job.NAME. */
 natsStatus df__env_job(natsMsg **out, const char *subject, const char *id,
-                       const char *name, const char *reply,
-                       int64_t deadline_ms, const void *data, size_t len);
+                       const char *name, const char *reply, int64_t deadline_ms,
+                       const void *data, size_t len);
 /* false when a header is missing or malformed. */
 bool df__env_read_job(natsMsg *m, df__job_env *out);
 
 /* The result message to \p reply, answered at \p receipt. \p r is
  * borrowed: a df_bytes value, an empty value or a failure. */
-natsStatus df__env_result(natsMsg **out, const char *reply,
-                          const char *receipt, const char *id,
-                          unsigned attempt, df_result r);
+natsStatus df__env_result(natsMsg **out, const char *reply, const char *receipt,
+                          const char *id, unsigned attempt, df_result r);
 
 /* A result as the caller reads it (owned copies). */
 typedef struct df__result_env {
   char *id;
   bool ok;
-  df_bytes *value;  /* ok */
-  char *err_type;   /* !ok */
+  df_bytes *value; /* ok */
+  char *err_type;  /* !ok */
   int err_code;
   char *err_message;
 } df__result_env;

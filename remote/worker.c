@@ -55,11 +55,11 @@ struct df_remote_job {
   const handler *h;
   atomic_int state;
   atomic_bool stop;
-  job_end skip_end;     /* how a skipped job ends */
-  bool skip_counted;    /* counted as given back rather than skipped */
+  job_end skip_end;  /* how a skipped job ends */
+  bool skip_counted; /* counted as given back rather than skipped */
   bool awaiting_receipt;
   df_timer *resend;
-  natsMsg *result_msg;  /* kept for re-sending; the library thread's */
+  natsMsg *result_msg; /* kept for re-sending; the library thread's */
 };
 
 struct df_remote_worker {
@@ -111,12 +111,15 @@ struct df_remote_worker {
 /* ------------------------------------------------------------ job access */
 
 const unsigned char *df_remote_job_data(const df_remote_job *job, size_t *len) {
-  if (len != NULL) *len = job->payload->len;
+  if (len != NULL)
+    *len = job->payload->len;
   return job->payload->data;
 }
 const char *df_remote_job_name(const df_remote_job *job) { return job->name; }
 const char *df_remote_job_id(const df_remote_job *job) { return job->id; }
-unsigned df_remote_job_attempt(const df_remote_job *job) { return job->attempt; }
+unsigned df_remote_job_attempt(const df_remote_job *job) {
+  return job->attempt;
+}
 bool df_remote_job_stop_requested(const df_remote_job *job) {
   return atomic_load_explicit(&job->stop, memory_order_acquire);
 }
@@ -216,7 +219,8 @@ static void net_drop(void *owner, df__ritem *it) {
   df_free(n);
 }
 
-static bool post_net(df_remote_worker *w, int op, natsMsg *msg, df_remote_job *job) {
+static bool post_net(df_remote_worker *w, int op, natsMsg *msg,
+                     df_remote_job *job) {
   net_item *n = df_calloc(1, sizeof *n);
   if (n == NULL) {
     return false;
@@ -252,7 +256,8 @@ static void *fetcher_main(void *arg) {
     }
     natsMsgList list = {0};
     jsErrCode jerr = 0;
-    natsStatus s = natsSubscription_Fetch(&list, w->pull, batch, FETCH_WAIT_MS, &jerr);
+    natsStatus s =
+        natsSubscription_Fetch(&list, w->pull, batch, FETCH_WAIT_MS, &jerr);
     if (list.Count > 0) {
       pthread_mutex_lock(&w->slot_lock);
       w->free_slots -= (unsigned)list.Count;
@@ -374,9 +379,11 @@ static void connect_run(void *owner, df__ritem *it) {
   }
   if (s == NATS_OK) {
     s = natsConnection_JetStream(&w->js, w->nc, NULL);
-    if (s != NATS_OK) df__rconn_reason(s, 0, r->why, sizeof r->why);
+    if (s != NATS_OK)
+      df__rconn_reason(s, 0, r->why, sizeof r->why);
   }
-  if (s == NATS_OK) s = df__rconn_stream(w->js, &w->o, r->why, sizeof r->why);
+  if (s == NATS_OK)
+    s = df__rconn_stream(w->js, &w->o, r->why, sizeof r->why);
   if (s == NATS_OK) {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -386,17 +393,22 @@ static void connect_run(void *owner, df__ritem *it) {
     so.Config.MaxDeliver = w->o.max_deliver;
     so.Config.MaxAckPending = 100000;
     jsErrCode jerr = 0;
-    s = js_PullSubscribe(&w->pull, w->js, w->job_subject, "workers", NULL, &so, &jerr);
-    if (s != NATS_OK) df__rconn_reason(s, jerr, r->why, sizeof r->why);
+    s = js_PullSubscribe(&w->pull, w->js, w->job_subject, "workers", NULL, &so,
+                         &jerr);
+    if (s != NATS_OK)
+      df__rconn_reason(s, jerr, r->why, sizeof r->why);
   }
   if (s == NATS_OK) {
     char *receipts = df__concat(w->receipt_prefix, "*", NULL);
     s = receipts != NULL ? subscribe(w, &w->receipt_sub, receipts, on_receipt)
                          : NATS_NO_MEMORY;
     df_free(receipts);
-    if (s == NATS_OK) s = subscribe(w, &w->cancel_sub, w->cancel_subject, on_cancel);
-    if (s == NATS_OK) s = natsConnection_FlushTimeout(w->nc, w->o.connect_timeout_ms);
-    if (s != NATS_OK) df__rconn_reason(s, 0, r->why, sizeof r->why);
+    if (s == NATS_OK)
+      s = subscribe(w, &w->cancel_sub, w->cancel_subject, on_cancel);
+    if (s == NATS_OK)
+      s = natsConnection_FlushTimeout(w->nc, w->o.connect_timeout_ms);
+    if (s != NATS_OK)
+      df__rconn_reason(s, 0, r->why, sizeof r->why);
   }
   r->status = s;
   to_reactor(w, &r->base);
@@ -436,8 +448,10 @@ static df_deferred *add_waiter(df_remote_worker *w, bool is_close) {
   if (w->nwaiters == w->waiters_cap) {
     size_t cap = w->waiters_cap == 0 ? 4 : w->waiters_cap * 2;
     df_deferred **d = df_realloc(w->waiters, cap * sizeof *d);
-    if (d != NULL) w->waiters = d;
-    bool *c = d != NULL ? df_realloc(w->waiter_is_close, cap * sizeof *c) : NULL;
+    if (d != NULL)
+      w->waiters = d;
+    bool *c =
+        d != NULL ? df_realloc(w->waiter_is_close, cap * sizeof *c) : NULL;
     if (c == NULL) {
       return df_fail_now(df_failure_new(&DF_NO_MEMORY, 0, "worker waiter"));
     }
@@ -453,7 +467,8 @@ static df_deferred *add_waiter(df_remote_worker *w, bool is_close) {
 }
 
 static void maybe_closed(df_remote_worker *w) {
-  if (w->closing && w->held == NULL && (w->fetcher_gone || !w->fetcher_started)) {
+  if (w->closing && w->held == NULL &&
+      (w->fetcher_gone || !w->fetcher_started)) {
     fire_waiters(w, true);
   }
 }
@@ -461,13 +476,15 @@ static void maybe_closed(df_remote_worker *w) {
 static void held_add(df_remote_worker *w, df_remote_job *j) {
   j->prev = NULL;
   j->next = w->held;
-  if (w->held != NULL) w->held->prev = j;
+  if (w->held != NULL)
+    w->held->prev = j;
   w->held = j;
   w->stats.held++;
 }
 
 static void job_free(df_remote_job *j) {
-  if (j->resend != NULL) df_timer_cancel(j->resend);
+  if (j->resend != NULL)
+    df_timer_cancel(j->resend);
   df_free(j->id);
   df_free(j->name);
   df_free(j->reply);
@@ -481,8 +498,12 @@ static void job_free(df_remote_job *j) {
  * its last publish. */
 static void job_end_with(df_remote_worker *w, df_remote_job *j, job_end how) {
   static const int ops[] = {OP_ACK, OP_NAK, OP_TERM};
-  if (j->prev != NULL) j->prev->next = j->next; else w->held = j->next;
-  if (j->next != NULL) j->next->prev = j->prev;
+  if (j->prev != NULL)
+    j->prev->next = j->next;
+  else
+    w->held = j->next;
+  if (j->next != NULL)
+    j->next->prev = j->prev;
   w->stats.held--;
   natsMsg *msg = j->msg;
   j->msg = NULL;
@@ -501,14 +522,16 @@ static void job_end_with(df_remote_worker *w, df_remote_job *j, job_end how) {
 
 static df_remote_job *held_find_key(df_remote_worker *w, uint64_t key) {
   for (df_remote_job *j = w->held; j != NULL; j = j->next) {
-    if (j->key == key) return j;
+    if (j->key == key)
+      return j;
   }
   return NULL;
 }
 
 static df_remote_job *held_find_id(df_remote_worker *w, const char *id) {
   for (df_remote_job *j = w->held; j != NULL; j = j->next) {
-    if (strcmp(j->id, id) == 0) return j;
+    if (strcmp(j->id, id) == 0)
+      return j;
   }
   return NULL;
 }
@@ -537,7 +560,8 @@ static void publish_result(df_remote_worker *w, df_remote_job *j) {
 static void send_result(df_remote_worker *w, df_remote_job *j, df_result r) {
   char receipt[160];
   snprintf(receipt, sizeof receipt, "%s%" PRIu64, w->receipt_prefix, j->key);
-  natsStatus s = df__env_result(&j->result_msg, j->reply, receipt, j->id, j->attempt, r);
+  natsStatus s =
+      df__env_result(&j->result_msg, j->reply, receipt, j->id, j->attempt, r);
   df_result_free(r);
   if (s != NATS_OK) {
     job_end_with(w, j, END_NAK); /* another worker may manage */
@@ -598,7 +622,8 @@ static df_result job_ran(df_result r, void *arg) {
     job_end_with(w, j, j->skip_end);
   } else {
     w->stats.ran++;
-    if (df_result_is_failure(r)) w->stats.failed++;
+    if (df_result_is_failure(r))
+      w->stats.failed++;
     send_result(w, j, r);
   }
   return df_ok(NULL, NULL);
@@ -612,9 +637,11 @@ static bool skip(df_remote_job *j, job_end how) {
   return atomic_compare_exchange_strong(&j->state, &expected, JOB_SKIPPED);
 }
 
-static const handler *find_handler(const df_remote_worker *w, const char *name) {
+static const handler *find_handler(const df_remote_worker *w,
+                                   const char *name) {
   for (const handler *h = w->handlers; h != NULL; h = h->next) {
-    if (strcmp(h->name, name) == 0) return h;
+    if (strcmp(h->name, name) == 0)
+      return h;
   }
   return NULL;
 }
@@ -625,7 +652,8 @@ static df_remote_job *job_from(df_remote_worker *w, natsMsg *msg) {
     return NULL;
   }
   df_remote_job *j = df_calloc(1, sizeof *j);
-  if (j == NULL) return NULL;
+  if (j == NULL)
+    return NULL;
   j->w = w;
   j->msg = msg;
   j->key = ++w->next_key;
@@ -633,7 +661,8 @@ static df_remote_job *job_from(df_remote_worker *w, natsMsg *msg) {
   j->name = df_strdup(env.name);
   j->reply = df_strdup(env.reply);
   j->deadline_ms = env.deadline_ms;
-  j->payload = df_bytes_new(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
+  j->payload =
+      df_bytes_new(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg));
   atomic_init(&j->state, JOB_QUEUED);
   atomic_init(&j->stop, false);
   jsMsgMetaData *md = NULL;
@@ -642,7 +671,8 @@ static df_remote_job *job_from(df_remote_worker *w, natsMsg *msg) {
     j->attempt = (unsigned)md->NumDelivered;
     jsMsgMetaData_Destroy(md);
   }
-  if (j->id == NULL || j->name == NULL || j->reply == NULL || j->payload == NULL) {
+  if (j->id == NULL || j->name == NULL || j->reply == NULL ||
+      j->payload == NULL) {
     j->msg = NULL;
     job_free(j);
     return NULL;
@@ -679,9 +709,10 @@ static void fetched_run(void *owner, df__ritem *it) {
   if (j->h == NULL) {
     give_slot(w);
     w->stats.unknown++;
-    send_result(w, j, df_fail(df_failure_new(&DF_REMOTE_UNKNOWN_JOB, 0,
-                                             "no job function named '%s' on this worker",
-                                             j->name)));
+    send_result(w, j,
+                df_fail(df_failure_new(
+                    &DF_REMOTE_UNKNOWN_JOB, 0,
+                    "no job function named '%s' on this worker", j->name)));
     return;
   }
   df_deferred *d = df_defer_to_thread(w->pool, run_job, j);
@@ -744,7 +775,8 @@ static int start_fetcher(df_remote_worker *w) {
   }
   w->fetcher_started = true;
   if (w->in_progress_interval > 0) {
-    df_call_later(&w->in_progress, w->reactor, w->in_progress_interval, mark_in_progress, w);
+    df_call_later(&w->in_progress, w->reactor, w->in_progress_interval,
+                  mark_in_progress, w);
   }
   return 0;
 }
@@ -756,7 +788,8 @@ static void ready_run(void *owner, df__ritem *it) {
     w->ready = true;
     if (w->started && !w->closing && start_fetcher(w) != 0) {
       w->failed = true;
-      w->conn_failure = df_failure_new(&DF_SYSTEM, 0, "cannot start the fetcher thread");
+      w->conn_failure =
+          df_failure_new(&DF_SYSTEM, 0, "cannot start the fetcher thread");
     }
   } else {
     w->failed = true;
@@ -817,12 +850,14 @@ df_deferred *df_remote_worker_start(df_remote_worker *w) {
   if (w->ready) {
     int rc = start_fetcher(w);
     return rc == 0 ? df_succeed(NULL, NULL)
-                   : df_fail_now(df_failure_new(&DF_SYSTEM, -rc, "cannot start the fetcher"));
+                   : df_fail_now(df_failure_new(&DF_SYSTEM, -rc,
+                                                "cannot start the fetcher"));
   }
   return add_waiter(w, false);
 }
 
-df_deferred *df_remote_worker_close(df_remote_worker *w, df_remote_close_mode mode) {
+df_deferred *df_remote_worker_close(df_remote_worker *w,
+                                    df_remote_close_mode mode) {
   if (w == NULL || !df_reactor_in_thread(w->reactor) ||
       (mode != DF_REMOTE_FINISH && mode != DF_REMOTE_GIVE_BACK)) {
     return invalid("w: NULL or off the reactor thread, or a bad mode");
@@ -834,7 +869,8 @@ df_deferred *df_remote_worker_close(df_remote_worker *w, df_remote_close_mode mo
     w->stop_fetching = true;
     pthread_cond_signal(&w->slot_cond);
     pthread_mutex_unlock(&w->slot_lock);
-    for (df_remote_job *j = w->held; mode == DF_REMOTE_GIVE_BACK && j != NULL; j = j->next) {
+    for (df_remote_job *j = w->held; mode == DF_REMOTE_GIVE_BACK && j != NULL;
+         j = j->next) {
       if (!j->awaiting_receipt && skip(j, END_NAK)) {
         w->stats.given_back++;
       }
@@ -845,7 +881,8 @@ df_deferred *df_remote_worker_close(df_remote_worker *w, df_remote_close_mode mo
   return d;
 }
 
-int df_remote_worker_stats(const df_remote_worker *w, struct df_remote_worker_stats *out) {
+int df_remote_worker_stats(const df_remote_worker *w,
+                           struct df_remote_worker_stats *out) {
   if (w == NULL || out == NULL) {
     return DF_EINVAL;
   }
@@ -859,7 +896,8 @@ static void release(df_remote_worker *w) {
     df_free(h->name);
     df_free(h);
   }
-  for (size_t i = 0; i < RECENT_CANCELS; i++) df_free(w->recent_cancel[i]);
+  for (size_t i = 0; i < RECENT_CANCELS; i++)
+    df_free(w->recent_cancel[i]);
   df__ropts_free(&w->o);
   df_free(w->receipt_prefix);
   df_free(w->cancel_subject);
@@ -875,7 +913,8 @@ static void release(df_remote_worker *w) {
 
 static int make_names(df_remote_worker *w) {
   natsInbox *inbox = NULL;
-  if (natsInbox_Create(&inbox) != NATS_OK) return DF_ENOMEM;
+  if (natsInbox_Create(&inbox) != NATS_OK)
+    return DF_ENOMEM;
   const char *nuid = strrchr(inbox, '.');
   snprintf(w->nuid, sizeof w->nuid, "%s", nuid != NULL ? nuid + 1 : inbox);
   natsInbox_Destroy(inbox);
@@ -884,21 +923,25 @@ static int make_names(df_remote_worker *w) {
   df_free(p);
   w->cancel_subject = df__concat(w->o.prefix, ".cancel", NULL);
   w->job_subject = df__concat(w->o.prefix, ".job.>", NULL);
-  return w->receipt_prefix && w->cancel_subject && w->job_subject ? 0 : DF_ENOMEM;
+  return w->receipt_prefix && w->cancel_subject && w->job_subject ? 0
+                                                                  : DF_ENOMEM;
 }
 
 int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
                          const df_remote_worker_options *opts) {
-  if (out == NULL) return DF_EINVAL;
+  if (out == NULL)
+    return DF_EINVAL;
   *out = NULL;
   if (reactor == NULL || opts == NULL || opts->pool == NULL ||
       !df_reactor_in_thread(reactor) || isnan(opts->in_progress_interval)) {
     return DF_EINVAL;
   }
   struct df_pool_stats ps;
-  if (df_pool_stats(opts->pool, &ps) != 0) return DF_EINVAL;
+  if (df_pool_stats(opts->pool, &ps) != 0)
+    return DF_EINVAL;
   df_remote_worker *w = df_calloc(1, sizeof *w);
-  if (w == NULL) return DF_ENOMEM;
+  if (w == NULL)
+    return DF_ENOMEM;
   pthread_mutex_init(&w->slot_lock, NULL);
   pthread_cond_init(&w->slot_cond, NULL);
   df__rdone_init(&w->nats_done);
@@ -909,7 +952,8 @@ int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
   }
   w->reactor = reactor;
   w->pool = opts->pool;
-  w->free_slots = opts->slots != 0 ? opts->slots : (ps.threads > 0 ? ps.threads : 1);
+  w->free_slots =
+      opts->slots != 0 ? opts->slots : (ps.threads > 0 ? ps.threads : 1);
   w->in_progress_interval = opts->in_progress_interval == 0
                                 ? (double)w->o.ack_wait_ms / 3000.0
                                 : opts->in_progress_interval;
@@ -943,9 +987,12 @@ int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
 }
 
 int df_remote_worker_free(df_remote_worker *w) {
-  if (w == NULL) return 0;
-  if (!df_reactor_in_thread(w->reactor)) return DF_EINVAL;
-  if (w->firing > 0 || w->held != NULL) return DF_EBUSY;
+  if (w == NULL)
+    return 0;
+  if (!df_reactor_in_thread(w->reactor))
+    return DF_EINVAL;
+  if (w->firing > 0 || w->held != NULL)
+    return DF_EBUSY;
   w->firing++;
   w->closing = true;
   w->failed = true;

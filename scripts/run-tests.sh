@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every suite: plain (warnings are
+# Installs what is missing, checks the formatting of the C sources
+# (.clang-format), builds, and runs every suite: plain (warnings are
 # errors), under AddressSanitizer+UBSan, the threaded suites under
 # ThreadSanitizer, the core suites under valgrind; builds the API docs
 # (Doxygen, warnings are errors); then builds a consumer against the
@@ -8,6 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 df_install_deps
+
+# Formatting first: a file clang-format would change fails CI before the
+# build, and is named.
+echo "== clang-format"
+unformatted=$(git ls-files -z '*.c' '*.h' |
+  xargs -0 -n 1 sh -c 'clang-format --dry-run --Werror "$1" 2>/dev/null || echo "$1"' sh)
+if [ -n "$unformatted" ]; then
+  echo "not formatted with .clang-format (run clang-format -i on them):"
+  echo "$unformatted" | sed 's/^/  /'
+  exit 1
+fi
 
 build=${DF_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -2,11 +2,11 @@
 # the example's also "core", so valgrind runs them too. They link the static
 # pool, which brings the static core, so that one core is linked.
 if(TARGET deferred_pool_static)
-  add_library(df_pool_test_support STATIC test_pool_support.c)
-  target_link_libraries(df_pool_test_support PUBLIC df_test_support deferred_pool_static)
-  # tp_queue_empty() and tp_claim_pair() look into the pool's queue.
-  target_include_directories(df_pool_test_support PRIVATE ${PROJECT_SOURCE_DIR}/pool)
-  df_warnings(df_pool_test_support)
+  add_library(dft_pool_support STATIC support/dft_pool.c)
+  target_link_libraries(dft_pool_support PUBLIC dft_support deferred_pool_static)
+  # dft_pool_queue_empty() and dft_pool_claim_pair() look into the pool's queue.
+  target_include_directories(dft_pool_support PRIVATE ${PROJECT_SOURCE_DIR}/pool)
+  df_warnings(dft_pool_support)
 
   foreach(suite
       test_pool
@@ -17,31 +17,29 @@ if(TARGET deferred_pool_static)
       test_pool_close
       test_pool_wakeup
       test_pool_stress)
-    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${suite}.c)
-      df_add_suite(${suite} SOURCES ${suite}.c LIBS df_pool_test_support
-                   LABELS threaded core TIMEOUT 180)
-      # White-box tests reach the pool's internal header (hooks, lists).
-      target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
-    endif()
+    df_add_suite(${suite} SOURCES ${suite}.c LIBS dft_pool_support
+                 LABELS threaded core TIMEOUT 180)
+    # White-box tests reach the pool's internal header (hooks, lists).
+    target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
   endforeach()
 
   # Allocation failures injected at every site: the counting allocator.
   df_add_suite(test_pool_alloc SOURCES test_pool_alloc.c support/dft_alloc.c
-               LIBS df_pool_test_support LABELS threaded core TIMEOUT 180)
+               LIBS dft_pool_support LABELS threaded core TIMEOUT 180)
   target_include_directories(test_pool_alloc PRIVATE ${PROJECT_SOURCE_DIR}/pool)
 
   # The article's adbapi example, built here from its source so that its
   # test does not depend on DF_BUILD_EXAMPLES; the suite runs it as a child
   # and checks what it prints.
   find_package(SQLite3 QUIET)
-  if(SQLite3_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_pool_adbapi.c)
+  if(SQLite3_FOUND)
     add_executable(test_pool_adbapi_program
                    ${PROJECT_SOURCE_DIR}/examples/adbapi_html.c)
     target_link_libraries(test_pool_adbapi_program PRIVATE deferred_pool_static
                           SQLite::SQLite3)
     df_warnings(test_pool_adbapi_program)
     df_add_suite(test_pool_adbapi SOURCES test_pool_adbapi.c
-                 LIBS df_test_support LABELS threaded TIMEOUT 60)
+                 LIBS dft_support LABELS threaded TIMEOUT 60)
     target_compile_definitions(test_pool_adbapi PRIVATE
       ADBAPI_PROGRAM="$<TARGET_FILE:test_pool_adbapi_program>")
     add_dependencies(test_pool_adbapi test_pool_adbapi_program)

@@ -2,20 +2,16 @@
 # suites' frame (counting allocator, captured reports) and the reactor
 # fixture. "core" and "valgrind": valgrind runs them; "threaded": TSan
 # runs them.
-add_library(df_reactor_test_support STATIC support/reactor_fixture.c)
-target_link_libraries(df_reactor_test_support PUBLIC df_core_test_support)
-df_warnings(df_reactor_test_support)
+add_library(dft_reactor_support STATIC support/dft_reactor.c)
+target_link_libraries(dft_reactor_support PUBLIC dft_core_support)
+df_warnings(dft_reactor_support)
 
 foreach(suite test_reactor test_timers test_timeout)
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${suite}.c)
-    df_add_suite(${suite} SOURCES ${suite}.c
-                 LIBS df_reactor_test_support Threads::Threads
-                 LABELS core reactor)
-  endif()
+  df_add_suite(${suite} SOURCES ${suite}.c
+               LIBS dft_reactor_support Threads::Threads
+               LABELS core reactor)
 endforeach()
 
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_wakeup.c)
-  df_add_suite(test_wakeup SOURCES test_wakeup.c
-               LIBS df_reactor_test_support Threads::Threads
-               LABELS threaded reactor valgrind TIMEOUT 300)
-endif()
+df_add_suite(test_wakeup SOURCES test_wakeup.c
+             LIBS dft_reactor_support Threads::Threads
+             LABELS threaded reactor valgrind TIMEOUT 300)

@@ -109,7 +109,8 @@ static void scenario_list(void) {
 }
 
 static void scenario_first_results(void) {
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   if (ds[0] != NULL && ds[1] != NULL) {
     df_deferred *one = df_list(ds, 2, DF_FIRE_ON_ONE_CALLBACK);
     df_deferred *g = df_gather(ds, 2, DF_CONSUME_ERRORS);
@@ -189,7 +190,8 @@ static void for_every_n(void (*arm)(long)) {
   long n;
   for (n = 1; n < 100000; n++) {
     long before = dft_alloc_outstanding();
-    long strs = dft_str_live(), shared = dft_shared_live(), args = dft_arg_live();
+    long strs = dft_str_live(), shared = dft_shared_live(),
+         args = dft_arg_live();
     unexpected_failures = 0;
     arm(n);
     run_all();
@@ -211,7 +213,6 @@ static void for_every_n(void (*arm)(long)) {
 }
 
 static void test_alloc_scenarios_run_clean_without_failures(void) {
-  dft_begin();
   unexpected_failures = 0;
   dft_alloc_fail_none(); /* counts the calls */
   run_all();
@@ -220,34 +221,26 @@ static void test_alloc_scenarios_run_clean_without_failures(void) {
   CU_ASSERT(dft_alloc_calls() >= 20);
   dft_take_unhandled();
   dft_take_already();
-  dft_end();
 }
 
 static void test_alloc_fail_the_nth_allocation(void) {
-  dft_begin();
   for_every_n(dft_alloc_fail_nth);
-  dft_end();
 }
 
 static void test_alloc_fail_every_allocation_from_the_nth(void) {
-  dft_begin();
   for_every_n(dft_alloc_fail_from);
-  dft_end();
 }
 
 static void test_alloc_constructors_return_null_and_free_input(void) {
-  dft_begin();
   dft_alloc_fail_from(1);
   CU_ASSERT_PTR_NULL(df_deferred_new(NULL, NULL));
   CU_ASSERT_PTR_NULL(df_succeed(dft_str("freed"), dft_str_free));
   CU_ASSERT_PTR_NULL(df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "x")));
   dft_alloc_fail_none();
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_alloc_adder_returns_null_and_frees_args(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   /* Fill the inline room so that the next step needs memory. */
   int added = 0;
@@ -262,11 +255,9 @@ static void test_alloc_adder_returns_null_and_frees_args(void) {
   CU_ASSERT(added < 64);
   CU_ASSERT_EQUAL(dft_arg_live(), 2 * added);
   df_unref(d);
-  dft_end();
 }
 
 static void test_alloc_cancel_without_memory_still_fails_the_deferred(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_both(d, dft_cb_trace_type, DFT_S("d"));
   dft_alloc_fail_from(1);
@@ -277,11 +268,9 @@ static void test_alloc_cancel_without_memory_still_fails_the_deferred(void) {
             dft_peek_is_failure(d, &DF_CANCELLED));
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_alloc_list_without_memory_returns_null(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   dft_alloc_fail_from(1);
   df_deferred *dl = df_list(&a, 1, 0);
@@ -290,18 +279,23 @@ static void test_alloc_list_without_memory_returns_null(void) {
   /* a is not watched: it fires and is released normally. */
   df_callback(a, dft_str("v"), dft_str_free);
   df_unref(a);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"alloc_scenarios_run_clean_without_failures", test_alloc_scenarios_run_clean_without_failures},
+    {"alloc_scenarios_run_clean_without_failures",
+     test_alloc_scenarios_run_clean_without_failures},
     {"alloc_fail_the_nth_allocation", test_alloc_fail_the_nth_allocation},
-    {"alloc_fail_every_allocation_from_the_nth", test_alloc_fail_every_allocation_from_the_nth},
-    {"alloc_constructors_return_null_and_free_input", test_alloc_constructors_return_null_and_free_input},
-    {"alloc_adder_returns_null_and_frees_args", test_alloc_adder_returns_null_and_frees_args},
-    {"alloc_cancel_without_memory_still_fails_the_deferred", test_alloc_cancel_without_memory_still_fails_the_deferred},
-    {"alloc_list_without_memory_returns_null", test_alloc_list_without_memory_returns_null},
+    {"alloc_fail_every_allocation_from_the_nth",
+     test_alloc_fail_every_allocation_from_the_nth},
+    {"alloc_constructors_return_null_and_free_input",
+     test_alloc_constructors_return_null_and_free_input},
+    {"alloc_adder_returns_null_and_frees_args",
+     test_alloc_adder_returns_null_and_frees_args},
+    {"alloc_cancel_without_memory_still_fails_the_deferred",
+     test_alloc_cancel_without_memory_still_fails_the_deferred},
+    {"alloc_list_without_memory_returns_null",
+     test_alloc_list_without_memory_returns_null},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("alloc", tests); }
+int main(void) { return dft_main_framed("alloc", tests); }

@@ -42,9 +42,9 @@
 #include <deferred/reactor.h>
 
 #include "dft_alloc.h"
-#include "dns_servers.h"
-#include "dnsmasq.h"
-#include "loopback.h"
+#include "dft_dns_servers.h"
+#include "dft_dnsmasq.h"
+#include "dft_loopback.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -163,9 +163,9 @@ static void expect_failure(const end *e, const char *what,
                            const df_error_type *also) {
   if (e->null || e->unobserved)
     return;
-  bool right = !e->ok && ((e->type == type && (code == -1 || e->code == code)) ||
-                          e->type == &DF_NO_MEMORY ||
-                          (also != NULL && e->type == also));
+  bool right =
+      !e->ok && ((e->type == type && (code == -1 || e->code == code)) ||
+                 e->type == &DF_NO_MEMORY || (also != NULL && e->type == also));
   if (e->fired != 1 || !right) {
     fprintf(stderr, "  %s: fired %d, %s %s code %d; wanted %s %d\n", what,
             e->fired, e->ok ? "value" : "failure",
@@ -461,7 +461,7 @@ static void program_pool_cancel(void) { program_pool(DF_POOL_CANCEL); }
 
 /* ------------------------------------------------------------ DNS */
 
-static df_test_dnsmasq dnsmasq;
+static dft_dnsmasq dnsmasq;
 static char silent_servers[32];
 static int silent_fd = -1;
 static int listener_fd = -1;
@@ -487,9 +487,9 @@ static void program_lookups(void) {
   df_resolver *res = resolver_on(r, dnsmasq.servers, 200, 3);
   if (res != NULL) {
     end e[5];
-    observe_owned(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &e[0]);
-    observe_owned(df_resolve(res, DF_TEST_NAME_MISSING, AF_UNSPEC), &e[1]);
-    observe_owned(df_resolve(res, DF_TEST_NAME_V4ONLY, AF_INET6), &e[2]);
+    observe_owned(df_resolve(res, DFT_NAME_BOTH, AF_INET), &e[0]);
+    observe_owned(df_resolve(res, DFT_NAME_MISSING, AF_UNSPEC), &e[1]);
+    observe_owned(df_resolve(res, DFT_NAME_V4ONLY, AF_INET6), &e[2]);
     observe_owned(df_resolve(res, "127.0.0.1", AF_UNSPEC), &e[3]);
     observe_owned(df_resolve(res, "::1", AF_INET), &e[4]);
     run_until_ended(r, e, 5);
@@ -497,8 +497,8 @@ static void program_lookups(void) {
     expect_failure(&e[1], "NXDOMAIN", &DF_DNS, ARES_ENOTFOUND, NULL);
     expect_failure(&e[2], "no data", &DF_DNS, ARES_ENODATA, NULL);
     expect_ok(&e[3], "literal");
-    expect_failure(&e[4], "literal of the other family", &DF_DNS,
-                   ARES_ENODATA, NULL);
+    expect_failure(&e[4], "literal of the other family", &DF_DNS, ARES_ENODATA,
+                   NULL);
     df_resolver_free(res);
   }
   CHECK(df_reactor_free(r) == 0);
@@ -511,8 +511,8 @@ static void program_silent(void) {
   df_resolver *res = resolver_on(r, silent_servers, 100, 1);
   if (res != NULL) {
     end e[2];
-    observe_owned(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &e[0]);
-    df_deferred *d = df_resolve(res, DF_TEST_NAME_DUAL, AF_INET);
+    observe_owned(df_resolve(res, DFT_NAME_BOTH, AF_INET), &e[0]);
+    df_deferred *d = df_resolve(res, DFT_NAME_DUAL, AF_INET);
     observe(d, &e[1]);
     df_cancel(d);
     df_unref(d);
@@ -522,8 +522,7 @@ static void program_silent(void) {
     /* The cancelled lookup's query runs on until c-ares gives up. */
     double limit = wall() + LOOP_SECONDS;
     struct df_resolver_stats st;
-    while (df_resolver_stats(res, &st) == 0 && st.pending > 0 &&
-           wall() < limit)
+    while (df_resolver_stats(res, &st) == 0 && st.pending > 0 && wall() < limit)
       df_reactor_run_once(r, 10);
     df_resolver_free(res);
   }
@@ -539,7 +538,7 @@ static void program_connect(void) {
     end e[2];
     unsigned port = (unsigned)listener_port;
     observe_owned(df_connect_tcp(r, res, "127.0.0.1", port, NULL), &e[0]);
-    observe_owned(df_connect_tcp(r, res, DF_TEST_NAME_BOTH, port,
+    observe_owned(df_connect_tcp(r, res, DFT_NAME_BOTH, port,
                                  &(df_connect_options){.family = AF_INET}),
                   &e[1]);
     run_until_ended(r, e, 2);
@@ -588,7 +587,7 @@ static void reset_signals(void) {
 static void child(const program *p, long k, int out) {
   reset_signals();
   alarm(CHILD_SECONDS);
-  int fds_before = df_test_fd_count();
+  int fds_before = dft_fd_count();
   df_set_unhandled_hook(quiet_unhandled, NULL);
   problems = 0;
   dft_alloc_fail_nth(k);
@@ -598,7 +597,7 @@ static void child(const program *p, long k, int out) {
   CHECK(dft_alloc_outstanding() == 0);
   CHECK(atomic_load(&values_made) == atomic_load(&values_freed));
   CHECK(atomic_load(&args_made) == atomic_load(&args_freed));
-  CHECK(df_test_fd_count() == fds_before);
+  CHECK(dft_fd_count() == fds_before);
   CHECK(LEAK_CHECK() == 0);
   rep.problems = problems;
   ssize_t n = write(out, &rep, sizeof rep);
@@ -643,10 +642,10 @@ static bool run_child(const program *p, long k, report *rep) {
 }
 
 static bool start_servers(void) {
-  if (df_test_dnsmasq_start(&dnsmasq) != 0)
+  if (dft_dnsmasq_start(&dnsmasq) != 0)
     return false;
-  silent_fd = df_test_silent_server(silent_servers);
-  listener_fd = df_test_listener(AF_INET, 0, 128, &listener_port);
+  silent_fd = dft_silent_server(silent_servers);
+  listener_fd = dft_listener(AF_INET, 0, 128, &listener_port);
   return silent_fd >= 0 && listener_fd >= 0;
 }
 
@@ -694,7 +693,7 @@ int main(int argc, char **argv) {
     total_runs += runs;
     failed += bad;
   }
-  df_test_dnsmasq_stop(&dnsmasq);
+  dft_dnsmasq_stop(&dnsmasq);
   close(silent_fd);
   close(listener_fd);
   printf("allocation failure: %ld sites, %ld runs, %d failed\n", total_sites,

@@ -47,18 +47,15 @@ static df_result cb_print_data(df_result in, void *arg) {
 }
 
 static void test_article_get_dummy_data(void) {
-  dft_begin();
   df_deferred *deferred = get_dummy_data(3);
   df_add_callback(deferred, cb_print_data, NULL);
   dft_print("Starting the reactor");
   df_fire(pending_d, pending_value); /* the reactor runs the delayed call */
   df_unref(pending_d);
-  CU_ASSERT_STRING_EQUAL(dft_printed(),
-                         "getDummyData called\n"
-                         "Starting the reactor\n"
-                         "Result received: 9\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(), "getDummyData called\n"
+                                        "Starting the reactor\n"
+                                        "Result received: 9\n");
   df_unref(deferred);
-  dft_end();
 }
 
 /* ------------------------------------------------ Getter (S11) */
@@ -77,7 +74,8 @@ static void got_results(getter *self, int x) {
   if (x % 2 == 0)
     df_fire(d, number(x * 3));
   else
-    df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "You used an odd number!"));
+    df_errback(d,
+               df_failure_new(&DFT_VALUE_ERROR, 0, "You used an odd number!"));
   df_unref(d);
 }
 
@@ -105,22 +103,20 @@ static df_result eb_print_error(df_result in, void *arg) {
 }
 
 static void test_article_getter_odd_number_errbacks(void) {
-  dft_begin();
   getter g = {NULL};
   df_deferred *d = getter_get_dummy_data(&g, 3);
   df_add_callback(d, cb_print, NULL);
   df_add_errback(d, eb_print_error, NULL);
   got_results(&g, 3);
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "ValueError: You used an odd number!\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "ValueError: You used an odd number!\n");
   got_results(&g, 3);
   CU_ASSERT_STRING_EQUAL(dft_printed(), "ValueError: You used an odd number!\n"
                                         "Nowhere to put results\n");
   df_unref(d);
-  dft_end();
 }
 
 static void test_article_getter_even_number_prints_result_12(void) {
-  dft_begin();
   getter g = {NULL};
   df_deferred *d = getter_get_dummy_data(&g, 4);
   df_add_callback(d, cb_print, NULL);
@@ -128,7 +124,6 @@ static void test_article_getter_even_number_prints_result_12(void) {
   got_results(&g, 4);
   CU_ASSERT_STRING_EQUAL(dft_printed(), "Result: 12\n");
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------ trap (S07) */
@@ -147,9 +142,8 @@ static df_result error_handler(df_result in, void *arg) {
 }
 
 static void test_article_trap_spam_and_eggs(void) {
-  dft_begin();
-  const df_error_type *raised[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR, &DFT_TIN_ERROR,
-                                   &DFT_VALUE_ERROR};
+  const df_error_type *raised[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR,
+                                   &DFT_TIN_ERROR, &DFT_VALUE_ERROR};
   for (size_t i = 0; i < 4; i++) {
     df_deferred *d = df_deferred_new(NULL, NULL);
     df_add_callback(d, cook_spam_and_eggs, (void *)raised[i]);
@@ -158,12 +152,10 @@ static void test_article_trap_spam_and_eggs(void) {
     df_callback(d, NULL, NULL);
     df_unref(d);
   }
-  CU_ASSERT_STRING_EQUAL(dft_printed(),
-                         "handled SpamError\n"
-                         "handled EggError\n"
-                         "handled TinnedSpamError\n"
-                         "ValueError: burnt\n");
-  dft_end();
+  CU_ASSERT_STRING_EQUAL(dft_printed(), "handled SpamError\n"
+                                        "handled EggError\n"
+                                        "handled TinnedSpamError\n"
+                                        "ValueError: burnt\n");
 }
 
 /* ------------------------------------------------ addCallbacks (S08) */
@@ -175,7 +167,8 @@ static df_result callback1(df_result in, void *arg) {
 }
 
 static df_result errback_named(df_result in, void *arg) {
-  dft_print("%s: %s", (const char *)arg, df_failure_message(df_result_failure(in)));
+  dft_print("%s: %s", (const char *)arg,
+            df_failure_message(df_result_failure(in)));
   df_result_free(in);
   return df_ok(NULL, NULL);
 }
@@ -187,27 +180,25 @@ static df_result callback2(df_result in, void *arg) {
 }
 
 static void test_article_case_1_errback1_sees_callback1_failure(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callback(d, callback1, NULL);            /* A */
+  df_add_callback(d, callback1, NULL);                 /* A */
   df_add_errback(d, errback_named, DFT_S("errback1")); /* B */
   df_add_callback(d, callback2, NULL);
   df_add_errback(d, errback_named, DFT_S("errback2"));
   df_fire(d, text("from somewhere"));
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "errback1: error in callback1\ncallback2\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "errback1: error in callback1\ncallback2\n");
   df_unref(d);
-  dft_end();
 }
 
 static void test_article_case_2_errback2_sees_callback1_failure(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, callback1, NULL, errback_named, DFT_S("errback1")); /* C */
+  df_add_callbacks(d, callback1, NULL, errback_named,
+                   DFT_S("errback1")); /* C */
   df_add_callbacks(d, callback2, NULL, errback_named, DFT_S("errback2"));
   df_fire(d, text("from somewhere"));
   CU_ASSERT_STRING_EQUAL(dft_printed(), "errback2: error in callback1\n");
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------ maybeDeferred (S12) */
@@ -243,7 +234,8 @@ static df_result asynchronous_is_valid_user(void *user) {
 
 static df_result print_result(df_result in, void *arg) {
   (void)arg;
-  dft_print(in.ptr != NULL ? "User is authenticated" : "User is not authenticated");
+  dft_print(in.ptr != NULL ? "User is authenticated"
+                           : "User is not authenticated");
   return in;
 }
 
@@ -254,16 +246,13 @@ static void authenticate_user(df_maybe_fn is_valid_user, const char *user) {
 }
 
 static void test_article_maybe_deferred_synchronous(void) {
-  dft_begin();
   authenticate_user(synchronous_is_valid_user, "Alice");
   authenticate_user(synchronous_is_valid_user, "Mallory");
   CU_ASSERT_STRING_EQUAL(dft_printed(),
                          "User is authenticated\nUser is not authenticated\n");
-  dft_end();
 }
 
 static void test_article_maybe_deferred_asynchronous(void) {
-  dft_begin();
   authenticate_user(asynchronous_is_valid_user, "Agnes");
   CU_ASSERT_STRING_EQUAL(dft_printed(), "");
   df_fire(async_d, pending_value);
@@ -273,7 +262,6 @@ static void test_article_maybe_deferred_asynchronous(void) {
   df_unref(async_d);
   CU_ASSERT_STRING_EQUAL(dft_printed(),
                          "User is authenticated\nUser is not authenticated\n");
-  dft_end();
 }
 
 /* ------------------------------------------------ default cancel (S16, S17) */
@@ -296,7 +284,6 @@ static int operation_done(df_deferred *operation) {
 }
 
 static void test_article_default_cancel_before_operation_done(void) {
-  dft_begin();
   df_deferred *operation = df_deferred_new(NULL, NULL);
   df_add_callback(operation, hooray, NULL);
   df_add_errback(operation, eb_print_type, NULL);
@@ -304,14 +291,13 @@ static void test_article_default_cancel_before_operation_done(void) {
   CU_ASSERT_EQUAL(operation_done(operation), 0); /* silently ignored */
   if (operation_done(operation) == DF_EALREADY)
     dft_print("AlreadyCalledError");
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "errback: Cancelled\nAlreadyCalledError\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "errback: Cancelled\nAlreadyCalledError\n");
   CU_ASSERT_EQUAL(dft_str_frees(), 2); /* both "completed" values */
   df_unref(operation);
-  dft_end();
 }
 
 static void test_article_default_cancel_after_operation_done(void) {
-  dft_begin();
   df_deferred *operation = df_deferred_new(NULL, NULL);
   df_add_callback(operation, hooray, NULL);
   df_add_errback(operation, eb_print_type, NULL);
@@ -320,7 +306,6 @@ static void test_article_default_cancel_after_operation_done(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "Hooray, a result: completed\n");
   CU_ASSERT(dft_peek_is_value(operation, "completed"));
   df_unref(operation);
-  dft_end();
 }
 
 /* ------------------------------------------------ HTTPClient canceller (S15) */
@@ -356,7 +341,6 @@ static int data_received(http_client *self, const char *data) {
 }
 
 static void test_article_http_client_cancel_aborts_the_connection(void) {
-  dft_begin();
   transport t = {"", false};
   http_client client = {&t, NULL};
   df_deferred *d = http_request(&client, "GET", "/");
@@ -365,18 +349,17 @@ static void test_article_http_client_cancel_aborts_the_connection(void) {
   df_add_errback(d, eb_print_type, NULL);
   df_cancel(d);
   CU_ASSERT(t.aborted);
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "connection aborted\nerrback: Cancelled\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "connection aborted\nerrback: Cancelled\n");
   /* With a canceller nothing is swallowed: a response that still arrives is
    * refused, and freed. */
   CU_ASSERT_EQUAL(data_received(&client, "HTTP/1.0 200 OK"), DF_EALREADY);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
   df_unref(client.result_deferred);
   df_unref(d);
-  dft_end();
 }
 
 static void test_article_http_client_response_then_cancel_does_nothing(void) {
-  dft_begin();
   transport t = {"", false};
   http_client client = {&t, NULL};
   df_deferred *d = http_request(&client, "GET", "/index");
@@ -387,7 +370,6 @@ static void test_article_http_client_response_then_cancel_does_nothing(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "HTTP/1.0 200 OK\n");
   df_unref(client.result_deferred);
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------ DeferredList (S21-S25) */
@@ -406,19 +388,19 @@ static df_result print_list(df_result in, void *arg) {
 }
 
 static void test_article_deferred_list_consume_errors(void) {
-  dft_begin();
-  df_deferred *ds[3] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL),
+  df_deferred *ds[3] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL),
                         df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 3, DF_CONSUME_ERRORS);
   df_add_callback(dl, print_list, NULL);
   df_fire(ds[0], text("one"));
   df_errback(ds[1], df_failure_new(&DF_ERROR, 0, "bang!"));
   df_fire(ds[2], text("three"));
-  CU_ASSERT_STRING_EQUAL(dft_printed(), "Success: one\nFailure: bang!\nSuccess: three\n");
+  CU_ASSERT_STRING_EQUAL(dft_printed(),
+                         "Success: one\nFailure: bang!\nSuccess: three\n");
   df_unref(dl);
   for (int i = 0; i < 3; i++)
     df_unref(ds[i]);
-  dft_end();
 }
 
 static df_result add_ten(df_result in, void *arg) {
@@ -427,7 +409,6 @@ static df_result add_ten(df_result in, void *arg) {
 }
 
 static void test_article_add_ten_before_the_list(void) {
-  dft_begin();
   df_deferred *deferred1 = df_deferred_new(NULL, NULL);
   df_deferred *deferred2 = df_deferred_new(NULL, NULL);
   df_add_callback(deferred1, add_ten, NULL);
@@ -440,11 +421,9 @@ static void test_article_add_ten_before_the_list(void) {
   df_unref(dl);
   df_unref(deferred1);
   df_unref(deferred2);
-  dft_end();
 }
 
 static void test_article_add_ten_after_the_list(void) {
-  dft_begin();
   df_deferred *deferred1 = df_deferred_new(NULL, NULL);
   df_deferred *deferred2 = df_deferred_new(NULL, NULL);
   df_deferred *members[2] = {deferred1, deferred2};
@@ -458,7 +437,6 @@ static void test_article_add_ten_after_the_list(void) {
   df_unref(dl);
   df_unref(deferred1);
   df_unref(deferred2);
-  dft_end();
 }
 
 /* addTen added after the list, with the list's callback dropping the list
@@ -472,7 +450,6 @@ static df_result cb_print_and_drop(df_result in, void *arg) {
 }
 
 static void test_article_add_ten_after_a_list_that_dropped_its_result(void) {
-  dft_begin();
   df_deferred *deferred1 = df_deferred_new(NULL, NULL);
   df_deferred *deferred2 = df_deferred_new(NULL, NULL);
   df_deferred *members[2] = {deferred1, deferred2};
@@ -488,7 +465,6 @@ static void test_article_add_ten_after_a_list_that_dropped_its_result(void) {
   df_unref(dl);
   df_unref(deferred1);
   df_unref(deferred2);
-  dft_end();
 }
 
 /* Python's print(list_of_str). */
@@ -507,7 +483,6 @@ static df_result cb_print_result(df_result in, void *arg) {
 }
 
 static void test_article_gather_results(void) {
-  dft_begin();
   df_deferred *d1 = df_deferred_new(NULL, NULL);
   df_deferred *d2 = df_deferred_new(NULL, NULL);
   df_deferred *members[2] = {d1, d2};
@@ -520,7 +495,6 @@ static void test_article_gather_results(void) {
   df_unref(d);
   df_unref(d1);
   df_unref(d2);
-  dft_end();
 }
 
 /* ------------------------------------------------ chaining (S26, S28) */
@@ -531,7 +505,6 @@ static df_result cb_print_got(df_result in, void *arg) {
 }
 
 static void test_article_chain_deferred(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *other = df_deferred_new(NULL, NULL);
   df_add_callback(other, cb_print_got, DFT_S("otherDeferred"));
@@ -540,7 +513,6 @@ static void test_article_chain_deferred(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "otherDeferred got: result\n");
   df_unref(d);
   df_unref(other);
-  dft_end();
 }
 
 static df_result cb_return_b(df_result in, void *arg) {
@@ -549,7 +521,6 @@ static df_result cb_return_b(df_result in, void *arg) {
 }
 
 static void test_article_returning_a_deferred_waits_for_it(void) {
-  dft_begin();
   /* "if you return Deferred B from a callback of Deferred A, A's chain waits
    * until B's callback() is called; A's next callback gets B's last result" */
   df_deferred *a = df_deferred_new(NULL, NULL);
@@ -563,42 +534,53 @@ static void test_article_returning_a_deferred_waits_for_it(void) {
   CU_ASSERT_STRING_EQUAL(dft_printed(), "A's next callback got: b ten\n");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_article_unhandled_error_is_logged_at_release(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_print, NULL);
   df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "no errback"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "no errback");
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
     {"article_get_dummy_data", test_article_get_dummy_data},
-    {"article_getter_odd_number_errbacks", test_article_getter_odd_number_errbacks},
-    {"article_getter_even_number_prints_result_12", test_article_getter_even_number_prints_result_12},
+    {"article_getter_odd_number_errbacks",
+     test_article_getter_odd_number_errbacks},
+    {"article_getter_even_number_prints_result_12",
+     test_article_getter_even_number_prints_result_12},
     {"article_trap_spam_and_eggs", test_article_trap_spam_and_eggs},
-    {"article_case_1_errback1_sees_callback1_failure", test_article_case_1_errback1_sees_callback1_failure},
-    {"article_case_2_errback2_sees_callback1_failure", test_article_case_2_errback2_sees_callback1_failure},
-    {"article_maybe_deferred_synchronous", test_article_maybe_deferred_synchronous},
-    {"article_maybe_deferred_asynchronous", test_article_maybe_deferred_asynchronous},
-    {"article_default_cancel_before_operation_done", test_article_default_cancel_before_operation_done},
-    {"article_default_cancel_after_operation_done", test_article_default_cancel_after_operation_done},
-    {"article_http_client_cancel_aborts_the_connection", test_article_http_client_cancel_aborts_the_connection},
-    {"article_http_client_response_then_cancel_does_nothing", test_article_http_client_response_then_cancel_does_nothing},
-    {"article_deferred_list_consume_errors", test_article_deferred_list_consume_errors},
+    {"article_case_1_errback1_sees_callback1_failure",
+     test_article_case_1_errback1_sees_callback1_failure},
+    {"article_case_2_errback2_sees_callback1_failure",
+     test_article_case_2_errback2_sees_callback1_failure},
+    {"article_maybe_deferred_synchronous",
+     test_article_maybe_deferred_synchronous},
+    {"article_maybe_deferred_asynchronous",
+     test_article_maybe_deferred_asynchronous},
+    {"article_default_cancel_before_operation_done",
+     test_article_default_cancel_before_operation_done},
+    {"article_default_cancel_after_operation_done",
+     test_article_default_cancel_after_operation_done},
+    {"article_http_client_cancel_aborts_the_connection",
+     test_article_http_client_cancel_aborts_the_connection},
+    {"article_http_client_response_then_cancel_does_nothing",
+     test_article_http_client_response_then_cancel_does_nothing},
+    {"article_deferred_list_consume_errors",
+     test_article_deferred_list_consume_errors},
     {"article_add_ten_before_the_list", test_article_add_ten_before_the_list},
     {"article_add_ten_after_the_list", test_article_add_ten_after_the_list},
-    {"article_add_ten_after_a_list_that_dropped_its_result", test_article_add_ten_after_a_list_that_dropped_its_result},
+    {"article_add_ten_after_a_list_that_dropped_its_result",
+     test_article_add_ten_after_a_list_that_dropped_its_result},
     {"article_gather_results", test_article_gather_results},
     {"article_chain_deferred", test_article_chain_deferred},
-    {"article_returning_a_deferred_waits_for_it", test_article_returning_a_deferred_waits_for_it},
-    {"article_unhandled_error_is_logged_at_release", test_article_unhandled_error_is_logged_at_release},
+    {"article_returning_a_deferred_waits_for_it",
+     test_article_returning_a_deferred_waits_for_it},
+    {"article_unhandled_error_is_logged_at_release",
+     test_article_unhandled_error_is_logged_at_release},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("article", tests); }
+int main(void) { return dft_main_framed("article", tests); }

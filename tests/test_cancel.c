@@ -21,7 +21,8 @@ static void canceller_callbacks(df_deferred *d, void *arg) {
 static void canceller_errbacks(df_deferred *d, void *arg) {
   (void)arg;
   canceller_calls++;
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "generic")), 0);
+  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "generic")),
+                  0);
 }
 
 static void reset(void) {
@@ -31,7 +32,6 @@ static void reset(void) {
 }
 
 static void test_s14_cancel_many_times_before_and_after_firing(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_trace, DFT_S("eb"));
   df_add_errback(d, dft_cb_none, NULL);
@@ -41,14 +41,9 @@ static void test_s14_cancel_many_times_before_and_after_firing(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<Cancelled>");
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
-  dft_end();
 }
 
-static void test_s14_cancel_null_is_a_no_op(void) {
-  dft_begin();
-  df_cancel(NULL);
-  dft_end();
-}
+static void test_s14_cancel_null_is_a_no_op(void) { df_cancel(NULL); }
 
 static df_result cb_cancel_self(df_result in, void *arg) {
   df_cancel((df_deferred *)arg);
@@ -56,7 +51,6 @@ static df_result cb_cancel_self(df_result in, void *arg) {
 }
 
 static void test_s14_cancel_from_own_callback_changes_nothing(void) {
-  dft_begin();
   reset();
   df_deferred *d = df_deferred_new(canceller_record, NULL);
   df_add_callback(d, cb_cancel_self, d);
@@ -65,11 +59,9 @@ static void test_s14_cancel_from_own_callback_changes_nothing(void) {
   CU_ASSERT_EQUAL(canceller_calls, 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "d='x'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s15_canceller_gets_the_deferred_and_its_arg(void) {
-  dft_begin();
   reset();
   df_deferred *d = df_deferred_new(canceller_record, DFT_S("conn"));
   df_add_errback(d, dft_cb_none, NULL);
@@ -78,11 +70,9 @@ static void test_s15_canceller_gets_the_deferred_and_its_arg(void) {
   CU_ASSERT_PTR_EQUAL(canceller_saw, d);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "canceller:conn");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s15_canceller_is_called_once_for_many_cancels(void) {
-  dft_begin();
   reset();
   /* test_cancellerMultipleCancel. */
   df_deferred *d = df_deferred_new(canceller_record, NULL);
@@ -91,11 +81,9 @@ static void test_s15_canceller_is_called_once_for_many_cancels(void) {
   df_cancel(d);
   CU_ASSERT_EQUAL(canceller_calls, 1);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s16_cancel_without_canceller_errbacks_cancelled(void) {
-  dft_begin();
   /* test_noCanceller (R7.1). */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
@@ -103,11 +91,9 @@ static void test_s16_cancel_without_canceller_errbacks_cancelled(void) {
   CU_ASSERT(df_called(d));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<Cancelled>");
   dft_release_failed(d, &DF_CANCELLED);
-  dft_end();
 }
 
 static void test_s16_canceller_that_does_not_fire_gives_cancelled(void) {
-  dft_begin();
   reset();
   /* test_simpleCanceller (R7.3): no swallow is armed with a canceller. */
   df_deferred *d = df_deferred_new(canceller_record, NULL);
@@ -119,7 +105,6 @@ static void test_s16_canceller_that_does_not_fire_gives_cancelled(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 /* A canceller that fires the Deferred itself decides the outcome. */
@@ -154,7 +139,6 @@ static void test_s16_r7_4_canceller_that_fires_decides_the_outcome(void) {
 }
 
 static void test_s17_late_callback_after_cancel_is_swallowed_and_freed(void) {
-  dft_begin();
   /* test_raisesAfterCancelAndCallback (R7.2). */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
@@ -167,27 +151,24 @@ static void test_s17_late_callback_after_cancel_is_swallowed_and_freed(void) {
                   DF_EALREADY);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<Cancelled>");
   dft_release_failed(d, &DF_CANCELLED);
-  dft_end();
 }
 
 static void test_s17_late_errback_after_cancel_is_swallowed_and_freed(void) {
-  dft_begin();
   /* test_raisesAfterCancelAndErrback. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_none, NULL);
   df_cancel(d);
   long before = dft_alloc_outstanding();
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "late")), 0);
+  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "late")),
+                  0);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
   CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x")),
                   DF_EALREADY);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s17_repeated_cancels_do_not_rearm_the_swallow(void) {
-  dft_begin();
   /* test_noCancellerMultipleCancelsAfterCancelAndCallback. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_trace, DFT_S("eb"));
@@ -199,11 +180,9 @@ static void test_s17_repeated_cancels_do_not_rearm_the_swallow(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<Cancelled>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s18_cancel_after_callback_changes_nothing(void) {
-  dft_begin();
   reset();
   /* test_cancelAfterCallback. */
   df_deferred *d = df_deferred_new(canceller_errbacks, NULL);
@@ -214,11 +193,9 @@ static void test_s18_cancel_after_callback_changes_nothing(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb='biff!'");
   CU_ASSERT(dft_peek_is_value(d, "biff!"));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s18_cancel_after_errback_changes_nothing(void) {
-  dft_begin();
   reset();
   /* test_cancelAfterErrback. */
   df_deferred *d = df_deferred_new(canceller_errbacks, NULL);
@@ -228,11 +205,9 @@ static void test_s18_cancel_after_errback_changes_nothing(void) {
   CU_ASSERT_EQUAL(canceller_calls, 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<RuntimeError: first>");
   dft_release_failed(d, &DFT_RUNTIME_ERROR);
-  dft_end();
 }
 
 static void test_s18_cancel_after_callback_without_canceller_no_swallow(void) {
-  dft_begin();
   /* test_noCancellerMultipleCancel: cancel after firing arms nothing. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_callback(d, NULL, NULL);
@@ -241,11 +216,9 @@ static void test_s18_cancel_after_callback_without_canceller_no_swallow(void) {
   CU_ASSERT_EQUAL(df_callback(d, NULL, NULL), DF_EALREADY);
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s19_cancel_is_forwarded_to_the_inner_deferred(void) {
-  dft_begin();
   reset();
   /* test_cancelNestedDeferred (R7.6). */
   df_deferred *b = df_deferred_new(canceller_record, DFT_S("inner"));
@@ -260,11 +233,9 @@ static void test_s19_cancel_is_forwarded_to_the_inner_deferred(void) {
   df_add_errback(a, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s19_inner_canceller_value_flows_to_outer(void) {
-  dft_begin();
   reset();
   df_deferred *b = df_deferred_new(canceller_callbacks, NULL);
   df_deferred *a = df_deferred_new(NULL, NULL);
@@ -275,11 +246,9 @@ static void test_s19_inner_canceller_value_flows_to_outer(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb='Callback Result'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s19_canceller_less_inner_swallows_one_late_fire(void) {
-  dft_begin();
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_add_callback(a, dft_cb_wait, b);
@@ -293,11 +262,9 @@ static void test_s19_canceller_less_inner_swallows_one_late_fire(void) {
   df_add_errback(a, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s19_cancelling_the_inner_directly_fails_the_outer(void) {
-  dft_begin();
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_add_callback(a, dft_cb_wait, b);
@@ -308,11 +275,9 @@ static void test_s19_cancelling_the_inner_directly_fails_the_outer(void) {
   df_add_errback(a, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s19_fired_but_paused_inner_ignores_the_cancel(void) {
-  dft_begin();
   reset();
   /* R7.6, third case: nothing at all happens. */
   df_deferred *b = df_succeed(dft_str("bv"), dft_str_free);
@@ -329,11 +294,9 @@ static void test_s19_fired_but_paused_inner_ignores_the_cancel(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "after-cancel a='bv'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s19_r7_9_cancel_reaches_the_innermost_deferred(void) {
-  dft_begin();
   reset();
   df_deferred *c = df_deferred_new(canceller_record, DFT_S("c"));
   df_deferred *b = df_deferred_new(canceller_record, DFT_S("b"));
@@ -352,11 +315,9 @@ static void test_s19_r7_9_cancel_reaches_the_innermost_deferred(void) {
   df_unref(a);
   df_unref(b);
   df_unref(c);
-  dft_end();
 }
 
 static void test_r7_8_cancel_of_paused_unfired_waits_for_unpause(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_pause(d);
   df_add_both(d, dft_cb_trace, DFT_S("d"));
@@ -367,11 +328,9 @@ static void test_r7_8_cancel_of_paused_unfired_waits_for_unpause(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cancelled d=<Cancelled>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_r7_8_cancel_of_paused_fired_changes_nothing(void) {
-  dft_begin();
   df_deferred *d = df_succeed(dft_str("v"), dft_str_free);
   df_pause(d);
   df_cancel(d);
@@ -379,11 +338,9 @@ static void test_r7_8_cancel_of_paused_fired_changes_nothing(void) {
   df_unpause(d);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "d='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r7_8_paused_cancel_still_swallows_the_late_fire(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_pause(d);
   df_cancel(d);
@@ -394,7 +351,6 @@ static void test_r7_8_paused_cancel_still_swallows_the_late_fire(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "d=<Cancelled>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 /* An operation that owns the only reference to its Deferred and drops it
@@ -412,7 +368,6 @@ static void canceller_drops_reference(df_deferred *d, void *arg) {
 }
 
 static void test_s15_canceller_may_drop_the_last_reference(void) {
-  dft_begin();
   operation op;
   op.d = df_deferred_new(canceller_drops_reference, &op);
   df_add_errback(op.d, dft_cb_trace, DFT_S("eb"));
@@ -421,67 +376,89 @@ static void test_s15_canceller_may_drop_the_last_reference(void) {
   df_cancel(op.d);
   CU_ASSERT_PTR_NULL(op.d);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "aborted eb=<Cancelled>");
-  dft_end();
 }
 
-static void test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value(void) {
-  dft_begin();
+static void
+test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value(void) {
   /* The core part of S20: a stage without canceller (like the DNS lookup)
    * fails with Cancelled at once; its late answer is swallowed and freed. */
   df_deferred *lookup = df_deferred_new(NULL, NULL);
-  df_add_callbacks(lookup, dft_cb_trace, DFT_S("connected"),
-                   dft_cb_trace, DFT_S("failed"));
+  df_add_callbacks(lookup, dft_cb_trace, DFT_S("connected"), dft_cb_trace,
+                   DFT_S("failed"));
   df_add_errback(lookup, dft_cb_none, NULL);
   df_cancel(lookup);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "failed=<Cancelled>");
   dft_shared *answer = dft_shared_new("127.0.0.1");
   CU_ASSERT_EQUAL(df_fire(lookup, df_ok_shared(answer, dft_shared_retain,
-                                               dft_shared_release)), 0);
+                                               dft_shared_release)),
+                  0);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "failed=<Cancelled>");
   df_unref(lookup);
-  dft_end();
 }
 
 static void test_s20_cancel_of_unfired_deferred_then_release_frees_steps(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callbacks_full(d, dft_cb_trace, dft_arg_new("cb"), dft_cb_none,
                         dft_arg_new("eb"), dft_arg_free);
   df_cancel(d);
   CU_ASSERT_EQUAL(dft_arg_frees(), 2);
   df_unref(d);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"s14_cancel_many_times_before_and_after_firing", test_s14_cancel_many_times_before_and_after_firing},
+    {"s14_cancel_many_times_before_and_after_firing",
+     test_s14_cancel_many_times_before_and_after_firing},
     {"s14_cancel_null_is_a_no_op", test_s14_cancel_null_is_a_no_op},
-    {"s14_cancel_from_own_callback_changes_nothing", test_s14_cancel_from_own_callback_changes_nothing},
-    {"s15_canceller_gets_the_deferred_and_its_arg", test_s15_canceller_gets_the_deferred_and_its_arg},
-    {"s15_canceller_is_called_once_for_many_cancels", test_s15_canceller_is_called_once_for_many_cancels},
-    {"s15_canceller_may_drop_the_last_reference", test_s15_canceller_may_drop_the_last_reference},
-    {"s16_cancel_without_canceller_errbacks_cancelled", test_s16_cancel_without_canceller_errbacks_cancelled},
-    {"s16_canceller_that_does_not_fire_gives_cancelled", test_s16_canceller_that_does_not_fire_gives_cancelled},
-    {"s16_r7_4_canceller_that_fires_decides_the_outcome", test_s16_r7_4_canceller_that_fires_decides_the_outcome},
-    {"s17_late_callback_after_cancel_is_swallowed_and_freed", test_s17_late_callback_after_cancel_is_swallowed_and_freed},
-    {"s17_late_errback_after_cancel_is_swallowed_and_freed", test_s17_late_errback_after_cancel_is_swallowed_and_freed},
-    {"s17_repeated_cancels_do_not_rearm_the_swallow", test_s17_repeated_cancels_do_not_rearm_the_swallow},
-    {"s18_cancel_after_callback_changes_nothing", test_s18_cancel_after_callback_changes_nothing},
-    {"s18_cancel_after_errback_changes_nothing", test_s18_cancel_after_errback_changes_nothing},
-    {"s18_cancel_after_callback_without_canceller_no_swallow", test_s18_cancel_after_callback_without_canceller_no_swallow},
-    {"s19_cancel_is_forwarded_to_the_inner_deferred", test_s19_cancel_is_forwarded_to_the_inner_deferred},
-    {"s19_inner_canceller_value_flows_to_outer", test_s19_inner_canceller_value_flows_to_outer},
-    {"s19_canceller_less_inner_swallows_one_late_fire", test_s19_canceller_less_inner_swallows_one_late_fire},
-    {"s19_cancelling_the_inner_directly_fails_the_outer", test_s19_cancelling_the_inner_directly_fails_the_outer},
-    {"s19_fired_but_paused_inner_ignores_the_cancel", test_s19_fired_but_paused_inner_ignores_the_cancel},
-    {"s19_r7_9_cancel_reaches_the_innermost_deferred", test_s19_r7_9_cancel_reaches_the_innermost_deferred},
-    {"r7_8_cancel_of_paused_unfired_waits_for_unpause", test_r7_8_cancel_of_paused_unfired_waits_for_unpause},
-    {"r7_8_cancel_of_paused_fired_changes_nothing", test_r7_8_cancel_of_paused_fired_changes_nothing},
-    {"r7_8_paused_cancel_still_swallows_the_late_fire", test_r7_8_paused_cancel_still_swallows_the_late_fire},
-    {"s20_uninterruptible_stage_fails_at_once_and_frees_late_value", test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value},
-    {"s20_cancel_of_unfired_deferred_then_release_frees_steps", test_s20_cancel_of_unfired_deferred_then_release_frees_steps},
+    {"s14_cancel_from_own_callback_changes_nothing",
+     test_s14_cancel_from_own_callback_changes_nothing},
+    {"s15_canceller_gets_the_deferred_and_its_arg",
+     test_s15_canceller_gets_the_deferred_and_its_arg},
+    {"s15_canceller_is_called_once_for_many_cancels",
+     test_s15_canceller_is_called_once_for_many_cancels},
+    {"s15_canceller_may_drop_the_last_reference",
+     test_s15_canceller_may_drop_the_last_reference},
+    {"s16_cancel_without_canceller_errbacks_cancelled",
+     test_s16_cancel_without_canceller_errbacks_cancelled},
+    {"s16_canceller_that_does_not_fire_gives_cancelled",
+     test_s16_canceller_that_does_not_fire_gives_cancelled},
+    {"s16_r7_4_canceller_that_fires_decides_the_outcome",
+     test_s16_r7_4_canceller_that_fires_decides_the_outcome},
+    {"s17_late_callback_after_cancel_is_swallowed_and_freed",
+     test_s17_late_callback_after_cancel_is_swallowed_and_freed},
+    {"s17_late_errback_after_cancel_is_swallowed_and_freed",
+     test_s17_late_errback_after_cancel_is_swallowed_and_freed},
+    {"s17_repeated_cancels_do_not_rearm_the_swallow",
+     test_s17_repeated_cancels_do_not_rearm_the_swallow},
+    {"s18_cancel_after_callback_changes_nothing",
+     test_s18_cancel_after_callback_changes_nothing},
+    {"s18_cancel_after_errback_changes_nothing",
+     test_s18_cancel_after_errback_changes_nothing},
+    {"s18_cancel_after_callback_without_canceller_no_swallow",
+     test_s18_cancel_after_callback_without_canceller_no_swallow},
+    {"s19_cancel_is_forwarded_to_the_inner_deferred",
+     test_s19_cancel_is_forwarded_to_the_inner_deferred},
+    {"s19_inner_canceller_value_flows_to_outer",
+     test_s19_inner_canceller_value_flows_to_outer},
+    {"s19_canceller_less_inner_swallows_one_late_fire",
+     test_s19_canceller_less_inner_swallows_one_late_fire},
+    {"s19_cancelling_the_inner_directly_fails_the_outer",
+     test_s19_cancelling_the_inner_directly_fails_the_outer},
+    {"s19_fired_but_paused_inner_ignores_the_cancel",
+     test_s19_fired_but_paused_inner_ignores_the_cancel},
+    {"s19_r7_9_cancel_reaches_the_innermost_deferred",
+     test_s19_r7_9_cancel_reaches_the_innermost_deferred},
+    {"r7_8_cancel_of_paused_unfired_waits_for_unpause",
+     test_r7_8_cancel_of_paused_unfired_waits_for_unpause},
+    {"r7_8_cancel_of_paused_fired_changes_nothing",
+     test_r7_8_cancel_of_paused_fired_changes_nothing},
+    {"r7_8_paused_cancel_still_swallows_the_late_fire",
+     test_r7_8_paused_cancel_still_swallows_the_late_fire},
+    {"s20_uninterruptible_stage_fails_at_once_and_frees_late_value",
+     test_s20_uninterruptible_stage_fails_at_once_and_frees_late_value},
+    {"s20_cancel_of_unfired_deferred_then_release_frees_steps",
+     test_s20_cancel_of_unfired_deferred_then_release_frees_steps},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("cancel", tests); }
+int main(void) { return dft_main_framed("cancel", tests); }

@@ -17,8 +17,8 @@ static df_result eb_remember(df_result in, void *arg) {
 /* S07's errorHandler: failure.trap(SpamError, EggError). */
 static df_result eb_trap_spam_egg(df_result in, void *arg) {
   (void)arg;
-  const df_error_type *t = df_failure_check(df_result_failure(in),
-                                            &DFT_SPAM_ERROR, &DFT_EGG_ERROR, NULL);
+  const df_error_type *t = df_failure_check(
+      df_result_failure(in), &DFT_SPAM_ERROR, &DFT_EGG_ERROR, NULL);
   if (t == NULL)
     return in;
   dft_trace("handled:%s", t->name);
@@ -36,7 +36,6 @@ static df_result eb_df_trap(df_result in, void *arg) {
 }
 
 static void test_s01_callbacks_wait_for_the_result(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("a"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "");
@@ -48,11 +47,9 @@ static void test_s01_callbacks_wait_for_the_result(void) {
   CU_ASSERT(dft_peek_is_value(d, "x"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s01_callback_added_after_fire_runs_at_once(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_callback(d, dft_str("x"), dft_str_free);
   df_add_callback(d, dft_cb_trace, DFT_S("a"));
@@ -61,11 +58,9 @@ static void test_s01_callback_added_after_fire_runs_at_once(void) {
   df_add_callback(d, dft_cb_trace, DFT_S("b"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='x' b='x!'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s02_each_callback_gets_the_previous_return(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_append, DFT_S(" one"));
   df_add_callback(d, dft_cb_trace, DFT_S("a"));
@@ -76,42 +71,39 @@ static void test_s02_each_callback_gets_the_previous_return(void) {
   CU_ASSERT(dft_peek_is_value(d, "zero one two"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 3);
-  dft_end();
 }
 
 static void test_s02_callback_gets_its_own_arg(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("cb-arg"), dft_cb_trace, DFT_S("eb-arg"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("cb-arg"), dft_cb_trace,
+                   DFT_S("eb-arg"));
   df_add_callbacks(d, dft_cb_fail, DFT_S("boom"), dft_cb_trace, DFT_S("never"));
-  df_add_callbacks(d, dft_cb_trace, DFT_S("never"), dft_cb_trace, DFT_S("eb-arg2"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("never"), dft_cb_trace,
+                   DFT_S("eb-arg2"));
   df_callback(d, NULL, NULL);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(),
                          "cb-arg=None eb-arg2=<RuntimeError: boom>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s03_failure_runs_first_errback_and_skips_callbacks(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("c1"));
   df_add_errback(d, dft_cb_trace, DFT_S("e1"));
   df_add_callback(d, dft_cb_trace, DFT_S("c2"));
   df_add_errback(d, dft_cb_trace, DFT_S("e2"));
   df_add_errback(d, dft_cb_none, NULL);
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "bang")), 0);
+  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "bang")),
+                  0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(),
                          "e1=<RuntimeError: bang> e2=<RuntimeError: bang>");
   CU_ASSERT(df_called(d));
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s03_value_skips_errbacks(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_trace, DFT_S("e1"));
   df_add_callback(d, dft_cb_trace, DFT_S("c1"));
@@ -119,11 +111,9 @@ static void test_s03_value_skips_errbacks(void) {
   df_callback(d, dft_str("v"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "c1='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s04_callback_failure_goes_to_next_errback(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_fail, DFT_S("from callback"));
   df_add_callback(d, dft_cb_trace, DFT_S("skipped"));
@@ -133,11 +123,9 @@ static void test_s04_callback_failure_goes_to_next_errback(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "e=<RuntimeError: from callback>");
   CU_ASSERT_EQUAL(dft_str_frees(), 1); /* the callback freed its input */
   df_unref(d);
-  dft_end();
 }
 
 static void test_s05_errback_value_resumes_callbacks(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_value, DFT_S("recovered"));
   df_add_errback(d, dft_cb_trace, DFT_S("skipped-eb"));
@@ -146,11 +134,9 @@ static void test_s05_errback_value_resumes_callbacks(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "c='recovered'");
   CU_ASSERT(dft_peek_is_value(d, "recovered"));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s05_errback_returning_nothing_gives_next_callback_null(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_none, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("c"));
@@ -158,11 +144,9 @@ static void test_s05_errback_returning_nothing_gives_next_callback_null(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "c=None");
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s06_errback_returning_its_failure_passes_it_on(void) {
-  dft_begin();
   seen_failure = NULL;
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 7, "bang");
@@ -173,11 +157,9 @@ static void test_s06_errback_returning_its_failure_passes_it_on(void) {
   CU_ASSERT_PTR_EQUAL(seen_failure, f);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "e1=<RuntimeError: bang>");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s06_errback_returning_new_failure_replaces_it(void) {
-  dft_begin();
   seen_failure = NULL;
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_fail, DFT_S("replacement"));
@@ -190,12 +172,11 @@ static void test_s06_errback_returning_new_failure_replaces_it(void) {
    * replacement by the handling one. */
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s07_trap_handles_listed_types_and_subtypes(void) {
-  dft_begin();
-  const df_error_type *types[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR, &DFT_TIN_ERROR};
+  const df_error_type *types[] = {&DFT_SPAM_ERROR, &DFT_EGG_ERROR,
+                                  &DFT_TIN_ERROR};
   for (size_t i = 0; i < 3; i++) {
     df_deferred *d = df_deferred_new(NULL, NULL);
     df_add_errback(d, eb_trap_spam_egg, NULL);
@@ -206,11 +187,9 @@ static void test_s07_trap_handles_listed_types_and_subtypes(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(),
                          "handled:SpamError after=None handled:EggError "
                          "after=None handled:SpamError after=None");
-  dft_end();
 }
 
 static void test_s07_trap_passes_other_failure_on_unchanged(void) {
-  dft_begin();
   seen_failure = NULL;
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_failure *f = df_failure_new(&DFT_VALUE_ERROR, 3, "not spam");
@@ -222,11 +201,9 @@ static void test_s07_trap_passes_other_failure_on_unchanged(void) {
   CU_ASSERT_PTR_EQUAL(seen_failure, f);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "next=<ValueError: not spam>");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s07_trap_of_subtype_does_not_catch_base(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, eb_trap_spam_egg, NULL);
   df_errback(d, df_failure_new(&DF_ERROR, 0, "base"));
@@ -234,13 +211,12 @@ static void test_s07_trap_of_subtype_does_not_catch_base(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s07_df_trap_handles_listed_types_passes_others(void) {
-  dft_begin();
   seen_failure = NULL;
-  const df_error_type *types[] = {&DFT_EGG_ERROR, &DFT_TIN_ERROR, &DFT_VALUE_ERROR};
+  const df_error_type *types[] = {&DFT_EGG_ERROR, &DFT_TIN_ERROR,
+                                  &DFT_VALUE_ERROR};
   df_failure *last = NULL;
   for (size_t i = 0; i < 3; i++) {
     df_deferred *d = df_deferred_new(NULL, NULL);
@@ -257,23 +233,22 @@ static void test_s07_df_trap_handles_listed_types_passes_others(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(),
                          "trapped:EggError next=None trapped:TinnedSpamError "
                          "next=None next=<ValueError: cooking>");
-  dft_end();
 }
 
 static void test_s08_pair_errback_never_sees_its_own_callback_failure(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, dft_cb_fail, DFT_S("callback1"), dft_cb_trace, DFT_S("errback1"));
-  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace, DFT_S("errback2"));
+  df_add_callbacks(d, dft_cb_fail, DFT_S("callback1"), dft_cb_trace,
+                   DFT_S("errback1"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace,
+                   DFT_S("errback2"));
   df_add_errback(d, dft_cb_none, NULL);
   df_callback(d, dft_str("v"), dft_str_free);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "errback2=<RuntimeError: callback1>");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "errback2=<RuntimeError: callback1>");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_callback_then_errback_sees_callback_failure(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_fail, DFT_S("callback1"));
   df_add_errback(d, dft_cb_trace, DFT_S("errback1"));
@@ -285,45 +260,41 @@ static void test_s08_callback_then_errback_sees_callback_failure(void) {
                          "errback1=<RuntimeError: callback1> "
                          "errback2=<RuntimeError: callback1>");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_pair_errback_sees_failure_reaching_the_pair(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("callback1"), dft_cb_value, DFT_S("handled"));
-  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace, DFT_S("errback2"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("callback1"), dft_cb_value,
+                   DFT_S("handled"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("callback2"), dft_cb_trace,
+                   DFT_S("errback2"));
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "early"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "callback2='handled'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_null_errback_side_passes_failure_through(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  CU_ASSERT_PTR_EQUAL(df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), NULL, NULL), d);
+  CU_ASSERT_PTR_EQUAL(
+      df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), NULL, NULL), d);
   df_add_errback(d, dft_cb_trace, DFT_S("eb"));
   df_add_errback(d, dft_cb_none, NULL);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<RuntimeError: x>");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_null_callback_side_passes_value_through(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  CU_ASSERT_PTR_EQUAL(df_add_callbacks(d, NULL, NULL, dft_cb_trace, DFT_S("eb")), d);
+  CU_ASSERT_PTR_EQUAL(
+      df_add_callbacks(d, NULL, NULL, dft_cb_trace, DFT_S("eb")), d);
   df_add_callback(d, dft_cb_trace, DFT_S("cb"));
   df_callback(d, dft_str("v"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_add_both_runs_for_value_and_failure(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_both(a, dft_cb_trace, DFT_S("a"));
@@ -334,11 +305,9 @@ static void test_s08_add_both_runs_for_value_and_failure(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v' b=<RuntimeError: x>");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s08_adders_return_the_deferred_for_chaining(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   CU_ASSERT_PTR_EQUAL(
       df_add_both(df_add_errback(df_add_callback(d, dft_cb_trace, DFT_S("c")),
@@ -348,11 +317,9 @@ static void test_s08_adders_return_the_deferred_for_chaining(void) {
   df_callback(d, NULL, NULL);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "c=None b=None");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r1_9_fire_with_failure_result_is_errback(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
   df_add_errback(d, dft_cb_none, NULL);
@@ -360,11 +327,9 @@ static void test_r1_9_fire_with_failure_result_is_errback(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<ValueError: via fire>");
   CU_ASSERT(df_called(d));
   df_unref(d);
-  dft_end();
 }
 
 static void test_r1_10_failure_without_errback_stays_the_result(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("c1"));
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "kept"));
@@ -375,18 +340,17 @@ static void test_r1_10_failure_without_errback_stays_the_result(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "late=<RuntimeError: kept>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static int refire_status;
 
 static df_result cb_refire(df_result in, void *arg) {
-  refire_status = df_callback((df_deferred *)arg, dft_str("again"), dft_str_free);
+  refire_status =
+      df_callback((df_deferred *)arg, dft_str("again"), dft_str_free);
   return in;
 }
 
 static void test_r2_3_fire_from_own_callback_is_already_called(void) {
-  dft_begin();
   refire_status = 1;
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_refire, d);
@@ -396,7 +360,6 @@ static void test_r2_3_fire_from_own_callback_is_already_called(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "after='first'");
   CU_ASSERT_EQUAL(dft_str_frees(), 1); /* "again" */
   df_unref(d);
-  dft_end();
 }
 
 static df_result cb_add_late(df_result in, void *arg) {
@@ -407,7 +370,6 @@ static df_result cb_add_late(df_result in, void *arg) {
 }
 
 static void test_r3_1_callback_added_while_running_is_appended(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_add_late, d);
   df_add_callback(d, dft_cb_trace, DFT_S("c2"));
@@ -415,7 +377,6 @@ static void test_r3_1_callback_added_while_running_is_appended(void) {
   /* Twisted test_reentrantRunCallbacks / test_nonReentrantCallbacks. */
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "c1-start c1-end c2=None c3=None");
   df_unref(d);
-  dft_end();
 }
 
 static df_result cb_add_failing(df_result in, void *arg) {
@@ -424,7 +385,6 @@ static df_result cb_add_failing(df_result in, void *arg) {
 }
 
 static void test_r3_2_late_added_callback_failure_reaches_errback(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_add_failing, d);
   df_callback(d, NULL, NULL);
@@ -433,18 +393,17 @@ static void test_r3_2_late_added_callback_failure_reaches_errback(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<RuntimeError: late failure>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static df_result cb_fire_other(df_result in, void *arg) {
   dft_trace("a1-start");
-  CU_ASSERT_EQUAL(df_callback((df_deferred *)arg, dft_str("c"), dft_str_free), 0);
+  CU_ASSERT_EQUAL(df_callback((df_deferred *)arg, dft_str("c"), dft_str_free),
+                  0);
   dft_trace("a1-end");
   return in;
 }
 
 static void test_r3_3_firing_another_deferred_runs_its_chain_nested(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *c = df_deferred_new(NULL, NULL);
   df_add_callback(c, dft_cb_trace, DFT_S("c1"));
@@ -454,7 +413,6 @@ static void test_r3_3_firing_another_deferred_runs_its_chain_nested(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a1-start c1='c' a1-end a2='a'");
   df_unref(a);
   df_unref(c);
-  dft_end();
 }
 
 static df_result cb_count(df_result in, void *arg) {
@@ -463,7 +421,6 @@ static df_result cb_count(df_result in, void *arg) {
 }
 
 static void test_s01_many_steps_run_in_order_once(void) {
-  dft_begin();
   int count = 0;
   df_deferred *d = df_deferred_new(NULL, NULL);
   for (int i = 0; i < 1000; i++)
@@ -475,11 +432,9 @@ static void test_s01_many_steps_run_in_order_once(void) {
   CU_ASSERT_EQUAL(count, 2000);
   CU_ASSERT(dft_peek_is_value(d, "v"));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s01_caller_may_drop_its_reference_after_adding(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *keep = df_ref(d);
   CU_ASSERT_PTR_EQUAL(keep, d);
@@ -489,7 +444,6 @@ static void test_s01_caller_may_drop_its_reference_after_adding(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v'");
   df_unref(keep);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static df_result cb_peek_self(df_result in, void *arg) {
@@ -500,7 +454,6 @@ static df_result cb_peek_self(df_result in, void *arg) {
 }
 
 static void test_s01_running_chain_shows_no_result(void) {
-  dft_begin();
   /* While a callback runs it owns the result: nothing to peek at. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_peek_self, d);
@@ -508,7 +461,6 @@ static void test_s01_running_chain_shows_no_result(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "called=1 peek=0");
   CU_ASSERT(dft_peek_is_value(d, "v"));
   df_unref(d);
-  dft_end();
 }
 
 /* R3.1 across a growing queue: a running callback appends enough steps to
@@ -547,7 +499,6 @@ static df_result cb_append_many(df_result in, void *arg) {
 }
 
 static void test_r3_1_steps_added_while_running_grow_the_queue(void) {
-  dft_begin();
   struct grow_state g = {df_deferred_new(NULL, NULL), 0, 0};
   grow_cells[0].g = &g;
   grow_cells[0].order = 0;
@@ -558,14 +509,12 @@ static void test_r3_1_steps_added_while_running_grow_the_queue(void) {
   CU_ASSERT_EQUAL(g.wrong, 0);
   CU_ASSERT(dft_peek_is_value(g.d, "v"));
   df_unref(g.d);
-  dft_end();
 }
 
 /* A Deferred that ran part of a long queue and now waits: steps added while
  * it waits may move the rest of the queue to the front (nothing runs it
  * meanwhile); the order is kept. */
 static void test_s26_steps_added_while_waiting_keep_their_order(void) {
-  dft_begin();
   df_deferred *inner = df_deferred_new(NULL, NULL);
   df_deferred *d = df_deferred_new(NULL, NULL);
   for (int i = 0; i < 40; i++)
@@ -583,13 +532,11 @@ static void test_s26_steps_added_while_waiting_keep_their_order(void) {
   CU_ASSERT(dft_peek_is_value(d, want));
   df_unref(d);
   df_unref(inner);
-  dft_end();
 }
 
 /* R4.2: the pause count is bounded; past it df_pause refuses and changes
  * nothing. */
 static void test_r4_2_pause_count_is_bounded(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   int i = 0;
   while (i < 70000 && df_pause(d) == 0)
@@ -604,45 +551,74 @@ static void test_r4_2_pause_count_is_bounded(void) {
   CU_ASSERT_EQUAL(df_unpause(d), 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v'");
   df_unref(d);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"s01_callbacks_wait_for_the_result", test_s01_callbacks_wait_for_the_result},
-    {"s01_callback_added_after_fire_runs_at_once", test_s01_callback_added_after_fire_runs_at_once},
-    {"s01_running_chain_shows_no_result", test_s01_running_chain_shows_no_result},
+    {"s01_callbacks_wait_for_the_result",
+     test_s01_callbacks_wait_for_the_result},
+    {"s01_callback_added_after_fire_runs_at_once",
+     test_s01_callback_added_after_fire_runs_at_once},
+    {"s01_running_chain_shows_no_result",
+     test_s01_running_chain_shows_no_result},
     {"s01_many_steps_run_in_order_once", test_s01_many_steps_run_in_order_once},
-    {"s01_caller_may_drop_its_reference_after_adding", test_s01_caller_may_drop_its_reference_after_adding},
-    {"s02_each_callback_gets_the_previous_return", test_s02_each_callback_gets_the_previous_return},
+    {"s01_caller_may_drop_its_reference_after_adding",
+     test_s01_caller_may_drop_its_reference_after_adding},
+    {"s02_each_callback_gets_the_previous_return",
+     test_s02_each_callback_gets_the_previous_return},
     {"s02_callback_gets_its_own_arg", test_s02_callback_gets_its_own_arg},
-    {"s03_failure_runs_first_errback_and_skips_callbacks", test_s03_failure_runs_first_errback_and_skips_callbacks},
+    {"s03_failure_runs_first_errback_and_skips_callbacks",
+     test_s03_failure_runs_first_errback_and_skips_callbacks},
     {"s03_value_skips_errbacks", test_s03_value_skips_errbacks},
-    {"s04_callback_failure_goes_to_next_errback", test_s04_callback_failure_goes_to_next_errback},
-    {"s05_errback_value_resumes_callbacks", test_s05_errback_value_resumes_callbacks},
-    {"s05_errback_returning_nothing_gives_next_callback_null", test_s05_errback_returning_nothing_gives_next_callback_null},
-    {"s06_errback_returning_its_failure_passes_it_on", test_s06_errback_returning_its_failure_passes_it_on},
-    {"s06_errback_returning_new_failure_replaces_it", test_s06_errback_returning_new_failure_replaces_it},
-    {"s07_trap_handles_listed_types_and_subtypes", test_s07_trap_handles_listed_types_and_subtypes},
-    {"s07_trap_passes_other_failure_on_unchanged", test_s07_trap_passes_other_failure_on_unchanged},
-    {"s07_trap_of_subtype_does_not_catch_base", test_s07_trap_of_subtype_does_not_catch_base},
-    {"s07_df_trap_handles_listed_types_passes_others", test_s07_df_trap_handles_listed_types_passes_others},
-    {"s08_pair_errback_never_sees_its_own_callback_failure", test_s08_pair_errback_never_sees_its_own_callback_failure},
-    {"s08_callback_then_errback_sees_callback_failure", test_s08_callback_then_errback_sees_callback_failure},
-    {"s08_pair_errback_sees_failure_reaching_the_pair", test_s08_pair_errback_sees_failure_reaching_the_pair},
-    {"s08_null_errback_side_passes_failure_through", test_s08_null_errback_side_passes_failure_through},
-    {"s08_null_callback_side_passes_value_through", test_s08_null_callback_side_passes_value_through},
-    {"s08_add_both_runs_for_value_and_failure", test_s08_add_both_runs_for_value_and_failure},
-    {"s08_adders_return_the_deferred_for_chaining", test_s08_adders_return_the_deferred_for_chaining},
-    {"r1_9_fire_with_failure_result_is_errback", test_r1_9_fire_with_failure_result_is_errback},
-    {"r1_10_failure_without_errback_stays_the_result", test_r1_10_failure_without_errback_stays_the_result},
-    {"r2_3_fire_from_own_callback_is_already_called", test_r2_3_fire_from_own_callback_is_already_called},
-    {"r3_1_callback_added_while_running_is_appended", test_r3_1_callback_added_while_running_is_appended},
-    {"r3_1_steps_added_while_running_grow_the_queue", test_r3_1_steps_added_while_running_grow_the_queue},
-    {"s26_steps_added_while_waiting_keep_their_order", test_s26_steps_added_while_waiting_keep_their_order},
+    {"s04_callback_failure_goes_to_next_errback",
+     test_s04_callback_failure_goes_to_next_errback},
+    {"s05_errback_value_resumes_callbacks",
+     test_s05_errback_value_resumes_callbacks},
+    {"s05_errback_returning_nothing_gives_next_callback_null",
+     test_s05_errback_returning_nothing_gives_next_callback_null},
+    {"s06_errback_returning_its_failure_passes_it_on",
+     test_s06_errback_returning_its_failure_passes_it_on},
+    {"s06_errback_returning_new_failure_replaces_it",
+     test_s06_errback_returning_new_failure_replaces_it},
+    {"s07_trap_handles_listed_types_and_subtypes",
+     test_s07_trap_handles_listed_types_and_subtypes},
+    {"s07_trap_passes_other_failure_on_unchanged",
+     test_s07_trap_passes_other_failure_on_unchanged},
+    {"s07_trap_of_subtype_does_not_catch_base",
+     test_s07_trap_of_subtype_does_not_catch_base},
+    {"s07_df_trap_handles_listed_types_passes_others",
+     test_s07_df_trap_handles_listed_types_passes_others},
+    {"s08_pair_errback_never_sees_its_own_callback_failure",
+     test_s08_pair_errback_never_sees_its_own_callback_failure},
+    {"s08_callback_then_errback_sees_callback_failure",
+     test_s08_callback_then_errback_sees_callback_failure},
+    {"s08_pair_errback_sees_failure_reaching_the_pair",
+     test_s08_pair_errback_sees_failure_reaching_the_pair},
+    {"s08_null_errback_side_passes_failure_through",
+     test_s08_null_errback_side_passes_failure_through},
+    {"s08_null_callback_side_passes_value_through",
+     test_s08_null_callback_side_passes_value_through},
+    {"s08_add_both_runs_for_value_and_failure",
+     test_s08_add_both_runs_for_value_and_failure},
+    {"s08_adders_return_the_deferred_for_chaining",
+     test_s08_adders_return_the_deferred_for_chaining},
+    {"r1_9_fire_with_failure_result_is_errback",
+     test_r1_9_fire_with_failure_result_is_errback},
+    {"r1_10_failure_without_errback_stays_the_result",
+     test_r1_10_failure_without_errback_stays_the_result},
+    {"r2_3_fire_from_own_callback_is_already_called",
+     test_r2_3_fire_from_own_callback_is_already_called},
+    {"r3_1_callback_added_while_running_is_appended",
+     test_r3_1_callback_added_while_running_is_appended},
+    {"r3_1_steps_added_while_running_grow_the_queue",
+     test_r3_1_steps_added_while_running_grow_the_queue},
+    {"s26_steps_added_while_waiting_keep_their_order",
+     test_s26_steps_added_while_waiting_keep_their_order},
     {"r4_2_pause_count_is_bounded", test_r4_2_pause_count_is_bounded},
-    {"r3_2_late_added_callback_failure_reaches_errback", test_r3_2_late_added_callback_failure_reaches_errback},
-    {"r3_3_firing_another_deferred_runs_its_chain_nested", test_r3_3_firing_another_deferred_runs_its_chain_nested},
+    {"r3_2_late_added_callback_failure_reaches_errback",
+     test_r3_2_late_added_callback_failure_reaches_errback},
+    {"r3_3_firing_another_deferred_runs_its_chain_nested",
+     test_r3_3_firing_another_deferred_runs_its_chain_nested},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("chain", tests); }
+int main(void) { return dft_main_framed("chain", tests); }

@@ -16,9 +16,9 @@
 
 #include <ares.h>
 
-#include "dns_fixture.h"
-#include "dnsmasq.h"
-#include "loopback.h"
+#include "dft_dns.h"
+#include "dft_dnsmasq.h"
+#include "dft_loopback.h"
 
 typedef struct world {
   df_reactor *r;
@@ -27,27 +27,25 @@ typedef struct world {
 
 static world world_new(void) {
   world w;
-  w.r = df_test_reactor();
-  w.res = df_test_resolver(w.r, &(df_resolver_options){
-                                    .servers = df_test_dns_servers(),
-                                    .timeout_ms = 1000,
-                                    .tries = 2});
+  w.r = dft_reactor_new(false);
+  w.res = dft_resolver(w.r, &(df_resolver_options){.servers = dft_dns_servers(),
+                                                   .timeout_ms = 1000,
+                                                   .tries = 2});
   return w;
 }
 
 static void world_free(world w) {
-  CU_ASSERT_EQUAL(df_test_teardown(w.r, w.res), 0);
+  CU_ASSERT_EQUAL(dft_dns_teardown(w.r, w.res), 0);
 }
 
 static void connect_and_wait(world w, const char *host, int port,
-                             const df_connect_options *opts,
-                             df_test_outcome *o) {
-  df_test_capture(df_connect_tcp(w.r, w.res, host, (unsigned)port, opts), o);
-  CU_ASSERT(df_test_run_until(w.r, &o->fired, 10));
+                             const df_connect_options *opts, dft_outcome *o) {
+  dft_capture(df_connect_tcp(w.r, w.res, host, (unsigned)port, opts), o);
+  CU_ASSERT(dft_run_until(w.r, &o->fired, 10));
   CU_ASSERT_EQUAL(o->fired, 1);
 }
 
-static const df_connection *connection_of(const df_test_outcome *o) {
+static const df_connection *connection_of(const dft_outcome *o) {
   return o->ok ? (const df_connection *)o->value.ptr : NULL;
 }
 
@@ -68,9 +66,9 @@ static bool connected_to(const df_connection *c, int family, int port) {
 static void test_c2_connect_to_ipv4_literal(void) {
   world w = world_new();
   int port = 0;
-  int l = df_test_listener(AF_INET, 0, 8, &port);
+  int l = dft_listener(AF_INET, 0, 8, &port);
   CU_ASSERT_FATAL(l >= 0);
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   connect_and_wait(w, "127.0.0.1", port, NULL, &o);
   const df_connection *c = connection_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -83,7 +81,7 @@ static void test_c2_connect_to_ipv4_literal(void) {
   snprintf(want, sizeof want, "127.0.0.1:%d", port);
   df_address_format(&c->peer, peer, sizeof peer);
   CU_ASSERT_STRING_EQUAL(peer, want);
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
   close(l);
   world_free(w);
 }
@@ -92,35 +90,35 @@ static void test_c2_connect_to_ipv4_literal(void) {
 static void check_connects_by_name(const char *host, int family) {
   world w = world_new();
   int port = 0;
-  int l = df_test_listener(family, 0, 8, &port);
+  int l = dft_listener(family, 0, 8, &port);
   CU_ASSERT_FATAL(l >= 0);
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   connect_and_wait(w, host, port, &(df_connect_options){.family = family}, &o);
   const df_connection *c = connection_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT(connected_to(c, family, port));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
   close(l);
   world_free(w);
 }
 
 static void test_c2_connect_by_name(void) {
-  check_connects_by_name(DF_TEST_NAME_BOTH, AF_INET);
+  check_connects_by_name(DFT_NAME_BOTH, AF_INET);
 }
 
 static void test_c2_connect_over_ipv6_by_family_option(void) {
-  if (!df_test_ipv6()) {
+  if (!dft_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
-  check_connects_by_name(DF_TEST_NAME_DUAL, AF_INET6);
+  check_connects_by_name(DFT_NAME_DUAL, AF_INET6);
 }
 
 static void test_c2_refused_names_errno_and_address(void) {
   world w = world_new();
-  int port = df_test_refused_port(AF_INET);
+  int port = dft_refused_port(AF_INET);
   CU_ASSERT_FATAL(port != 0);
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   connect_and_wait(w, "127.0.0.1", port, NULL, &o);
   CU_ASSERT_FALSE(o.ok);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_CONNECT);
@@ -129,36 +127,36 @@ static void test_c2_refused_names_errno_and_address(void) {
   snprintf(where, sizeof where, "127.0.0.1:%d", port);
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, where));
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, strerror(ECONNREFUSED)));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
   world_free(w);
 }
 
 static void test_c2_every_address_refused(void) {
-  if (!df_test_ipv6()) {
+  if (!dft_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
   world w = world_new();
-  int port = df_test_free_dual_port();
+  int port = dft_free_dual_port();
   CU_ASSERT_FATAL(port != 0);
-  df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_DUAL, port, NULL, &o);
+  dft_outcome o = {0};
+  connect_and_wait(w, DFT_NAME_DUAL, port, NULL, &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_CONNECT);
   CU_ASSERT_EQUAL(o.code, ECONNREFUSED);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, DF_TEST_NAME_DUAL));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, DFT_NAME_DUAL));
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "2 addresses tried"));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
   world_free(w);
 }
 
 static void test_c2_dns_failure_passes_through(void) {
   world w = world_new();
-  df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_MISSING, 80, NULL, &o);
+  dft_outcome o = {0};
+  connect_and_wait(w, DFT_NAME_MISSING, 80, NULL, &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
   CU_ASSERT_EQUAL(o.code, ARES_ENOTFOUND);
-  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, DF_TEST_NAME_MISSING));
-  df_test_outcome_clear(&o);
+  CU_ASSERT_PTR_NOT_NULL(strstr(o.message, DFT_NAME_MISSING));
+  dft_outcome_clear(&o);
   world_free(w);
 }
 
@@ -166,28 +164,28 @@ static void test_c2_dns_failure_passes_through(void) {
  * \p v6_hangs is false, refuses) and 127.0.0.1 accepts: the IPv4 attempt
  * wins, and the IPv6 one leaves no descriptor behind. */
 static void check_ipv4_attempt_wins(bool v6_hangs, double attempt_delay) {
-  if (!df_test_ipv6()) {
+  if (!dft_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
-  int port = df_test_free_dual_port();
+  int port = dft_free_dual_port();
   CU_ASSERT_FATAL(port != 0);
   int filler = -1;
-  int hang = v6_hangs ? df_test_hanging_listener(AF_INET6, port, NULL, &filler)
-                      : -1;
-  int ok = df_test_listener(AF_INET, port, 8, NULL);
+  int hang =
+      v6_hangs ? dft_hanging_listener(AF_INET6, port, NULL, &filler) : -1;
+  int ok = dft_listener(AF_INET, port, 8, NULL);
   CU_ASSERT_FATAL(ok >= 0 && (hang >= 0 || !v6_hangs));
-  int before = df_test_fd_count();
+  int before = dft_fd_count();
   world w = world_new();
-  df_test_outcome o = {0};
-  connect_and_wait(w, DF_TEST_NAME_DUAL, port,
+  dft_outcome o = {0};
+  connect_and_wait(w, DFT_NAME_DUAL, port,
                    &(df_connect_options){.attempt_delay = attempt_delay}, &o);
   const df_connection *c = connection_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT(connected_to(c, AF_INET, port));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
   world_free(w);
-  CU_ASSERT_EQUAL(df_test_fd_count(), before); /* the loser was closed */
+  CU_ASSERT_EQUAL(dft_fd_count(), before); /* the loser was closed */
   if (v6_hangs) {
     close(hang);
     close(filler);
@@ -210,20 +208,20 @@ static void test_c2_failed_attempt_starts_the_next_at_once(void) {
 static void test_s29_timeout_on_hanging_listener(void) {
   int port = 0;
   int filler = -1;
-  int hang = df_test_hanging_listener(AF_INET, 0, &port, &filler);
+  int hang = dft_hanging_listener(AF_INET, 0, &port, &filler);
   CU_ASSERT_FATAL(hang >= 0);
-  int before = df_test_fd_count();
+  int before = dft_fd_count();
   world w = world_new();
   df_connect_options opts = {0};
   opts.timeout = 0.2;
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   connect_and_wait(w, "127.0.0.1", port, &opts, &o);
   CU_ASSERT_FALSE(o.ok);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_TIMEOUT);
   CU_ASSERT_EQUAL(o.code, 200);
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
   world_free(w);
-  CU_ASSERT_EQUAL(df_test_fd_count(), before);
+  CU_ASSERT_EQUAL(dft_fd_count(), before);
   close(hang);
   close(filler);
 }
@@ -231,9 +229,9 @@ static void test_s29_timeout_on_hanging_listener(void) {
 static void test_c2_detached_socket_stays_open(void) {
   world w = world_new();
   int port = 0;
-  int l = df_test_listener(AF_INET, 0, 8, &port);
+  int l = dft_listener(AF_INET, 0, 8, &port);
   CU_ASSERT_FATAL(l >= 0);
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   connect_and_wait(w, "127.0.0.1", port, NULL, &o);
   df_connection *c = o.ok ? o.value.ptr : NULL;
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -241,7 +239,7 @@ static void test_c2_detached_socket_stays_open(void) {
   CU_ASSERT(fd >= 0);
   CU_ASSERT_EQUAL(c->fd, -1);
   CU_ASSERT_EQUAL(df_connection_detach(c), DF_EINVAL);
-  df_test_outcome_clear(&o); /* frees the connection, not the socket */
+  dft_outcome_clear(&o); /* frees the connection, not the socket */
   CU_ASSERT(fcntl(fd, F_GETFD) >= 0);
   close(fd);
   CU_ASSERT_EQUAL(df_connection_detach(NULL), DF_EINVAL);
@@ -268,16 +266,15 @@ static void test_c2_connect_bad_arguments(void) {
       {w.r, w.res, "127.0.0.1", 70000, NULL, "port"},
       {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.timeout = -1},
        "timeout"},
-      {w.r, w.res, "127.0.0.1", 80,
-       &(df_connect_options){.attempt_delay = NAN}, "attempt_delay"},
+      {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.attempt_delay = NAN},
+       "attempt_delay"},
       {w.r, w.res, "127.0.0.1", 80, &(df_connect_options){.family = 77},
        "family"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    df_test_expect_invalid(df_connect_tcp(cases[i].r, cases[i].res,
-                                          cases[i].host, cases[i].port,
-                                          cases[i].opts),
-                           cases[i].names);
+    dft_expect_invalid(df_connect_tcp(cases[i].r, cases[i].res, cases[i].host,
+                                      cases[i].port, cases[i].opts),
+                       cases[i].names);
   }
   world_free(w);
 }
@@ -302,4 +299,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_dns_main("connect", tests); }
+int main(void) { return dft_dns_main("connect", tests); }

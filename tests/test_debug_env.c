@@ -45,8 +45,10 @@ static void test_debug_env_can_still_be_turned_off(void) {
 
 static CU_TestInfo tests[] = {
     {"debug_env_turns_debugging_on", test_debug_env_turns_debugging_on},
-    {"debug_env_reports_name_creation_and_first_fire", test_debug_env_reports_name_creation_and_first_fire},
-    {"debug_env_can_still_be_turned_off", test_debug_env_can_still_be_turned_off},
+    {"debug_env_reports_name_creation_and_first_fire",
+     test_debug_env_reports_name_creation_and_first_fire},
+    {"debug_env_can_still_be_turned_off",
+     test_debug_env_can_still_be_turned_off},
     CU_TEST_INFO_NULL,
 };
 

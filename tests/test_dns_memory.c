@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "dft_alloc.h"
-#include "dns_fixture.h"
-#include "dnsmasq.h"
-#include "loopback.h"
+#include "dft_dns.h"
+#include "dft_dnsmasq.h"
+#include "dft_loopback.h"
 
 /* A lookup answered by dnsmasq would time out only after this long: a run
  * that ends within the test's bound did not wait for c-ares' timeout. */
@@ -49,18 +49,46 @@ static void expect_accepted(df_reactor *r, const char *servers) {
 
 static void test_c2_server_lists_are_validated(void) {
   static const char *const refused[] = {
-      "127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:0", "127.0.0.1:",
-      "127.0.0.1:+53", "127.0.0.1:-1", "127.0.0.1:053x", "127.0.0.1:123456",
-      "[::1", "[::1]:", "[::1]x", "[::1]:99999", "[]", "[127.0.0.1]:53",
-      "::1]", ",", "127.0.0.1,", ",127.0.0.1", "127.0.0.1,,127.0.0.2",
-      " 127.0.0.1", "127.0.0.1 ", "127.0.0.1, 127.0.0.2", "garbage",
-      "localhost:53", "dns://127.0.0.1", "127.0.0.1:53:53", "1.2.3",
-      "256.0.0.1", "::1:53:zz", "[fe80::1%lo]:53",
+      "127.0.0.1:99999",
+      "127.0.0.1:65536",
+      "127.0.0.1:0",
+      "127.0.0.1:",
+      "127.0.0.1:+53",
+      "127.0.0.1:-1",
+      "127.0.0.1:053x",
+      "127.0.0.1:123456",
+      "[::1",
+      "[::1]:",
+      "[::1]x",
+      "[::1]:99999",
+      "[]",
+      "[127.0.0.1]:53",
+      "::1]",
+      ",",
+      "127.0.0.1,",
+      ",127.0.0.1",
+      "127.0.0.1,,127.0.0.2",
+      " 127.0.0.1",
+      "127.0.0.1 ",
+      "127.0.0.1, 127.0.0.2",
+      "garbage",
+      "localhost:53",
+      "dns://127.0.0.1",
+      "127.0.0.1:53:53",
+      "1.2.3",
+      "256.0.0.1",
+      "::1:53:zz",
+      "[fe80::1%lo]:53",
       "[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000]:53"};
-  static const char *const accepted[] = {
-      "127.0.0.1", "127.0.0.1:1", "127.0.0.1:65535", "[::1]:53", "[::1]",
-      "::1", "::ffff:127.0.0.1", "127.0.0.1:5353,[::1]:53,127.0.0.2"};
-  df_reactor *r = df_test_reactor();
+  static const char *const accepted[] = {"127.0.0.1",
+                                         "127.0.0.1:1",
+                                         "127.0.0.1:65535",
+                                         "[::1]:53",
+                                         "[::1]",
+                                         "::1",
+                                         "::ffff:127.0.0.1",
+                                         "127.0.0.1:5353,[::1]:53,127.0.0.2"};
+  df_reactor *r = dft_reactor_new(false);
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     expect_refused(r, refused[i]);
   }
@@ -72,19 +100,19 @@ static void test_c2_server_lists_are_validated(void) {
 
 /* c-ares would take port P + 65536 for port P, and reach the server. */
 static void test_c2_port_does_not_wrap(void) {
-  const char *servers = df_test_dns_servers();
+  const char *servers = dft_dns_servers();
   const char *colon = strrchr(servers, ':');
   CU_ASSERT_PTR_NOT_NULL_FATAL(colon);
   char wrapped[64];
   snprintf(wrapped, sizeof wrapped, "127.0.0.1:%d", atoi(colon + 1) + 65536);
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   expect_refused(r, wrapped);
   CU_ASSERT_EQUAL(df_reactor_free(r), 0);
 }
 
 /* Memory runs out while parsing a good list: DF_ENOMEM, nothing left. */
 static void test_c2_server_list_without_memory(void) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   long before = dft_alloc_outstanding();
   df_resolver *res = NULL;
   dft_alloc_fail_nth(1);
@@ -102,7 +130,7 @@ static void test_c2_server_list_without_memory(void) {
 /* One run with the k-th allocation failing. The outcome's bookkeeping and
  * the reactor loop are the test's, so they run with failures paused. */
 typedef struct run {
-  df_test_outcome o;
+  dft_outcome o;
   long failures; /* allocations that failed during the run */
 } run;
 
@@ -125,20 +153,20 @@ static void run_once(df_reactor *r, df_resolver *res, start_fn start,
   }
   dft_alloc_pause();
   if (d != NULL) {
-    df_test_capture(d, &out->o);
+    dft_capture(d, &out->o);
   } else {
     out->o.fired = 1; /* NULL: the documented answer when memory ran out */
     out->o.type = &DF_NO_MEMORY;
   }
   dft_alloc_resume();
-  (void)df_test_run_until(r, &out->o.fired, RUN_LIMIT);
+  (void)dft_run_until(r, &out->o.fired, RUN_LIMIT);
   if (!sync_only) {
     out->failures = dft_alloc_failures();
     dft_alloc_fail_none();
   }
 }
 
-static bool same_outcome(const df_test_outcome *a, const df_test_outcome *b) {
+static bool same_outcome(const dft_outcome *a, const dft_outcome *b) {
   return a->ok ? b->ok : (!b->ok && a->type == b->type && a->code == b->code);
 }
 
@@ -148,45 +176,44 @@ static bool same_outcome(const df_test_outcome *a, const df_test_outcome *b) {
  * of runs. */
 static long fail_each(const df_resolver_options *opts, start_fn start,
                       const void *arg, bool sync_only) {
-  df_reactor *r = df_test_reactor();
-  df_resolver *res = df_test_resolver(r, opts);
+  df_reactor *r = dft_reactor_new(false);
+  df_resolver *res = dft_resolver(r, opts);
   run normal;
   run_once(r, res, start, arg, 0, sync_only, &normal);
   CU_ASSERT_EQUAL_FATAL(normal.o.fired, 1);
-  CU_ASSERT(df_test_drain_resolver(r, res, RUN_LIMIT));
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT(dft_drain_resolver(r, res, RUN_LIMIT));
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
   long k = 1;
   for (;; k++) {
     long before = dft_alloc_outstanding();
-    r = df_test_reactor();
-    res = df_test_resolver(r, opts);
+    r = dft_reactor_new(false);
+    res = dft_resolver(r, opts);
     run one;
     run_once(r, res, start, arg, k, sync_only, &one);
     CU_ASSERT_EQUAL(one.o.fired, 1);
     if (one.o.fired == 1 && !same_outcome(&normal.o, &one.o) &&
         one.o.type != &DF_NO_MEMORY) {
       fprintf(stderr, "allocation %ld failed: %s (%s)\n", k,
-              one.o.type != NULL ? one.o.type->name : "a value",
-              one.o.message);
+              one.o.type != NULL ? one.o.type->name : "a value", one.o.message);
       CU_FAIL("a failed allocation did not end with DF_NO_MEMORY");
     }
     if (one.failures == 0) {
       CU_ASSERT(same_outcome(&normal.o, &one.o));
     }
-    df_test_outcome_clear(&one.o);
+    dft_outcome_clear(&one.o);
     /* The resolver recovers: the same operation works again. */
     run again;
     run_once(r, res, start, arg, 0, sync_only, &again);
     CU_ASSERT(same_outcome(&normal.o, &again.o));
-    df_test_outcome_clear(&again.o);
-    CU_ASSERT(df_test_drain_resolver(r, res, RUN_LIMIT));
-    CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+    dft_outcome_clear(&again.o);
+    CU_ASSERT(dft_drain_resolver(r, res, RUN_LIMIT));
+    CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
     CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
     if (one.failures == 0) {
       break;
     }
   }
-  df_test_outcome_clear(&normal.o);
+  dft_outcome_clear(&normal.o);
   return k;
 }
 
@@ -216,15 +243,15 @@ static df_deferred *start_connect(df_reactor *r, df_resolver *res,
 }
 
 static df_resolver_options dnsmasq_options(void) {
-  return (df_resolver_options){.servers = df_test_dns_servers(),
-                               .timeout_ms = LONG_TIMEOUT_MS,
-                               .tries = 1};
+  return (df_resolver_options){
+      .servers = dft_dns_servers(), .timeout_ms = LONG_TIMEOUT_MS, .tries = 1};
 }
 
 /* The literal's address list was reported as DF_DNS code 15 (ARES_ENOMEM). */
 static void test_c2_literal_without_memory(void) {
   df_resolver_options o = dnsmasq_options();
-  long runs = fail_each(&o, start_lookup, &(query){"127.0.0.1", AF_UNSPEC}, false);
+  long runs =
+      fail_each(&o, start_lookup, &(query){"127.0.0.1", AF_UNSPEC}, false);
   CU_ASSERT(runs > 1);
   runs = fail_each(&o, start_lookup, &(query){"::1", AF_INET6}, false);
   CU_ASSERT(runs > 1);
@@ -236,11 +263,11 @@ static void test_c2_literal_without_memory(void) {
  * once now, and the next lookup opens a new channel. */
 static void test_c2_lookup_without_memory_fails_at_once(void) {
   df_resolver_options o = dnsmasq_options();
-  long runs = fail_each(&o, start_lookup,
-                        &(query){DF_TEST_NAME_BOTH, AF_UNSPEC}, true);
+  long runs =
+      fail_each(&o, start_lookup, &(query){DFT_NAME_BOTH, AF_UNSPEC}, true);
   CU_ASSERT(runs > 5);
-  runs = fail_each(&o, start_lookup,
-                   &(query){DF_TEST_NAME_MISSING, AF_UNSPEC}, true);
+  runs =
+      fail_each(&o, start_lookup, &(query){DFT_NAME_MISSING, AF_UNSPEC}, true);
   CU_ASSERT(runs > 5);
 }
 
@@ -249,19 +276,18 @@ static void test_c2_lookup_without_memory_fails_at_once(void) {
  * c-ares 1.18 may lose one family's answer of an AF_UNSPEC lookup when
  * memory runs out while parsing it (dns.h). */
 static void test_c2_lookup_ends_whatever_allocation_fails(void) {
-  df_resolver_options o = {.servers = df_test_dns_servers(),
-                           .timeout_ms = 200,
-                           .tries = 3};
-  CU_ASSERT(fail_each(&o, start_lookup,
-                      &(query){DF_TEST_NAME_V4ONLY, AF_INET}, false) > 5);
-  CU_ASSERT(fail_each(&o, start_lookup,
-                      &(query){DF_TEST_NAME_MISSING, AF_UNSPEC}, false) > 5);
+  df_resolver_options o = {
+      .servers = dft_dns_servers(), .timeout_ms = 200, .tries = 3};
+  CU_ASSERT(fail_each(&o, start_lookup, &(query){DFT_NAME_V4ONLY, AF_INET},
+                      false) > 5);
+  CU_ASSERT(fail_each(&o, start_lookup, &(query){DFT_NAME_MISSING, AF_UNSPEC},
+                      false) > 5);
 }
 
 /* A connect attempt's watch failing was DF_SYSTEM ENOMEM ("no socket"). */
 static void test_c2_connect_without_memory(void) {
   int port = 0;
-  int listener = df_test_listener(AF_INET, 0, 64, &port);
+  int listener = dft_listener(AF_INET, 0, 64, &port);
   CU_ASSERT_FATAL(listener >= 0);
   df_resolver_options o = dnsmasq_options();
   target literal = {"127.0.0.1", port, AF_UNSPEC};
@@ -269,19 +295,20 @@ static void test_c2_connect_without_memory(void) {
   /* By name, one family: c-ares 1.18 may drop one family's answer of an
    * AF_UNSPEC lookup when memory runs out while parsing it, and the
    * connect would then go to ::1 only. */
-  df_resolver_options quick = {.servers = df_test_dns_servers(),
-                               .timeout_ms = 200,
-                               .tries = 3};
-  target by_name = {DF_TEST_NAME_BOTH, port, AF_INET};
+  df_resolver_options quick = {
+      .servers = dft_dns_servers(), .timeout_ms = 200, .tries = 3};
+  target by_name = {DFT_NAME_BOTH, port, AF_INET};
   CU_ASSERT(fail_each(&quick, start_connect, &by_name, false) > 5);
   close(listener);
 }
 
 int main(void) {
   CU_TestInfo tests[] = {
-      {"test_c2_server_lists_are_validated", test_c2_server_lists_are_validated},
+      {"test_c2_server_lists_are_validated",
+       test_c2_server_lists_are_validated},
       {"test_c2_port_does_not_wrap", test_c2_port_does_not_wrap},
-      {"test_c2_server_list_without_memory", test_c2_server_list_without_memory},
+      {"test_c2_server_list_without_memory",
+       test_c2_server_list_without_memory},
       {"test_c2_literal_without_memory", test_c2_literal_without_memory},
       {"test_c2_lookup_without_memory_fails_at_once",
        test_c2_lookup_without_memory_fails_at_once},
@@ -289,5 +316,5 @@ int main(void) {
        test_c2_lookup_ends_whatever_allocation_fails},
       {"test_c2_connect_without_memory", test_c2_connect_without_memory},
       CU_TEST_INFO_NULL};
-  return df_test_dns_main("dns_memory", tests);
+  return dft_dns_main("dns_memory", tests);
 }

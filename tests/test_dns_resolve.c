@@ -13,27 +13,26 @@
 #include <ares.h>
 
 #include "dft_alloc.h"
-#include "dns_fixture.h"
-#include "dns_servers.h"
-#include "dnsmasq.h"
-#include "loopback.h"
+#include "dft_dns.h"
+#include "dft_dns_servers.h"
+#include "dft_dnsmasq.h"
+#include "dft_loopback.h"
 
 static df_resolver *resolver_new(df_reactor *r) {
-  return df_test_resolver(r, &(df_resolver_options){
-                                 .servers = df_test_dns_servers(),
-                                 .timeout_ms = 1000,
-                                 .tries = 2});
+  return dft_resolver(r, &(df_resolver_options){.servers = dft_dns_servers(),
+                                                .timeout_ms = 1000,
+                                                .tries = 2});
 }
 
 /* Resolves \p host and runs the reactor until it fired. */
 static void resolve(df_reactor *r, df_resolver *res, const char *host,
-                    int family, df_test_outcome *o) {
-  df_test_capture(df_resolve(res, host, family), o);
-  CU_ASSERT(df_test_run_until(r, &o->fired, 10));
+                    int family, dft_outcome *o) {
+  dft_capture(df_resolve(res, host, family), o);
+  CU_ASSERT(dft_run_until(r, &o->fired, 10));
   CU_ASSERT_EQUAL(o->fired, 1);
 }
 
-static const df_addresses *addresses_of(const df_test_outcome *o) {
+static const df_addresses *addresses_of(const dft_outcome *o) {
   return o->ok ? (const df_addresses *)o->value.ptr : NULL;
 }
 
@@ -60,9 +59,9 @@ typedef struct answer_case {
 } answer_case;
 
 static void check_answer(const answer_case *c) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   resolve(r, res, c->host, c->family, &o);
   const df_addresses *list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
@@ -71,28 +70,28 @@ static void check_answer(const answer_case *c) {
   for (size_t i = 0; i < c->count; i++) {
     CU_ASSERT(is_address(&list->items[i], c->addresses[i]));
   }
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_resolve_both_families(void) {
-  check_answer(&(answer_case){DF_TEST_NAME_BOTH, AF_UNSPEC, 2,
-                              {"::1", "127.0.0.1"}});
+  check_answer(
+      &(answer_case){DFT_NAME_BOTH, AF_UNSPEC, 2, {"::1", "127.0.0.1"}});
 }
 
 static void test_c2_resolve_ipv4_only(void) {
-  check_answer(&(answer_case){DF_TEST_NAME_V4ONLY, AF_INET, 1, {"127.0.0.2"}});
+  check_answer(&(answer_case){DFT_NAME_V4ONLY, AF_INET, 1, {"127.0.0.2"}});
 }
 
 static void test_c2_resolve_ipv6_only(void) {
-  check_answer(&(answer_case){DF_TEST_NAME_BOTH, AF_INET6, 1, {"::1"}});
+  check_answer(&(answer_case){DFT_NAME_BOTH, AF_INET6, 1, {"::1"}});
 }
 
 static void test_c2_resolve_host_record_of_both_families(void) {
-  check_answer(&(answer_case){DF_TEST_NAME_DUAL, AF_UNSPEC, 2,
-                              {"::1", "127.0.0.1"}});
+  check_answer(
+      &(answer_case){DFT_NAME_DUAL, AF_UNSPEC, 2, {"::1", "127.0.0.1"}});
   /* An absolute name (final dot) is the same name. */
-  check_answer(&(answer_case){DF_TEST_NAME_V6ONLY ".", AF_UNSPEC, 1, {"::1"}});
+  check_answer(&(answer_case){DFT_NAME_V6ONLY ".", AF_UNSPEC, 1, {"::1"}});
 }
 
 /* ------------------------------------------------------------ failures */
@@ -111,92 +110,92 @@ typedef struct failure_case {
 } failure_case;
 
 static void check_failure(const failure_case *c) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   int silent = -1;
   char servers[32];
   if (c->server == SILENT) {
-    silent = df_test_silent_server(servers);
+    silent = dft_silent_server(servers);
     CU_ASSERT_FATAL(silent >= 0);
   } else if (c->server == CLOSED_PORT) {
-    CU_ASSERT_FATAL(df_test_closed_port(servers) != 0);
+    CU_ASSERT_FATAL(dft_closed_port(servers) != 0);
   } else {
-    snprintf(servers, sizeof servers, "%s", df_test_dns_servers());
+    snprintf(servers, sizeof servers, "%s", dft_dns_servers());
   }
-  df_resolver *res = df_test_resolver(
-      r, &(df_resolver_options){
-             .servers = servers, .timeout_ms = c->timeout_ms,
-             .tries = c->tries});
-  df_test_outcome o = {0};
+  df_resolver *res =
+      dft_resolver(r, &(df_resolver_options){.servers = servers,
+                                             .timeout_ms = c->timeout_ms,
+                                             .tries = c->tries});
+  dft_outcome o = {0};
   resolve(r, res, c->host, c->family, &o);
   CU_ASSERT_FALSE(o.ok);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
   CU_ASSERT_EQUAL(o.code, c->code);
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, c->host));
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, c->reason));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
   if (silent >= 0) {
     close(silent);
   }
 }
 
 static void test_c2_nxdomain_fails_naming_host(void) {
-  check_failure(&(failure_case){DNSMASQ, 1000, 2, DF_TEST_NAME_MISSING,
-                                AF_UNSPEC, ARES_ENOTFOUND, "name not found"});
+  check_failure(&(failure_case){DNSMASQ, 1000, 2, DFT_NAME_MISSING, AF_UNSPEC,
+                                ARES_ENOTFOUND, "name not found"});
 }
 
 static void test_c2_no_data_fails_with_enodata(void) {
-  check_failure(&(failure_case){DNSMASQ, 1000, 2, DF_TEST_NAME_V4ONLY,
-                                AF_INET6, ARES_ENODATA, "no address"});
+  check_failure(&(failure_case){DNSMASQ, 1000, 2, DFT_NAME_V4ONLY, AF_INET6,
+                                ARES_ENODATA, "no address"});
 }
 
 static void test_c2_silent_server_times_out(void) {
-  check_failure(&(failure_case){SILENT, 250, 1, DF_TEST_NAME_BOTH, AF_INET,
+  check_failure(&(failure_case){SILENT, 250, 1, DFT_NAME_BOTH, AF_INET,
                                 ARES_ETIMEOUT, "timed out"});
 }
 
 static void test_c2_closed_port_is_server_failure(void) {
-  check_failure(&(failure_case){CLOSED_PORT, 1000, 1, DF_TEST_NAME_BOTH,
-                                AF_INET, ARES_ECONNREFUSED, "server failure"});
+  check_failure(&(failure_case){CLOSED_PORT, 1000, 1, DFT_NAME_BOTH, AF_INET,
+                                ARES_ECONNREFUSED, "server failure"});
 }
 
 /* ------------------------------------------------------------ at once */
 
 static void test_c2_ip_literals_answered_without_query(void) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
+  dft_outcome o = {0};
   /* Fired before the reactor ran at all. */
-  df_test_capture(df_resolve(res, "127.0.0.1", AF_UNSPEC), &o);
+  dft_capture(df_resolve(res, "127.0.0.1", AF_UNSPEC), &o);
   CU_ASSERT_EQUAL(o.fired, 1);
   const df_addresses *list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
   CU_ASSERT_EQUAL(list->count, 1);
   CU_ASSERT(is_address(&list->items[0], "127.0.0.1"));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
 
-  df_test_capture(df_resolve(res, "::1", AF_INET6), &o);
+  dft_capture(df_resolve(res, "::1", AF_INET6), &o);
   CU_ASSERT_EQUAL(o.fired, 1);
   list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
   CU_ASSERT(is_address(&list->items[0], "::1"));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
 
   /* A literal of the other family has no address of the one asked for. */
-  df_test_capture(df_resolve(res, "127.0.0.1", AF_INET6), &o);
+  dft_capture(df_resolve(res, "127.0.0.1", AF_INET6), &o);
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
   CU_ASSERT_EQUAL(o.code, ARES_ENODATA);
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
 
-  struct df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = dft_resolver_stats(res);
   CU_ASSERT_EQUAL(st.started, 0);
   CU_ASSERT_EQUAL(st.pending, 0);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_bad_input_fails_with_invalid_argument(void) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = resolver_new(r);
   char long_name[300];
   memset(long_name, 'a', sizeof long_name - 1);
@@ -208,30 +207,29 @@ static void test_c2_bad_input_fails_with_invalid_argument(void) {
   memset(long_label, 'b', 64);
   strcpy(long_label + 64, ".test");
 
-  df_test_expect_invalid(df_resolve(NULL, DF_TEST_NAME_BOTH, AF_INET), "res");
-  df_test_expect_invalid(df_resolve(res, NULL, AF_INET), "host");
-  df_test_expect_invalid(df_resolve(res, "", AF_INET), "host");
-  df_test_expect_invalid(df_resolve(res, long_name, AF_INET),
-                         "longer than 253");
-  df_test_expect_invalid(df_resolve(res, long_label, AF_INET), "label");
-  df_test_expect_invalid(df_resolve(res, "a..test", AF_INET), "empty label");
-  df_test_expect_invalid(df_resolve(res, ".", AF_INET), "empty label");
-  df_test_expect_invalid(df_resolve(res, DF_TEST_NAME_BOTH, 12345), "family");
+  dft_expect_invalid(df_resolve(NULL, DFT_NAME_BOTH, AF_INET), "res");
+  dft_expect_invalid(df_resolve(res, NULL, AF_INET), "host");
+  dft_expect_invalid(df_resolve(res, "", AF_INET), "host");
+  dft_expect_invalid(df_resolve(res, long_name, AF_INET), "longer than 253");
+  dft_expect_invalid(df_resolve(res, long_label, AF_INET), "label");
+  dft_expect_invalid(df_resolve(res, "a..test", AF_INET), "empty label");
+  dft_expect_invalid(df_resolve(res, ".", AF_INET), "empty label");
+  dft_expect_invalid(df_resolve(res, DFT_NAME_BOTH, 12345), "family");
 
-  CU_ASSERT_EQUAL(df_test_stats(res).started, 0);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_resolver_stats(res).started, 0);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_fires_from_the_reactor_not_inside_df_resolve(void) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  df_test_capture(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &o);
+  dft_outcome o = {0};
+  dft_capture(df_resolve(res, DFT_NAME_BOTH, AF_INET), &o);
   CU_ASSERT_EQUAL(o.fired, 0);
-  CU_ASSERT(df_test_run_until(r, &o.fired, 10));
+  CU_ASSERT(dft_run_until(r, &o.fired, 10));
   CU_ASSERT(o.ok);
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 /* ------------------------------------------------------------ queue */
@@ -256,14 +254,14 @@ static df_result note_order(df_result in, void *arg) {
 }
 
 static void test_c2_lookups_beyond_the_limit_wait_in_fifo_order(void) {
-  df_reactor *r = df_test_reactor();
-  df_resolver *res = df_test_resolver(
-      r, &(df_resolver_options){.servers = df_test_dns_servers(),
-                                .timeout_ms = 1000,
-                                .max_in_flight = 1});
-  static const char *const names[5] = {DF_TEST_NAME_BOTH, DF_TEST_NAME_MISSING,
-                                       DF_TEST_NAME_V4ONLY, DF_TEST_NAME_DUAL,
-                                       DF_TEST_NAME_V6ONLY};
+  df_reactor *r = dft_reactor_new(false);
+  df_resolver *res =
+      dft_resolver(r, &(df_resolver_options){.servers = dft_dns_servers(),
+                                             .timeout_ms = 1000,
+                                             .max_in_flight = 1});
+  static const char *const names[5] = {DFT_NAME_BOTH, DFT_NAME_MISSING,
+                                       DFT_NAME_V4ONLY, DFT_NAME_DUAL,
+                                       DFT_NAME_V6ONLY};
   order_log log = {0};
   order_arg args[5];
   for (int i = 0; i < 5; i++) {
@@ -273,16 +271,16 @@ static void test_c2_lookups_beyond_the_limit_wait_in_fifo_order(void) {
     df_add_both(d, note_order, &args[i]);
     df_unref(d);
   }
-  struct df_resolver_stats st = df_test_stats(res);
+  struct df_resolver_stats st = dft_resolver_stats(res);
   CU_ASSERT_EQUAL(st.in_flight, 1);
   CU_ASSERT_EQUAL(st.queued, 4);
   CU_ASSERT_EQUAL(st.pending, 5);
-  CU_ASSERT(df_test_run_until(r, &log.all, 10));
+  CU_ASSERT(dft_run_until(r, &log.all, 10));
   CU_ASSERT_EQUAL(log.fired, 5);
   for (int i = 0; i < 5; i++) {
     CU_ASSERT_EQUAL(log.order[i], i);
   }
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 /* ------------------------------------------------------------ re-entrance */
@@ -301,7 +299,7 @@ static df_result next_lookup(df_result in, void *arg) {
   }
   df_result_free(in);
   if (s->answers < 3) {
-    df_deferred *d = df_resolve(s->res, DF_TEST_NAME_BOTH, AF_UNSPEC);
+    df_deferred *d = df_resolve(s->res, DFT_NAME_BOTH, AF_UNSPEC);
     df_add_both(d, next_lookup, s);
     df_unref(d);
   } else {
@@ -311,15 +309,15 @@ static df_result next_lookup(df_result in, void *arg) {
 }
 
 static void test_s11_callback_starts_the_next_lookup(void) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = resolver_new(r);
   chain_state s = {res, 0, 0};
-  df_deferred *d = df_resolve(res, DF_TEST_NAME_BOTH, AF_UNSPEC);
+  df_deferred *d = df_resolve(res, DFT_NAME_BOTH, AF_UNSPEC);
   df_add_both(d, next_lookup, &s);
   df_unref(d);
-  CU_ASSERT(df_test_run_until(r, &s.done, 10));
+  CU_ASSERT(dft_run_until(r, &s.done, 10));
   CU_ASSERT_EQUAL(s.answers, 3);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 /* ------------------------------------------------------------ memory */
@@ -330,27 +328,27 @@ static void test_s11_callback_starts_the_next_lookup(void) {
  * retransmissions and timeout need no memory, but the failure that reports
  * the timeout cannot be made, and the static DF_NO_MEMORY stands in. */
 static void check_ends_without_memory(const char *servers, int timeout_ms) {
-  df_reactor *r = df_test_reactor();
-  df_resolver *res = df_test_resolver(
+  df_reactor *r = dft_reactor_new(false);
+  df_resolver *res = dft_resolver(
       r, &(df_resolver_options){
              .servers = servers, .timeout_ms = timeout_ms, .tries = 2});
-  df_test_outcome o = {0};
-  df_test_capture(df_resolve(res, DF_TEST_NAME_BOTH, AF_INET), &o);
+  dft_outcome o = {0};
+  dft_capture(df_resolve(res, DFT_NAME_BOTH, AF_INET), &o);
   dft_alloc_fail_from(1);
-  CU_ASSERT(df_test_run_until(r, &o.fired, 10));
+  CU_ASSERT(dft_run_until(r, &o.fired, 10));
   dft_alloc_fail_none();
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT_FALSE(o.ok);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_NO_MEMORY);
-  CU_ASSERT_EQUAL(df_test_stats(res).pending, 0);
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_resolver_stats(res).pending, 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_lookup_ends_when_memory_runs_out(void) {
-  check_ends_without_memory(df_test_dns_servers(), 1000);
+  check_ends_without_memory(dft_dns_servers(), 1000);
   char servers[32];
-  int silent = df_test_silent_server(servers);
+  int silent = dft_silent_server(servers);
   CU_ASSERT_FATAL(silent >= 0);
   check_ends_without_memory(servers, 250);
   close(silent);
@@ -359,46 +357,46 @@ static void test_c2_lookup_ends_when_memory_runs_out(void) {
 /* ------------------------------------------------------------ options */
 
 static void test_c2_hosts_file_option(void) {
-  df_reactor *r = df_test_reactor();
-  df_resolver *res = df_test_resolver(
-      r, &(df_resolver_options){.servers = df_test_dns_servers(),
-                                .timeout_ms = 1000,
-                                .hosts_file = true});
-  df_test_outcome o = {0};
+  df_reactor *r = dft_reactor_new(false);
+  df_resolver *res =
+      dft_resolver(r, &(df_resolver_options){.servers = dft_dns_servers(),
+                                             .timeout_ms = 1000,
+                                             .hosts_file = true});
+  dft_outcome o = {0};
   /* "localhost" is in every hosts file; dnsmasq here knows nothing of it. */
   resolve(r, res, "localhost", AF_INET, &o);
   const df_addresses *list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
   CU_ASSERT(is_address(&list->items[0], "127.0.0.1"));
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 
-  r = df_test_reactor();
+  r = dft_reactor_new(false);
   res = resolver_new(r); /* hosts file off */
   resolve(r, res, "localhost", AF_INET, &o);
   CU_ASSERT_FALSE(o.ok);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_DNS);
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_rfc6724_sort_option(void) {
-  df_reactor *r = df_test_reactor();
-  df_resolver *res = df_test_resolver(
-      r, &(df_resolver_options){.servers = df_test_dns_servers(),
-                                .timeout_ms = 1000,
-                                .rfc6724_sort = true});
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_BOTH, AF_UNSPEC, &o);
+  df_reactor *r = dft_reactor_new(false);
+  df_resolver *res =
+      dft_resolver(r, &(df_resolver_options){.servers = dft_dns_servers(),
+                                             .timeout_ms = 1000,
+                                             .rfc6724_sort = true});
+  dft_outcome o = {0};
+  resolve(r, res, DFT_NAME_BOTH, AF_UNSPEC, &o);
   const df_addresses *list = addresses_of(&o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(list);
   CU_ASSERT_EQUAL(list->count, 2);
-  df_test_outcome_clear(&o);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  dft_outcome_clear(&o);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_resolver_new_rejects_bad_options(void) {
-  df_reactor *r = df_test_reactor();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = (df_resolver *)&res;
   df_resolver_options opts = {0};
   CU_ASSERT_EQUAL(df_resolver_new(NULL, r, NULL), DF_EINVAL);
@@ -408,7 +406,7 @@ static void test_c2_resolver_new_rejects_bad_options(void) {
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
   opts.servers = "not a server";
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
-  opts.servers = df_test_dns_servers();
+  opts.servers = dft_dns_servers();
   opts.timeout_ms = -1;
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, &opts), DF_EINVAL);
   opts.timeout_ms = 0;
@@ -426,13 +424,13 @@ static void test_c2_resolver_new_rejects_bad_options(void) {
     CU_ASSERT_PTR_NULL(res);
   }
   CU_ASSERT_EQUAL(df_reactor_free(r), 0);
-  r = df_test_reactor();
+  r = dft_reactor_new(false);
   /* Defaults: the system's servers; nothing is sent until a lookup. */
   CU_ASSERT_EQUAL(df_resolver_new(&res, r, NULL), 0);
   CU_ASSERT_PTR_NOT_NULL(res);
   df_resolver_free(NULL);
   CU_ASSERT_EQUAL(df_resolver_stats(NULL, NULL), DF_EINVAL);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
 }
 
 static void test_c2_address_format(void) {
@@ -458,18 +456,18 @@ static void test_c2_address_format(void) {
 }
 
 static void test_c2_no_descriptor_left_after_free(void) {
-  int before = df_test_fd_count();
-  df_reactor *r = df_test_reactor();
+  int before = dft_fd_count();
+  df_reactor *r = dft_reactor_new(false);
   df_resolver *res = resolver_new(r);
-  df_test_outcome o = {0};
-  resolve(r, res, DF_TEST_NAME_BOTH, AF_UNSPEC, &o);
-  df_test_outcome_clear(&o);
+  dft_outcome o = {0};
+  resolve(r, res, DFT_NAME_BOTH, AF_UNSPEC, &o);
+  dft_outcome_clear(&o);
   /* The channel keeps its UDP socket between lookups: the reactor is busy
    * until the resolver is freed. */
-  CU_ASSERT(df_test_stats(res).sockets >= 1);
+  CU_ASSERT(dft_resolver_stats(res).sockets >= 1);
   CU_ASSERT_EQUAL(df_reactor_free(r), DF_EBUSY);
-  CU_ASSERT_EQUAL(df_test_teardown(r, res), 0);
-  CU_ASSERT_EQUAL(df_test_fd_count(), before);
+  CU_ASSERT_EQUAL(dft_dns_teardown(r, res), 0);
+  CU_ASSERT_EQUAL(dft_fd_count(), before);
 }
 
 static CU_TestInfo tests[] = {
@@ -505,4 +503,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_dns_main("dns_resolve", tests); }
+int main(void) { return dft_dns_main("dns_resolve", tests); }

@@ -12,7 +12,6 @@ static int fire(df_deferred *d, char kind, const char *text) {
 
 /* R2.1: testAlreadyCalled_CC, _CE, _EC, _EE. */
 static void already_called(char first, char second) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_both(d, dft_cb_trace, DFT_S("step"));
   long before = dft_alloc_outstanding();
@@ -32,7 +31,6 @@ static void already_called(char first, char second) {
     df_add_errback(d, dft_cb_none, NULL);
   }
   df_unref(d);
-  dft_end();
 }
 
 static void test_s10_already_called_cc(void) { already_called('C', 'C'); }
@@ -41,7 +39,6 @@ static void test_s10_already_called_ec(void) { already_called('E', 'C'); }
 static void test_s10_already_called_ee(void) { already_called('E', 'E'); }
 
 static void test_s10_many_refused_fires_leave_the_first_result(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_callback(d, dft_str("first"), dft_str_free);
   for (int i = 0; i < 100; i++) {
@@ -51,22 +48,19 @@ static void test_s10_many_refused_fires_leave_the_first_result(void) {
   CU_ASSERT(dft_peek_is_value(d, "first"));
   CU_ASSERT_EQUAL(dft_str_frees(), 50);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s10_refused_shared_value_is_released(void) {
-  dft_begin();
   df_deferred *d = df_succeed(dft_str("first"), dft_str_free);
   dft_shared *s = dft_shared_new("second");
-  CU_ASSERT_EQUAL(df_fire(d, df_ok_shared(s, dft_shared_retain, dft_shared_release)),
-                  DF_EALREADY);
+  CU_ASSERT_EQUAL(
+      df_fire(d, df_ok_shared(s, dft_shared_retain, dft_shared_release)),
+      DF_EALREADY);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s10_second_fire_never_reruns_callbacks(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("once"));
   df_callback(d, NULL, NULL);
@@ -74,7 +68,6 @@ static void test_s10_second_fire_never_reruns_callbacks(void) {
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "late"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "once=None");
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S11 */
@@ -125,7 +118,6 @@ static df_result start_next(df_result in, void *arg) {
 }
 
 static void test_s11_firer_drops_reference_so_callback_can_start_next(void) {
-  dft_begin();
   getter g = {NULL, 0};
   df_deferred *first = df_ref(get_dummy_data(&g));
   df_add_callback(first, start_next, &g);
@@ -139,10 +131,10 @@ static void test_s11_firer_drops_reference_so_callback_can_start_next(void) {
   got_results(&g, 3);
   CU_ASSERT_PTR_NULL(g.d);
   got_results(&g, 4); /* nothing left to fire */
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "fired='even' fired=<ValueError: odd> nowhere");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "fired='even' fired=<ValueError: odd> nowhere");
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1); /* the odd one, never handled */
   df_unref(first);
-  dft_end();
 }
 
 static df_result cb_drop_last_reference(df_result in, void *arg) {
@@ -152,7 +144,6 @@ static df_result cb_drop_last_reference(df_result in, void *arg) {
 }
 
 static void test_s11_callback_may_drop_the_last_outside_reference(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_drop_last_reference, d); /* hands over our reference */
   df_add_callback(d, dft_cb_append, DFT_S("!"));
@@ -160,17 +151,14 @@ static void test_s11_callback_may_drop_the_last_outside_reference(void) {
   /* The chain keeps its Deferred alive until the fire returns. */
   df_callback(d, dft_str("v"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dropped after='v!'");
-  dft_end();
 }
 
 static void test_s11_errback_may_drop_the_last_outside_reference(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, cb_drop_last_reference, d);
   df_add_errback(d, dft_cb_none, NULL);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dropped");
-  dft_end();
 }
 
 static df_result cb_refire_getter(df_result in, void *arg) {
@@ -179,7 +167,6 @@ static df_result cb_refire_getter(df_result in, void *arg) {
 }
 
 static void test_s11_callback_may_fire_the_next_operation_at_once(void) {
-  dft_begin();
   getter g = {NULL, 0};
   df_deferred *first = df_ref(get_dummy_data(&g));
   df_add_callback(first, start_next, &g);
@@ -189,19 +176,17 @@ static void test_s11_callback_may_fire_the_next_operation_at_once(void) {
   CU_ASSERT_PTR_NULL(g.d);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "fired='even' fired='even'");
   df_unref(first);
-  dft_end();
 }
 
 static void test_s11_to_html_then_print(void) {
-  dft_begin();
   getter g = {NULL, 0};
   df_deferred *d = df_ref(get_dummy_data(&g));
   df_add_callback(d, to_html, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("printed"));
   got_results(&g, 4);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "fired='even' printed='Result: even'");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "fired='even' printed='Result: even'");
   df_unref(d);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
@@ -209,15 +194,22 @@ static CU_TestInfo tests[] = {
     {"s10_already_called_ce", test_s10_already_called_ce},
     {"s10_already_called_ec", test_s10_already_called_ec},
     {"s10_already_called_ee", test_s10_already_called_ee},
-    {"s10_many_refused_fires_leave_the_first_result", test_s10_many_refused_fires_leave_the_first_result},
-    {"s10_refused_shared_value_is_released", test_s10_refused_shared_value_is_released},
-    {"s10_second_fire_never_reruns_callbacks", test_s10_second_fire_never_reruns_callbacks},
-    {"s11_firer_drops_reference_so_callback_can_start_next", test_s11_firer_drops_reference_so_callback_can_start_next},
-    {"s11_callback_may_drop_the_last_outside_reference", test_s11_callback_may_drop_the_last_outside_reference},
-    {"s11_errback_may_drop_the_last_outside_reference", test_s11_errback_may_drop_the_last_outside_reference},
-    {"s11_callback_may_fire_the_next_operation_at_once", test_s11_callback_may_fire_the_next_operation_at_once},
+    {"s10_many_refused_fires_leave_the_first_result",
+     test_s10_many_refused_fires_leave_the_first_result},
+    {"s10_refused_shared_value_is_released",
+     test_s10_refused_shared_value_is_released},
+    {"s10_second_fire_never_reruns_callbacks",
+     test_s10_second_fire_never_reruns_callbacks},
+    {"s11_firer_drops_reference_so_callback_can_start_next",
+     test_s11_firer_drops_reference_so_callback_can_start_next},
+    {"s11_callback_may_drop_the_last_outside_reference",
+     test_s11_callback_may_drop_the_last_outside_reference},
+    {"s11_errback_may_drop_the_last_outside_reference",
+     test_s11_errback_may_drop_the_last_outside_reference},
+    {"s11_callback_may_fire_the_next_operation_at_once",
+     test_s11_callback_may_fire_the_next_operation_at_once},
     {"s11_to_html_then_print", test_s11_to_html_then_print},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("fire", tests); }
+int main(void) { return dft_main_framed("fire", tests); }

@@ -21,7 +21,8 @@ static df_result eb_first_error(df_result in, void *arg) {
   first_error.index = df_failure_code(f);
   first_error.cause = df_failure_cause(f);
   first_error.cause_type = df_failure_type(first_error.cause);
-  first_error.cause_cause_type = df_failure_type(df_failure_cause(first_error.cause));
+  first_error.cause_cause_type =
+      df_failure_type(df_failure_cause(first_error.cause));
   df_result_free(in);
   return df_ok(NULL, NULL);
 }
@@ -40,7 +41,8 @@ static void fire_value(df_deferred *d, const char *text) {
 }
 
 static void fire_failure(df_deferred *d, const char *text) {
-  CU_ASSERT_EQUAL(df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "%s", text)), 0);
+  CU_ASSERT_EQUAL(
+      df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "%s", text)), 0);
 }
 
 static void unref_all(df_deferred **ds, size_t n) {
@@ -56,7 +58,6 @@ static void new_all(df_deferred **ds, size_t n) {
 /* ------------------------------------------------------------ S21 */
 
 static void test_s21_fires_with_pairs_in_member_order(void) {
-  dft_begin();
   df_deferred *ds[3];
   new_all(ds, 3);
   df_deferred *dl = df_list(ds, 3, 0);
@@ -70,11 +71,9 @@ static void test_s21_fires_with_pairs_in_member_order(void) {
                          "dl=[(True, 'one'), (True, 'two'), (True, 'three')]");
   df_unref(dl);
   unref_all(ds, 3);
-  dft_end();
 }
 
 static void test_s21_never_errbacks_in_default_mode(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
@@ -86,11 +85,9 @@ static void test_s21_never_errbacks_in_default_mode(void) {
                          "(False, <RuntimeError: boom!>)]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s21_lists_nest(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *inner = df_list(ds, 2, 0);
@@ -101,17 +98,16 @@ static void test_s21_lists_nest(void) {
   fire_value(c, "c");
   fire_value(ds[0], "a");
   fire_value(ds[1], "b");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "outer=[(True, [(True, 'a'), (True, 'b')]), (True, 'c')]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "outer=[(True, [(True, 'a'), (True, 'b')]), (True, 'c')]");
   df_unref(outer);
   df_unref(inner);
   df_unref(c);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s21_list_keeps_itself_alive_until_it_fires(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, 0);
@@ -121,11 +117,9 @@ static void test_s21_list_keeps_itself_alive_until_it_fires(void) {
   fire_value(ds[1], "two");
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, 'one'), (True, 'two')]");
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s21_members_may_be_released_by_the_caller(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *fire_a = df_ref(a);
   df_deferred *dl = df_list(&a, 1, 0);
@@ -135,11 +129,9 @@ static void test_s21_members_may_be_released_by_the_caller(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, 'one')]");
   df_unref(fire_a);
   df_unref(dl);
-  dft_end();
 }
 
 static void test_r8_2_empty_list_fires_at_once(void) {
-  dft_begin();
   df_deferred *plain = df_list(NULL, 0, 0);
   df_deferred *on_err = df_list(NULL, 0, DF_FIRE_ON_ONE_ERRBACK);
   df_add_callback(plain, dft_cb_trace, DFT_S("plain"));
@@ -147,21 +139,17 @@ static void test_r8_2_empty_list_fires_at_once(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "plain=[] on_err=[]");
   df_unref(plain);
   df_unref(on_err);
-  dft_end();
 }
 
 static void test_r8_2_empty_list_with_fire_on_one_callback_never_fires(void) {
-  dft_begin();
   df_deferred *dl = df_list(NULL, 0, DF_FIRE_ON_ONE_CALLBACK);
   df_add_both(dl, dft_cb_trace, DFT_S("dl"));
   CU_ASSERT_FALSE(df_called(dl));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "");
   df_unref(dl);
-  dft_end();
 }
 
 static void test_r8_3_already_fired_members_are_seen_at_construction(void) {
-  dft_begin();
   /* testDeferredListWithAlreadyFiredDeferreds. */
   df_deferred *ds[2] = {df_succeed(dft_str("1"), dft_str_free),
                         df_succeed(dft_str("2"), dft_str_free)};
@@ -171,11 +159,9 @@ static void test_r8_3_already_fired_members_are_seen_at_construction(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, '1'), (True, '2')]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r8_3_fire_on_one_callback_with_already_fired_member(void) {
-  dft_begin();
   df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
                         df_succeed(dft_str("ready"), dft_str_free)};
   df_deferred *dl = df_list(ds, 2, DF_FIRE_ON_ONE_CALLBACK);
@@ -185,11 +171,9 @@ static void test_r8_3_fire_on_one_callback_with_already_fired_member(void) {
   fire_value(ds[0], "later");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r12_6_list_keeps_members_alive_until_released(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   fire_failure(d, "member's");
@@ -198,13 +182,11 @@ static void test_r12_6_list_keeps_members_alive_until_released(void) {
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "member's");
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S22 */
 
 static void test_s22_member_failure_goes_on_down_its_chain(void) {
-  dft_begin();
   /* testDeferredListDontConsumeErrors. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
@@ -212,16 +194,13 @@ static void test_s22_member_failure_goes_on_down_its_chain(void) {
   df_add_errback(d, dft_cb_none, NULL);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   fire_failure(d, "Bang");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "dl=[(False, <RuntimeError: Bang>)] "
-                         "member=<RuntimeError: Bang>");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(False, <RuntimeError: Bang>)] "
+                                           "member=<RuntimeError: Bang>");
   df_unref(dl);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s22_unconsumed_member_failure_is_reported(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   fire_failure(d, "nobody");
@@ -230,11 +209,9 @@ static void test_s22_unconsumed_member_failure_is_reported(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "nobody");
-  dft_end();
 }
 
 static void test_s22_consume_errors_member_continues_with_null(void) {
-  dft_begin();
   /* testDeferredListConsumeErrors. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, DF_CONSUME_ERRORS);
@@ -247,11 +224,9 @@ static void test_s22_consume_errors_member_continues_with_null(void) {
   df_unref(d);
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
-  dft_end();
 }
 
 static void test_s22_consume_errors_spares_errbacks_added_before_joining(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_trace, DFT_S("before"));
   df_deferred *dl = df_list(&d, 1, DF_CONSUME_ERRORS);
@@ -261,13 +236,11 @@ static void test_s22_consume_errors_spares_errbacks_added_before_joining(void) {
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
   df_unref(dl);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S23 */
 
 static void test_s23_callbacks_added_before_joining_shape_the_value(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_add_callback(ds[0], dft_cb_append, DFT_S(" ten"));
@@ -275,14 +248,14 @@ static void test_s23_callbacks_added_before_joining_shape_the_value(void) {
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   fire_value(ds[0], "one");
   fire_value(ds[1], "two");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, 'one ten'), (True, 'two')]");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "dl=[(True, 'one ten'), (True, 'two')]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
-static void test_s23_callbacks_added_after_joining_run_after_the_list_step(void) {
-  dft_begin();
+static void
+test_s23_callbacks_added_after_joining_run_after_the_list_step(void) {
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, 0);
@@ -297,7 +270,6 @@ static void test_s23_callbacks_added_after_joining_run_after_the_list_step(void)
                          "dl=[(True, 'one'), (True, 'two')] member='one ten'");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static const void *seen_ptr;
@@ -311,7 +283,6 @@ static df_result cb_look(df_result in, void *arg) {
 }
 
 static void test_s23_member_chain_and_list_share_the_value(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   df_add_callback(d, cb_look, NULL);
@@ -329,11 +300,9 @@ static void test_s23_member_chain_and_list_share_the_value(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 0);
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s23_shared_value_is_retained_by_the_list(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   df_add_callback(d, cb_look, NULL);
@@ -348,13 +317,11 @@ static void test_s23_shared_value_is_retained_by_the_list(void) {
   CU_ASSERT_EQUAL(dft_shared_live(), 1);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S24 */
 
 static void test_s24_fire_on_one_callback_gives_first_success_and_index(void) {
-  dft_begin();
   df_deferred *ds[3];
   new_all(ds, 3);
   df_deferred *dl = df_list(ds, 3, DF_FIRE_ON_ONE_CALLBACK);
@@ -368,11 +335,10 @@ static void test_s24_fire_on_one_callback_gives_first_success_and_index(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=('second', 1) m0='first'");
   df_unref(dl);
   unref_all(ds, 3);
-  dft_end();
 }
 
-static void test_s24_fire_on_one_callback_without_success_gives_full_list(void) {
-  dft_begin();
+static void
+test_s24_fire_on_one_callback_without_success_gives_full_list(void) {
   /* R8.6: callback (not errback) with the full list. */
   df_deferred *ds[2];
   new_all(ds, 2);
@@ -380,15 +346,14 @@ static void test_s24_fire_on_one_callback_without_success_gives_full_list(void) 
   df_add_callbacks(dl, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
   fire_failure(ds[0], "a");
   fire_failure(ds[1], "b");
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cb=[(False, <RuntimeError: a>), (False, <RuntimeError: b>)]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "cb=[(False, <RuntimeError: a>), (False, <RuntimeError: b>)]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s24_later_failure_still_goes_down_the_member_chain(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, DF_FIRE_ON_ONE_CALLBACK);
@@ -397,14 +362,13 @@ static void test_s24_later_failure_still_goes_down_the_member_chain(void) {
   fire_failure(ds[1], "b");
   df_add_errback(ds[1], dft_cb_trace, DFT_S("b-eb"));
   df_add_errback(ds[1], dft_cb_none, NULL);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=('x', 0) b-eb=<RuntimeError: b>");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "dl=('x', 0) b-eb=<RuntimeError: b>");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s24_fire_on_one_errback_gives_first_error(void) {
-  dft_begin();
   reset_first_error();
   /* testDeferredListFireOnOneError. */
   df_deferred *ds[3];
@@ -424,11 +388,9 @@ static void test_s24_fire_on_one_errback_gives_first_error(void) {
   df_failure_unref(f);
   df_unref(dl);
   unref_all(ds, 3);
-  dft_end();
 }
 
 static void test_s24_fire_on_one_errback_with_all_success_fires_normally(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, DF_FIRE_ON_ONE_ERRBACK);
@@ -438,11 +400,9 @@ static void test_s24_fire_on_one_errback_with_all_success_fires_normally(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb=[(True, 'a'), (True, 'b')]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s24_fire_on_one_errback_with_already_failed_member(void) {
-  dft_begin();
   reset_first_error();
   /* testDeferredListFireOnOneErrorWithAlreadyFiredDeferreds. */
   df_deferred *ds[2] = {df_succeed(dft_str("1"), dft_str_free),
@@ -455,13 +415,12 @@ static void test_s24_fire_on_one_errback_with_already_failed_member(void) {
   df_add_errback(ds[1], dft_cb_none, NULL);
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s24_both_flags_first_event_wins(void) {
-  dft_begin();
   reset_first_error();
-  unsigned both = DF_FIRE_ON_ONE_CALLBACK | DF_FIRE_ON_ONE_ERRBACK | DF_CONSUME_ERRORS;
+  unsigned both =
+      DF_FIRE_ON_ONE_CALLBACK | DF_FIRE_ON_ONE_ERRBACK | DF_CONSUME_ERRORS;
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *dl = df_list(ds, 2, both);
@@ -483,11 +442,9 @@ static void test_s24_both_flags_first_event_wins(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb=('ok', 1)");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s24_consume_errors_applies_after_the_list_fired(void) {
-  dft_begin();
   reset_first_error();
   df_deferred *ds[2];
   new_all(ds, 2);
@@ -502,11 +459,9 @@ static void test_s24_consume_errors_applies_after_the_list_fired(void) {
   df_unref(dl);
   unref_all(ds, 2);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
-  dft_end();
 }
 
 static void test_s24_r12_5_unhandled_first_error_is_reported(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, DF_FIRE_ON_ONE_ERRBACK | DF_CONSUME_ERRORS);
   fire_failure(d, "member");
@@ -515,28 +470,25 @@ static void test_s24_r12_5_unhandled_first_error_is_reported(void) {
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_PTR_EQUAL(dft_last_unhandled()->type, &DF_FIRST_ERROR);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ R8.8 */
 
 static void test_r8_8_duplicate_member_is_watched_twice(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *ds[2] = {d, d};
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   fire_failure(d, "err");
   df_add_both(d, dft_cb_trace, DFT_S("after"));
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "dl=[(False, <RuntimeError: err>), (True, None)] after=None");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "dl=[(False, <RuntimeError: err>), (True, None)] after=None");
   df_unref(dl);
   df_unref(d);
-  dft_end();
 }
 
 static void test_r8_8_duplicate_member_values(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *ds[2] = {d, d};
   df_deferred *dl = df_list(ds, 2, 0);
@@ -546,11 +498,9 @@ static void test_r8_8_duplicate_member_values(void) {
   df_unref(d);
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_r8_8_duplicate_member_first_error_uses_first_index(void) {
-  dft_begin();
   reset_first_error();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *ds[3] = {df_deferred_new(NULL, NULL), d, d};
@@ -566,7 +516,6 @@ static void test_r8_8_duplicate_member_first_error_uses_first_index(void) {
   df_unref(dl);
   df_unref(ds[0]);
   df_unref(d);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ R8.9-R8.11 */
@@ -586,22 +535,20 @@ static void canceller_callbacks(df_deferred *d, void *arg) {
 }
 
 static void test_r8_9_cancel_cancels_every_member_in_order(void) {
-  dft_begin();
   /* test_cancelDeferredList. */
   df_deferred *ds[2] = {df_deferred_new(canceller_record, DFT_S("a")),
                         df_deferred_new(canceller_record, DFT_S("b"))};
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   df_cancel(dl);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cancel:a cancel:b dl=[(False, <Cancelled>), (False, <Cancelled>)]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "cancel:a cancel:b dl=[(False, <Cancelled>), (False, <Cancelled>)]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r8_9_cancel_goes_on_after_the_list_fired(void) {
-  dft_begin();
   canceller_calls = 0;
   /* test_cancelDeferredListWithFireOnOneCallbackAndDeferredCallback. */
   df_deferred *ds[2] = {df_deferred_new(canceller_callbacks, DFT_S("a")),
@@ -615,11 +562,9 @@ static void test_r8_9_cancel_goes_on_after_the_list_fired(void) {
   df_add_errback(ds[1], dft_cb_none, NULL);
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r8_9_list_copies_its_input(void) {
-  dft_begin();
   /* test_cancelDeferredListWithOriginalDeferreds. */
   df_deferred *a = df_deferred_new(canceller_record, DFT_S("a"));
   df_deferred *other = df_deferred_new(canceller_record, DFT_S("other"));
@@ -632,11 +577,9 @@ static void test_r8_9_list_copies_its_input(void) {
   df_unref(dl);
   df_unref(a);
   df_unref(other);
-  dft_end();
 }
 
 static void test_r8_9_cancel_of_fired_list_does_nothing(void) {
-  dft_begin();
   canceller_calls = 0;
   /* test_cancelFiredOnOneCallbackDeferredList. */
   df_deferred *ds[2] = {df_deferred_new(canceller_record, DFT_S("a")),
@@ -649,29 +592,25 @@ static void test_r8_9_cancel_of_fired_list_does_nothing(void) {
   fire_value(ds[1], "later");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r8_11_cancellation_outcomes_are_ordinary_results(void) {
-  dft_begin();
   /* test_cancelDeferredListCallback. */
   df_deferred *ds[2] = {df_deferred_new(canceller_callbacks, DFT_S("a")),
                         df_deferred_new(canceller_record, DFT_S("b"))};
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
   df_add_callback(dl, dft_cb_trace, DFT_S("dl"));
   df_cancel(dl);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cancel:a cancel:b "
-                         "dl=[(True, 'Callback Result'), (False, <Cancelled>)]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(), "cancel:a cancel:b "
+                        "dl=[(True, 'Callback Result'), (False, <Cancelled>)]");
   df_unref(dl);
   unref_all(ds, 2);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S25 */
 
 static void test_s25_gather_gives_every_value_in_order(void) {
-  dft_begin();
   df_deferred *ds[2];
   new_all(ds, 2);
   df_deferred *g = df_gather(ds, 2, DF_CONSUME_ERRORS);
@@ -682,11 +621,9 @@ static void test_s25_gather_gives_every_value_in_order(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "g=[(True, 'one'), (True, 'two')]");
   df_unref(g);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s25_gather_errbacks_with_first_failure_and_index(void) {
-  dft_begin();
   reset_first_error();
   /* test_gatherResults. */
   df_deferred *ds[2] = {df_succeed(dft_str("1"), dft_str_free),
@@ -700,11 +637,9 @@ static void test_s25_gather_errbacks_with_first_failure_and_index(void) {
   df_add_errback(ds[1], dft_cb_none, NULL); /* get rid of the error */
   df_unref(g);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_s25_gather_later_failures_do_not_refire(void) {
-  dft_begin();
   reset_first_error();
   df_deferred *ds[3];
   new_all(ds, 3);
@@ -717,11 +652,9 @@ static void test_s25_gather_later_failures_do_not_refire(void) {
   CU_ASSERT_EQUAL(first_error.index, 2);
   df_unref(g);
   unref_all(ds, 3);
-  dft_end();
 }
 
 static void test_r9_2_nested_gather_nests_first_errors(void) {
-  dft_begin();
   reset_first_error();
   df_deferred *inner_ds[2];
   new_all(inner_ds, 2);
@@ -739,15 +672,14 @@ static void test_r9_2_nested_gather_nests_first_errors(void) {
   df_unref(outer);
   unref_all(outer_ds, 2);
   unref_all(inner_ds, 2);
-  dft_end();
 }
 
 static void test_r9_3_gather_consume_errors(void) {
-  dft_begin();
   reset_first_error();
   /* test_gatherResultsWithConsumeErrors. */
   df_deferred *good = df_succeed(dft_str("1"), dft_str_free);
-  df_deferred *bad = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "oh noes"));
+  df_deferred *bad =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "oh noes"));
   df_deferred *ds[2] = {good, bad};
   df_deferred *g = df_gather(ds, 2, DF_CONSUME_ERRORS);
   df_add_errback(bad, dft_cb_trace, DFT_S("unconsumed"));
@@ -758,11 +690,9 @@ static void test_r9_3_gather_consume_errors(void) {
   df_unref(g);
   df_unref(good);
   df_unref(bad);
-  dft_end();
 }
 
 static void test_r9_4_cancel_gather_cancels_every_member(void) {
-  dft_begin();
   reset_first_error();
   /* test_cancelGatherResults. */
   df_deferred *ds[2];
@@ -778,87 +708,119 @@ static void test_r9_4_cancel_gather_cancels_every_member(void) {
   df_add_errback(ds[1], dft_cb_none, NULL);
   df_unref(g);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r9_4_cancel_gather_with_cancellers_that_callback(void) {
-  dft_begin();
   /* test_cancelGatherResultsWithAllDeferredsCallback. */
   df_deferred *ds[2] = {df_deferred_new(canceller_callbacks, DFT_S("a")),
                         df_deferred_new(canceller_callbacks, DFT_S("b"))};
   df_deferred *g = df_gather(ds, 2, 0);
   df_add_callback(g, dft_cb_trace, DFT_S("g"));
   df_cancel(g);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "cancel:a cancel:b "
-                         "g=[(True, 'Callback Result'), (True, 'Callback Result')]");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "cancel:a cancel:b "
+      "g=[(True, 'Callback Result'), (True, 'Callback Result')]");
   df_unref(g);
   unref_all(ds, 2);
-  dft_end();
 }
 
 static void test_r9_5_gather_of_nothing_fires_at_once(void) {
-  dft_begin();
   df_deferred *g = df_gather(NULL, 0, 0);
   df_add_callback(g, dft_cb_trace, DFT_S("g"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "g=[]");
   df_unref(g);
-  dft_end();
 }
 
 static void test_s21_list_result_free_of_null_is_a_no_op(void) {
-  dft_begin();
   df_list_result_free(NULL);
   df_list_first_free(NULL);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"s21_fires_with_pairs_in_member_order", test_s21_fires_with_pairs_in_member_order},
-    {"s21_never_errbacks_in_default_mode", test_s21_never_errbacks_in_default_mode},
+    {"s21_fires_with_pairs_in_member_order",
+     test_s21_fires_with_pairs_in_member_order},
+    {"s21_never_errbacks_in_default_mode",
+     test_s21_never_errbacks_in_default_mode},
     {"s21_lists_nest", test_s21_lists_nest},
-    {"s21_list_keeps_itself_alive_until_it_fires", test_s21_list_keeps_itself_alive_until_it_fires},
-    {"s21_members_may_be_released_by_the_caller", test_s21_members_may_be_released_by_the_caller},
-    {"s21_list_result_free_of_null_is_a_no_op", test_s21_list_result_free_of_null_is_a_no_op},
+    {"s21_list_keeps_itself_alive_until_it_fires",
+     test_s21_list_keeps_itself_alive_until_it_fires},
+    {"s21_members_may_be_released_by_the_caller",
+     test_s21_members_may_be_released_by_the_caller},
+    {"s21_list_result_free_of_null_is_a_no_op",
+     test_s21_list_result_free_of_null_is_a_no_op},
     {"r8_2_empty_list_fires_at_once", test_r8_2_empty_list_fires_at_once},
-    {"r8_2_empty_list_with_fire_on_one_callback_never_fires", test_r8_2_empty_list_with_fire_on_one_callback_never_fires},
-    {"r8_3_already_fired_members_are_seen_at_construction", test_r8_3_already_fired_members_are_seen_at_construction},
-    {"r8_3_fire_on_one_callback_with_already_fired_member", test_r8_3_fire_on_one_callback_with_already_fired_member},
-    {"r12_6_list_keeps_members_alive_until_released", test_r12_6_list_keeps_members_alive_until_released},
-    {"s22_member_failure_goes_on_down_its_chain", test_s22_member_failure_goes_on_down_its_chain},
-    {"s22_unconsumed_member_failure_is_reported", test_s22_unconsumed_member_failure_is_reported},
-    {"s22_consume_errors_member_continues_with_null", test_s22_consume_errors_member_continues_with_null},
-    {"s22_consume_errors_spares_errbacks_added_before_joining", test_s22_consume_errors_spares_errbacks_added_before_joining},
-    {"s23_callbacks_added_before_joining_shape_the_value", test_s23_callbacks_added_before_joining_shape_the_value},
-    {"s23_callbacks_added_after_joining_run_after_the_list_step", test_s23_callbacks_added_after_joining_run_after_the_list_step},
-    {"s23_member_chain_and_list_share_the_value", test_s23_member_chain_and_list_share_the_value},
-    {"s23_shared_value_is_retained_by_the_list", test_s23_shared_value_is_retained_by_the_list},
-    {"s24_fire_on_one_callback_gives_first_success_and_index", test_s24_fire_on_one_callback_gives_first_success_and_index},
-    {"s24_fire_on_one_callback_without_success_gives_full_list", test_s24_fire_on_one_callback_without_success_gives_full_list},
-    {"s24_later_failure_still_goes_down_the_member_chain", test_s24_later_failure_still_goes_down_the_member_chain},
-    {"s24_fire_on_one_errback_gives_first_error", test_s24_fire_on_one_errback_gives_first_error},
-    {"s24_fire_on_one_errback_with_all_success_fires_normally", test_s24_fire_on_one_errback_with_all_success_fires_normally},
-    {"s24_fire_on_one_errback_with_already_failed_member", test_s24_fire_on_one_errback_with_already_failed_member},
+    {"r8_2_empty_list_with_fire_on_one_callback_never_fires",
+     test_r8_2_empty_list_with_fire_on_one_callback_never_fires},
+    {"r8_3_already_fired_members_are_seen_at_construction",
+     test_r8_3_already_fired_members_are_seen_at_construction},
+    {"r8_3_fire_on_one_callback_with_already_fired_member",
+     test_r8_3_fire_on_one_callback_with_already_fired_member},
+    {"r12_6_list_keeps_members_alive_until_released",
+     test_r12_6_list_keeps_members_alive_until_released},
+    {"s22_member_failure_goes_on_down_its_chain",
+     test_s22_member_failure_goes_on_down_its_chain},
+    {"s22_unconsumed_member_failure_is_reported",
+     test_s22_unconsumed_member_failure_is_reported},
+    {"s22_consume_errors_member_continues_with_null",
+     test_s22_consume_errors_member_continues_with_null},
+    {"s22_consume_errors_spares_errbacks_added_before_joining",
+     test_s22_consume_errors_spares_errbacks_added_before_joining},
+    {"s23_callbacks_added_before_joining_shape_the_value",
+     test_s23_callbacks_added_before_joining_shape_the_value},
+    {"s23_callbacks_added_after_joining_run_after_the_list_step",
+     test_s23_callbacks_added_after_joining_run_after_the_list_step},
+    {"s23_member_chain_and_list_share_the_value",
+     test_s23_member_chain_and_list_share_the_value},
+    {"s23_shared_value_is_retained_by_the_list",
+     test_s23_shared_value_is_retained_by_the_list},
+    {"s24_fire_on_one_callback_gives_first_success_and_index",
+     test_s24_fire_on_one_callback_gives_first_success_and_index},
+    {"s24_fire_on_one_callback_without_success_gives_full_list",
+     test_s24_fire_on_one_callback_without_success_gives_full_list},
+    {"s24_later_failure_still_goes_down_the_member_chain",
+     test_s24_later_failure_still_goes_down_the_member_chain},
+    {"s24_fire_on_one_errback_gives_first_error",
+     test_s24_fire_on_one_errback_gives_first_error},
+    {"s24_fire_on_one_errback_with_all_success_fires_normally",
+     test_s24_fire_on_one_errback_with_all_success_fires_normally},
+    {"s24_fire_on_one_errback_with_already_failed_member",
+     test_s24_fire_on_one_errback_with_already_failed_member},
     {"s24_both_flags_first_event_wins", test_s24_both_flags_first_event_wins},
-    {"s24_consume_errors_applies_after_the_list_fired", test_s24_consume_errors_applies_after_the_list_fired},
-    {"s24_r12_5_unhandled_first_error_is_reported", test_s24_r12_5_unhandled_first_error_is_reported},
-    {"r8_8_duplicate_member_is_watched_twice", test_r8_8_duplicate_member_is_watched_twice},
+    {"s24_consume_errors_applies_after_the_list_fired",
+     test_s24_consume_errors_applies_after_the_list_fired},
+    {"s24_r12_5_unhandled_first_error_is_reported",
+     test_s24_r12_5_unhandled_first_error_is_reported},
+    {"r8_8_duplicate_member_is_watched_twice",
+     test_r8_8_duplicate_member_is_watched_twice},
     {"r8_8_duplicate_member_values", test_r8_8_duplicate_member_values},
-    {"r8_8_duplicate_member_first_error_uses_first_index", test_r8_8_duplicate_member_first_error_uses_first_index},
-    {"r8_9_cancel_cancels_every_member_in_order", test_r8_9_cancel_cancels_every_member_in_order},
-    {"r8_9_cancel_goes_on_after_the_list_fired", test_r8_9_cancel_goes_on_after_the_list_fired},
+    {"r8_8_duplicate_member_first_error_uses_first_index",
+     test_r8_8_duplicate_member_first_error_uses_first_index},
+    {"r8_9_cancel_cancels_every_member_in_order",
+     test_r8_9_cancel_cancels_every_member_in_order},
+    {"r8_9_cancel_goes_on_after_the_list_fired",
+     test_r8_9_cancel_goes_on_after_the_list_fired},
     {"r8_9_list_copies_its_input", test_r8_9_list_copies_its_input},
-    {"r8_9_cancel_of_fired_list_does_nothing", test_r8_9_cancel_of_fired_list_does_nothing},
-    {"r8_11_cancellation_outcomes_are_ordinary_results", test_r8_11_cancellation_outcomes_are_ordinary_results},
-    {"s25_gather_gives_every_value_in_order", test_s25_gather_gives_every_value_in_order},
-    {"s25_gather_errbacks_with_first_failure_and_index", test_s25_gather_errbacks_with_first_failure_and_index},
-    {"s25_gather_later_failures_do_not_refire", test_s25_gather_later_failures_do_not_refire},
-    {"r9_2_nested_gather_nests_first_errors", test_r9_2_nested_gather_nests_first_errors},
+    {"r8_9_cancel_of_fired_list_does_nothing",
+     test_r8_9_cancel_of_fired_list_does_nothing},
+    {"r8_11_cancellation_outcomes_are_ordinary_results",
+     test_r8_11_cancellation_outcomes_are_ordinary_results},
+    {"s25_gather_gives_every_value_in_order",
+     test_s25_gather_gives_every_value_in_order},
+    {"s25_gather_errbacks_with_first_failure_and_index",
+     test_s25_gather_errbacks_with_first_failure_and_index},
+    {"s25_gather_later_failures_do_not_refire",
+     test_s25_gather_later_failures_do_not_refire},
+    {"r9_2_nested_gather_nests_first_errors",
+     test_r9_2_nested_gather_nests_first_errors},
     {"r9_3_gather_consume_errors", test_r9_3_gather_consume_errors},
-    {"r9_4_cancel_gather_cancels_every_member", test_r9_4_cancel_gather_cancels_every_member},
-    {"r9_4_cancel_gather_with_cancellers_that_callback", test_r9_4_cancel_gather_with_cancellers_that_callback},
-    {"r9_5_gather_of_nothing_fires_at_once", test_r9_5_gather_of_nothing_fires_at_once},
+    {"r9_4_cancel_gather_cancels_every_member",
+     test_r9_4_cancel_gather_cancels_every_member},
+    {"r9_4_cancel_gather_with_cancellers_that_callback",
+     test_r9_4_cancel_gather_with_cancellers_that_callback},
+    {"r9_5_gather_of_nothing_fires_at_once",
+     test_r9_5_gather_of_nothing_fires_at_once},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("list", tests); }
+int main(void) { return dft_main_framed("list", tests); }

@@ -25,7 +25,6 @@ static df_result fn_deferred(void *arg) {
 }
 
 static void test_s12_value_gives_fired_deferred(void) {
-  dft_begin();
   calls = 0;
   df_deferred *d = df_maybe(fn_value, DFT_S("plus five"));
   /* R10.1: the function ran synchronously, inside df_maybe. */
@@ -35,20 +34,16 @@ static void test_s12_value_gives_fired_deferred(void) {
   df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace, DFT_S("eb"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb='plus five'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s12_nothing_gives_fired_deferred_with_null(void) {
-  dft_begin();
   df_deferred *d = df_maybe(fn_none, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("cb"));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "cb=None");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s12_failure_gives_failed_deferred(void) {
-  dft_begin();
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 0, "sync failure");
   df_deferred *d = df_maybe(fn_failure, f);
   CU_ASSERT(df_called(d));
@@ -60,11 +55,9 @@ static void test_s12_failure_gives_failed_deferred(void) {
   df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_none, NULL);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s12_deferred_is_returned_as_it_is(void) {
-  dft_begin();
   /* R10.4: test_maybeDeferredAsync. */
   df_deferred *d1 = df_deferred_new(NULL, NULL);
   df_deferred *d2 = df_maybe(fn_deferred, d1);
@@ -75,22 +68,18 @@ static void test_s12_deferred_is_returned_as_it_is(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "d2='Success'");
   df_unref(d2); /* the reference df_maybe gave us */
   df_unref(d1); /* our own */
-  dft_end();
 }
 
 static void test_s12_deferred_failure_is_shared(void) {
-  dft_begin();
   /* R10.4: test_maybeDeferredAsyncError. */
   df_deferred *d1 = df_deferred_new(NULL, NULL);
   df_deferred *d2 = df_maybe(fn_deferred, d1);
   df_errback(d1, df_failure_new(&DFT_RUNTIME_ERROR, 0, "async"));
   dft_release_failed(d2, &DFT_RUNTIME_ERROR);
   df_unref(d1);
-  dft_end();
 }
 
 static void test_s12_cancelling_either_reference_cancels_the_same(void) {
-  dft_begin();
   df_deferred *d1 = df_deferred_new(NULL, NULL);
   df_deferred *d2 = df_maybe(fn_deferred, d1);
   df_cancel(d2);
@@ -98,18 +87,15 @@ static void test_s12_cancelling_either_reference_cancels_the_same(void) {
   df_add_errback(d1, dft_cb_none, NULL);
   df_unref(d2);
   df_unref(d1);
-  dft_end();
 }
 
 static void test_s12_already_fired_deferred_is_returned_as_it_is(void) {
-  dft_begin();
   df_deferred *d1 = df_succeed(dft_str("ready"), dft_str_free);
   df_deferred *d2 = df_maybe(fn_deferred, d1);
   CU_ASSERT_PTR_EQUAL(d2, d1);
   CU_ASSERT(dft_peek_is_value(d2, "ready"));
   df_unref(d2);
   df_unref(d1);
-  dft_end();
 }
 
 static df_result fn_handover(void *arg) {
@@ -121,25 +107,20 @@ static df_result fn_handover(void *arg) {
 }
 
 static void test_s12_deferred_reference_in_result_becomes_callers(void) {
-  dft_begin();
   df_deferred *d = df_maybe(fn_handover, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   CU_ASSERT_FALSE(df_called(d));
   df_callback(d, NULL, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s12_null_function_gives_invalid_argument(void) {
-  dft_begin();
   df_deferred *d = df_maybe(NULL, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   dft_release_failed(d, &DF_INVALID_ARGUMENT);
-  dft_end();
 }
 
 static void test_s13_succeed_is_already_fired(void) {
-  dft_begin();
   /* R1.2: testImmediateSuccess. */
   df_deferred *d = df_succeed(dft_str("now"), dft_str_free);
   CU_ASSERT(df_called(d));
@@ -149,19 +130,15 @@ static void test_s13_succeed_is_already_fired(void) {
   CU_ASSERT_EQUAL(df_callback(d, NULL, NULL), DF_EALREADY);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s13_succeed_with_null_value(void) {
-  dft_begin();
   df_deferred *d = df_succeed(NULL, NULL);
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
-  dft_end();
 }
 
 static void test_s13_fail_now_is_already_failed(void) {
-  dft_begin();
   /* R1.2: testImmediateFailure. */
   df_deferred *d = df_fail_now(df_failure_new(&DFT_VALUE_ERROR, 0, "now"));
   CU_ASSERT(df_called(d));
@@ -170,31 +147,36 @@ static void test_s13_fail_now_is_already_failed(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<ValueError: now>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s13_fail_now_null_gives_invalid_argument(void) {
-  dft_begin();
   df_deferred *d = df_fail_now(NULL);
   dft_release_failed(d, &DF_INVALID_ARGUMENT);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
     {"s12_value_gives_fired_deferred", test_s12_value_gives_fired_deferred},
-    {"s12_nothing_gives_fired_deferred_with_null", test_s12_nothing_gives_fired_deferred_with_null},
-    {"s12_failure_gives_failed_deferred", test_s12_failure_gives_failed_deferred},
-    {"s12_deferred_is_returned_as_it_is", test_s12_deferred_is_returned_as_it_is},
+    {"s12_nothing_gives_fired_deferred_with_null",
+     test_s12_nothing_gives_fired_deferred_with_null},
+    {"s12_failure_gives_failed_deferred",
+     test_s12_failure_gives_failed_deferred},
+    {"s12_deferred_is_returned_as_it_is",
+     test_s12_deferred_is_returned_as_it_is},
     {"s12_deferred_failure_is_shared", test_s12_deferred_failure_is_shared},
-    {"s12_cancelling_either_reference_cancels_the_same", test_s12_cancelling_either_reference_cancels_the_same},
-    {"s12_already_fired_deferred_is_returned_as_it_is", test_s12_already_fired_deferred_is_returned_as_it_is},
-    {"s12_deferred_reference_in_result_becomes_callers", test_s12_deferred_reference_in_result_becomes_callers},
-    {"s12_null_function_gives_invalid_argument", test_s12_null_function_gives_invalid_argument},
+    {"s12_cancelling_either_reference_cancels_the_same",
+     test_s12_cancelling_either_reference_cancels_the_same},
+    {"s12_already_fired_deferred_is_returned_as_it_is",
+     test_s12_already_fired_deferred_is_returned_as_it_is},
+    {"s12_deferred_reference_in_result_becomes_callers",
+     test_s12_deferred_reference_in_result_becomes_callers},
+    {"s12_null_function_gives_invalid_argument",
+     test_s12_null_function_gives_invalid_argument},
     {"s13_succeed_is_already_fired", test_s13_succeed_is_already_fired},
     {"s13_succeed_with_null_value", test_s13_succeed_with_null_value},
     {"s13_fail_now_is_already_failed", test_s13_fail_now_is_already_failed},
-    {"s13_fail_now_null_gives_invalid_argument", test_s13_fail_now_null_gives_invalid_argument},
+    {"s13_fail_now_null_gives_invalid_argument",
+     test_s13_fail_now_null_gives_invalid_argument},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("maybe", tests); }
+int main(void) { return dft_main_framed("maybe", tests); }

@@ -4,18 +4,15 @@
 #include "dft.h"
 
 static void test_s09_reported_failure_is_freed_after_the_report(void) {
-  dft_begin();
   long before = dft_alloc_outstanding();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "reported"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
-  dft_end();
 }
 
 static void test_s10_refused_fire_frees_its_value_and_keeps_the_first(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   char *first = dft_str("first");
   df_callback(d, first, dft_str_free);
@@ -26,22 +23,18 @@ static void test_s10_refused_fire_frees_its_value_and_keeps_the_first(void) {
   CU_ASSERT_PTR_EQUAL(r.ptr, first);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 2);
-  dft_end();
 }
 
 static void test_s17_cancel_then_late_fire_frees_the_late_value(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_none, NULL);
   df_cancel(d);
   CU_ASSERT_EQUAL(df_callback(d, dft_str("late"), dft_str_free), 0);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s17_late_fire_after_release_of_the_callers_reference(void) {
-  dft_begin();
   /* The operation keeps its own reference; the caller cancels and goes. */
   df_deferred *operation = df_deferred_new(NULL, NULL);
   df_deferred *caller = df_ref(operation);
@@ -50,13 +43,12 @@ static void test_s17_late_fire_after_release_of_the_callers_reference(void) {
   df_unref(caller);
   CU_ASSERT_EQUAL(df_callback(operation, dft_str("late"), dft_str_free), 0);
   df_unref(operation);
-  dft_end();
 }
 
 static void test_s22_list_without_consume_shares_the_failure(void) {
-  dft_begin();
   long before = dft_alloc_outstanding();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, 0);
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 0, "shared");
   df_errback(ds[0], f);
@@ -70,13 +62,12 @@ static void test_s22_list_without_consume_shares_the_failure(void) {
   df_unref(ds[1]);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
-  dft_end();
 }
 
 static void test_s22_list_with_consume_frees_everything_once(void) {
-  dft_begin();
   long before = dft_alloc_outstanding();
-  df_deferred *ds[3] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL),
+  df_deferred *ds[3] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL),
                         df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 3, DF_CONSUME_ERRORS);
   df_callback(ds[0], dft_str("one"), dft_str_free);
@@ -93,11 +84,9 @@ static void test_s22_list_with_consume_frees_everything_once(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 2);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
-  dft_end();
 }
 
 static void test_s23_member_callbacks_after_joining_own_their_new_values(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   df_add_callback(d, dft_cb_append, DFT_S(" ten"));  /* drops its share */
@@ -109,7 +98,6 @@ static void test_s23_member_callbacks_after_joining_own_their_new_values(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 2); /* "one", owned by the list */
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 3); /* "one ten more" */
-  dft_end();
 }
 
 /* A list and its member share a plain owned value: whichever releases it
@@ -121,7 +109,6 @@ static df_result cb_drop(df_result in, void *arg) {
 }
 
 static void test_s23_plain_value_list_released_first(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   df_callback(d, dft_str("one"), dft_str_free);
@@ -132,11 +119,9 @@ static void test_s23_plain_value_list_released_first(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "member='one'");
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s23_plain_value_member_released_first(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, 0);
   df_callback(d, dft_str("one"), dft_str_free);
@@ -147,14 +132,12 @@ static void test_s23_plain_value_member_released_first(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "dl=[(True, 'one')]");
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 /* The issue's sequence: gather [a]; a fires with an owned string; the
  * gather's chain replaces its list (freeing it); a callback added to a
  * afterwards, and df_peek(a), still see the string. */
 static void test_s25_gather_result_freed_before_member_callback(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *g = df_gather(&a, 1, 0);
   df_add_callback(g, dft_cb_trace, DFT_S("gather"));
@@ -170,12 +153,10 @@ static void test_s25_gather_result_freed_before_member_callback(void) {
   CU_ASSERT_EQUAL(dft_str_frees(), 1); /* "owned", by its last holder */
   df_unref(g);
   df_unref(a);
-  dft_end();
 }
 
 /* A value in two lists has three holders. */
 static void test_s23_value_recorded_by_two_lists(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *l1 = df_list(&d, 1, 0);
   df_deferred *l2 = df_list(&d, 1, DF_FIRE_ON_ONE_CALLBACK);
@@ -188,12 +169,11 @@ static void test_s23_value_recorded_by_two_lists(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "l2=('v', 0)");
   df_unref(l2);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s23_shared_values_get_one_reference_per_holder(void) {
-  dft_begin();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, 0);
   dft_shared *a = dft_shared_new("a");
   dft_shared *b = dft_shared_new("b");
@@ -209,12 +189,11 @@ static void test_s23_shared_values_get_one_reference_per_holder(void) {
   CU_ASSERT_EQUAL(dft_shared_live(), 2);
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
-  dft_end();
 }
 
 static void test_s24_first_result_shared_value_is_retained(void) {
-  dft_begin();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, DF_FIRE_ON_ONE_CALLBACK);
   dft_shared *a = dft_shared_new("a");
   df_fire(ds[1], df_ok_shared(a, dft_shared_retain, dft_shared_release));
@@ -226,11 +205,9 @@ static void test_s24_first_result_shared_value_is_retained(void) {
   CU_ASSERT_EQUAL(a->refs, 1);
   df_unref(ds[0]);
   df_unref(ds[1]);
-  dft_end();
 }
 
 static void test_s24_first_error_holds_the_member_failure(void) {
-  dft_begin();
   long before = dft_alloc_outstanding();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_deferred *dl = df_list(&d, 1, DF_FIRE_ON_ONE_ERRBACK);
@@ -240,13 +217,11 @@ static void test_s24_first_error_holds_the_member_failure(void) {
   df_add_errback(dl, dft_cb_none, NULL); /* the FirstError, with its cause */
   df_unref(dl);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ arg_free */
 
 static void test_s08_arg_free_runs_once_per_arg_after_the_step_ran(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   CU_ASSERT_PTR_EQUAL(df_add_callbacks_full(d, dft_cb_trace, dft_arg_new("cb"),
                                             dft_cb_trace, dft_arg_new("eb"),
@@ -257,7 +232,6 @@ static void test_s08_arg_free_runs_once_per_arg_after_the_step_ran(void) {
   CU_ASSERT_EQUAL(dft_arg_frees(), 2); /* both, though only cb ran */
   df_unref(d);
   CU_ASSERT_EQUAL(dft_arg_frees(), 2);
-  dft_end();
 }
 
 static df_result cb_read_arg(df_result in, void *arg) {
@@ -266,17 +240,15 @@ static df_result cb_read_arg(df_result in, void *arg) {
 }
 
 static void test_s08_arg_is_alive_while_its_step_runs(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
-  df_add_callbacks_full(d, cb_read_arg, dft_arg_new("x"), NULL, NULL, dft_arg_free);
+  df_add_callbacks_full(d, cb_read_arg, dft_arg_new("x"), NULL, NULL,
+                        dft_arg_free);
   df_callback(d, NULL, NULL);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "arg:x");
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_same_arg_on_both_sides_is_freed_once(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   void *both = dft_arg_new("both");
   df_add_callbacks_full(d, cb_read_arg, both, cb_read_arg, both, dft_arg_free);
@@ -285,21 +257,17 @@ static void test_s08_same_arg_on_both_sides_is_freed_once(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "arg:both");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_null_args_are_never_freed(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callbacks_full(d, dft_cb_none, NULL, NULL, NULL, dft_arg_free);
   df_callback(d, NULL, NULL);
   CU_ASSERT_EQUAL(dft_arg_frees(), 0);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s08_discarded_steps_free_their_args(void) {
-  dft_begin();
   /* Released unfired, or fired but paused, the steps never run. */
   df_deferred *unfired = df_deferred_new(NULL, NULL);
   df_add_callbacks_full(unfired, cb_read_arg, dft_arg_new("a"), cb_read_arg,
@@ -314,11 +282,9 @@ static void test_s08_discarded_steps_free_their_args(void) {
   df_unref(paused);
   CU_ASSERT_EQUAL(dft_arg_frees(), 12);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "");
-  dft_end();
 }
 
 static void test_s08_steps_of_a_released_waiting_chain_are_freed(void) {
-  dft_begin();
   df_deferred *inner = df_deferred_new(NULL, NULL);
   df_deferred *outer = df_deferred_new(NULL, NULL);
   df_add_callback(outer, dft_cb_wait, inner);
@@ -333,26 +299,24 @@ static void test_s08_steps_of_a_released_waiting_chain_are_freed(void) {
   CU_ASSERT_EQUAL(dft_arg_frees(), 1);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   df_unref(inner);
-  dft_end();
 }
 
 static void test_s21_unfired_list_is_freed_once_cancelled(void) {
-  dft_begin();
   long before = dft_alloc_outstanding();
-  df_deferred *ds[2] = {df_deferred_new(NULL, NULL), df_deferred_new(NULL, NULL)};
+  df_deferred *ds[2] = {df_deferred_new(NULL, NULL),
+                        df_deferred_new(NULL, NULL)};
   df_deferred *dl = df_list(ds, 2, DF_CONSUME_ERRORS);
-  df_add_callbacks_full(dl, cb_read_arg, dft_arg_new("dl"), NULL, NULL, dft_arg_free);
+  df_add_callbacks_full(dl, cb_read_arg, dft_arg_new("dl"), NULL, NULL,
+                        dft_arg_free);
   df_cancel(dl);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "arg:dl");
   df_unref(dl);
   df_unref(ds[0]);
   df_unref(ds[1]);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
-  dft_end();
 }
 
 static void test_s28_chain_takes_a_reference_to_other(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(b, dft_cb_trace, DFT_S("b"));
@@ -362,11 +326,9 @@ static void test_s28_chain_takes_a_reference_to_other(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "b='v'");
   df_unref(a);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s13_succeed_value_is_freed_with_the_deferred(void) {
-  dft_begin();
   df_deferred *d = df_succeed(dft_str("never read"), dft_str_free);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
@@ -374,34 +336,54 @@ static void test_s13_succeed_value_is_freed_with_the_deferred(void) {
   d = df_succeed(borrowed, NULL);
   df_unref(d);
   CU_ASSERT_STRING_EQUAL(borrowed, "borrowed");
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"s09_reported_failure_is_freed_after_the_report", test_s09_reported_failure_is_freed_after_the_report},
-    {"s10_refused_fire_frees_its_value_and_keeps_the_first", test_s10_refused_fire_frees_its_value_and_keeps_the_first},
-    {"s17_cancel_then_late_fire_frees_the_late_value", test_s17_cancel_then_late_fire_frees_the_late_value},
-    {"s17_late_fire_after_release_of_the_callers_reference", test_s17_late_fire_after_release_of_the_callers_reference},
-    {"s22_list_without_consume_shares_the_failure", test_s22_list_without_consume_shares_the_failure},
-    {"s22_list_with_consume_frees_everything_once", test_s22_list_with_consume_frees_everything_once},
-    {"s23_member_callbacks_after_joining_own_their_new_values", test_s23_member_callbacks_after_joining_own_their_new_values},
-    {"s23_plain_value_list_released_first", test_s23_plain_value_list_released_first},
-    {"s23_plain_value_member_released_first", test_s23_plain_value_member_released_first},
-    {"s25_gather_result_freed_before_member_callback", test_s25_gather_result_freed_before_member_callback},
+    {"s09_reported_failure_is_freed_after_the_report",
+     test_s09_reported_failure_is_freed_after_the_report},
+    {"s10_refused_fire_frees_its_value_and_keeps_the_first",
+     test_s10_refused_fire_frees_its_value_and_keeps_the_first},
+    {"s17_cancel_then_late_fire_frees_the_late_value",
+     test_s17_cancel_then_late_fire_frees_the_late_value},
+    {"s17_late_fire_after_release_of_the_callers_reference",
+     test_s17_late_fire_after_release_of_the_callers_reference},
+    {"s22_list_without_consume_shares_the_failure",
+     test_s22_list_without_consume_shares_the_failure},
+    {"s22_list_with_consume_frees_everything_once",
+     test_s22_list_with_consume_frees_everything_once},
+    {"s23_member_callbacks_after_joining_own_their_new_values",
+     test_s23_member_callbacks_after_joining_own_their_new_values},
+    {"s23_plain_value_list_released_first",
+     test_s23_plain_value_list_released_first},
+    {"s23_plain_value_member_released_first",
+     test_s23_plain_value_member_released_first},
+    {"s25_gather_result_freed_before_member_callback",
+     test_s25_gather_result_freed_before_member_callback},
     {"s23_value_recorded_by_two_lists", test_s23_value_recorded_by_two_lists},
-    {"s23_shared_values_get_one_reference_per_holder", test_s23_shared_values_get_one_reference_per_holder},
-    {"s24_first_result_shared_value_is_retained", test_s24_first_result_shared_value_is_retained},
-    {"s24_first_error_holds_the_member_failure", test_s24_first_error_holds_the_member_failure},
-    {"s08_arg_free_runs_once_per_arg_after_the_step_ran", test_s08_arg_free_runs_once_per_arg_after_the_step_ran},
-    {"s08_arg_is_alive_while_its_step_runs", test_s08_arg_is_alive_while_its_step_runs},
-    {"s08_same_arg_on_both_sides_is_freed_once", test_s08_same_arg_on_both_sides_is_freed_once},
+    {"s23_shared_values_get_one_reference_per_holder",
+     test_s23_shared_values_get_one_reference_per_holder},
+    {"s24_first_result_shared_value_is_retained",
+     test_s24_first_result_shared_value_is_retained},
+    {"s24_first_error_holds_the_member_failure",
+     test_s24_first_error_holds_the_member_failure},
+    {"s08_arg_free_runs_once_per_arg_after_the_step_ran",
+     test_s08_arg_free_runs_once_per_arg_after_the_step_ran},
+    {"s08_arg_is_alive_while_its_step_runs",
+     test_s08_arg_is_alive_while_its_step_runs},
+    {"s08_same_arg_on_both_sides_is_freed_once",
+     test_s08_same_arg_on_both_sides_is_freed_once},
     {"s08_null_args_are_never_freed", test_s08_null_args_are_never_freed},
-    {"s08_discarded_steps_free_their_args", test_s08_discarded_steps_free_their_args},
-    {"s08_steps_of_a_released_waiting_chain_are_freed", test_s08_steps_of_a_released_waiting_chain_are_freed},
-    {"s21_unfired_list_is_freed_once_cancelled", test_s21_unfired_list_is_freed_once_cancelled},
-    {"s28_chain_takes_a_reference_to_other", test_s28_chain_takes_a_reference_to_other},
-    {"s13_succeed_value_is_freed_with_the_deferred", test_s13_succeed_value_is_freed_with_the_deferred},
+    {"s08_discarded_steps_free_their_args",
+     test_s08_discarded_steps_free_their_args},
+    {"s08_steps_of_a_released_waiting_chain_are_freed",
+     test_s08_steps_of_a_released_waiting_chain_are_freed},
+    {"s21_unfired_list_is_freed_once_cancelled",
+     test_s21_unfired_list_is_freed_once_cancelled},
+    {"s28_chain_takes_a_reference_to_other",
+     test_s28_chain_takes_a_reference_to_other},
+    {"s13_succeed_value_is_freed_with_the_deferred",
+     test_s13_succeed_value_is_freed_with_the_deferred},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("ownership", tests); }
+int main(void) { return dft_main_framed("ownership", tests); }

@@ -3,7 +3,6 @@
 #include "dft.h"
 
 static void test_r4_1_paused_deferred_keeps_result_and_runs_nothing(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   CU_ASSERT_EQUAL(df_pause(d), 0);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "paused failure"));
@@ -15,11 +14,9 @@ static void test_r4_1_paused_deferred_keeps_result_and_runs_nothing(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<RuntimeError: paused failure>");
   CU_ASSERT(dft_peek_is_none(d));
   df_unref(d);
-  dft_end();
 }
 
 static void test_r4_1_callbacks_added_while_paused_wait_for_unpause(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_callback(d, dft_str("v"), dft_str_free);
   df_pause(d);
@@ -30,11 +27,9 @@ static void test_r4_1_callbacks_added_while_paused_wait_for_unpause(void) {
   df_unpause(d);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v' b='v!'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r4_2_pause_is_a_counter(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("a"));
   df_pause(d);
@@ -45,11 +40,9 @@ static void test_r4_2_pause_is_a_counter(void) {
   CU_ASSERT_EQUAL(df_unpause(d), 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r4_4_unpause_of_unfired_deferred_only_counts(void) {
-  dft_begin();
   /* Twisted testUnpauseBeforeCallback. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_pause(d);
@@ -59,11 +52,9 @@ static void test_r4_4_unpause_of_unfired_deferred_only_counts(void) {
   df_callback(d, dft_str("v"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r4_3_unbalanced_unpause_is_refused_unfired(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_trace, DFT_S("a"));
   CU_ASSERT_EQUAL(df_unpause(d), DF_ENOTPAUSED);
@@ -72,11 +63,9 @@ static void test_r4_3_unbalanced_unpause_is_refused_unfired(void) {
   df_callback(d, dft_str("v"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r4_3_unbalanced_unpause_is_refused_fired(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_callback(d, dft_str("v"), dft_str_free);
   df_pause(d);
@@ -91,11 +80,9 @@ static void test_r4_3_unbalanced_unpause_is_refused_fired(void) {
   CU_ASSERT_EQUAL(df_unpause(d), 0);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='v' b='v'");
   df_unref(d);
-  dft_end();
 }
 
 static void test_r4_5_waiting_deferred_cannot_be_unpaused_early(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(a, dft_cb_wait, b);
@@ -110,11 +97,10 @@ static void test_r4_5_waiting_deferred_cannot_be_unpaused_early(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a2='inner'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
-static void test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result(void) {
-  dft_begin();
+static void
+test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result(void) {
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(a, dft_cb_wait, b);
@@ -127,7 +113,6 @@ static void test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result(void
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a2='inner'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static df_result cb_pause_self(df_result in, void *arg) {
@@ -136,7 +121,6 @@ static df_result cb_pause_self(df_result in, void *arg) {
 }
 
 static void test_r4_1_pause_from_callback_holds_later_steps(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_pause_self, d);
   df_callback(d, dft_str("v"), dft_str_free);
@@ -145,20 +129,27 @@ static void test_r4_1_pause_from_callback_holds_later_steps(void) {
   df_unpause(d);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "later='v'");
   df_unref(d);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"r4_1_paused_deferred_keeps_result_and_runs_nothing", test_r4_1_paused_deferred_keeps_result_and_runs_nothing},
-    {"r4_1_callbacks_added_while_paused_wait_for_unpause", test_r4_1_callbacks_added_while_paused_wait_for_unpause},
-    {"r4_1_explicit_pause_of_waiting_deferred_holds_inner_result", test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result},
-    {"r4_1_pause_from_callback_holds_later_steps", test_r4_1_pause_from_callback_holds_later_steps},
+    {"r4_1_paused_deferred_keeps_result_and_runs_nothing",
+     test_r4_1_paused_deferred_keeps_result_and_runs_nothing},
+    {"r4_1_callbacks_added_while_paused_wait_for_unpause",
+     test_r4_1_callbacks_added_while_paused_wait_for_unpause},
+    {"r4_1_explicit_pause_of_waiting_deferred_holds_inner_result",
+     test_r4_1_explicit_pause_of_waiting_deferred_holds_inner_result},
+    {"r4_1_pause_from_callback_holds_later_steps",
+     test_r4_1_pause_from_callback_holds_later_steps},
     {"r4_2_pause_is_a_counter", test_r4_2_pause_is_a_counter},
-    {"r4_3_unbalanced_unpause_is_refused_unfired", test_r4_3_unbalanced_unpause_is_refused_unfired},
-    {"r4_3_unbalanced_unpause_is_refused_fired", test_r4_3_unbalanced_unpause_is_refused_fired},
-    {"r4_4_unpause_of_unfired_deferred_only_counts", test_r4_4_unpause_of_unfired_deferred_only_counts},
-    {"r4_5_waiting_deferred_cannot_be_unpaused_early", test_r4_5_waiting_deferred_cannot_be_unpaused_early},
+    {"r4_3_unbalanced_unpause_is_refused_unfired",
+     test_r4_3_unbalanced_unpause_is_refused_unfired},
+    {"r4_3_unbalanced_unpause_is_refused_fired",
+     test_r4_3_unbalanced_unpause_is_refused_fired},
+    {"r4_4_unpause_of_unfired_deferred_only_counts",
+     test_r4_4_unpause_of_unfired_deferred_only_counts},
+    {"r4_5_waiting_deferred_cannot_be_unpaused_early",
+     test_r4_5_waiting_deferred_cannot_be_unpaused_early},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("pause", tests); }
+int main(void) { return dft_main_framed("pause", tests); }

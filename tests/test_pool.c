@@ -6,14 +6,14 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 #define MANY 200
 
 /* ------------------------------------------------------------ results */
 
-static bool all_fired(tp_outcome *outs, int n) {
+static bool all_fired(dft_pool_outcome *outs, int n) {
   for (int i = 0; i < n; i++)
     if (outs[i].fired == 0)
       return false;
@@ -21,7 +21,7 @@ static bool all_fired(tp_outcome *outs, int n) {
 }
 
 typedef struct outcomes {
-  tp_outcome *outs;
+  dft_pool_outcome *outs;
   int n;
 } outcomes;
 
@@ -30,24 +30,24 @@ static bool outcomes_fired(void *arg) {
   return all_fired(o->outs, o->n);
 }
 
-static void run_until_fired(tp_outcome *outs, int n) {
+static void run_until_fired(dft_pool_outcome *outs, int n) {
   outcomes o = {outs, n};
-  tp_run_until(outcomes_fired, &o);
+  dft_pool_run_until(outcomes_fired, &o);
 }
 
-/* Submits n jobs, the i-th on i: tp_work_fail for every i that is a
- * multiple of \p fail_every (0: none), tp_work_value for the others. */
-static void submit_many(tp_outcome *outs, int n, int fail_every) {
+/* Submits n jobs, the i-th on i: dft_pool_work_fail for every i that is a
+ * multiple of \p fail_every (0: none), dft_pool_work_value for the others. */
+static void submit_many(dft_pool_outcome *outs, int n, int fail_every) {
   for (int i = 0; i < n; i++)
-    tp_submit(fail_every > 0 && i % fail_every == 0 ? tp_work_fail
-                                                    : tp_work_value,
-              tp_arg_new(i, NULL), &outs[i]);
+    dft_pool_submit(fail_every > 0 && i % fail_every == 0 ? dft_pool_work_fail
+                                                          : dft_pool_work_value,
+                    dft_pool_arg_new(i, NULL), &outs[i]);
 }
 
 static void test_c1_values_fire_on_the_reactor_thread(void) {
-  if (!tp_begin(4, 0))
+  if (!dft_pool_begin(4, 0))
     return;
-  static tp_outcome outs[MANY];
+  static dft_pool_outcome outs[MANY];
   submit_many(outs, MANY, 0);
   run_until_fired(outs, MANY);
   for (int i = 0; i < MANY; i++) {
@@ -55,36 +55,37 @@ static void test_c1_values_fire_on_the_reactor_thread(void) {
     CU_ASSERT(outs[i].success);
     CU_ASSERT_EQUAL(outs[i].value, i * 3);
   }
-  CU_ASSERT_EQUAL(tp_wrong_thread_calls(), 0);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_wrong_thread_calls(), 0);
+  dft_pool_end();
 }
 
 static bool result_pushed(void *arg) {
   (void)arg;
   /* The worker counts its wake-up after the result is on the list. */
   struct df_pool_stats st;
-  return df_pool_stats(tp.pool, &st) == 0 && st.wakeups >= 1;
+  return df_pool_stats(dft_pool.pool, &st) == 0 && st.wakeups >= 1;
 }
 
 static void test_c1_nothing_fires_until_the_reactor_runs(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(7, NULL), &tp_owned_arg);
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(7, NULL), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   /* The worker has finished and handed the result back; the Deferred still
    * waits for a round of the reactor. */
-  tp_wait(result_pushed, NULL);
+  dft_pool_wait(result_pushed, NULL);
   CU_ASSERT_FALSE(df_called(d));
-  CU_ASSERT_EQUAL(tp_stats().running, 1);
-  tp_outcome out;
-  tp_watch(d, &out);
+  CU_ASSERT_EQUAL(dft_pool_stats().running, 1);
+  dft_pool_outcome out;
+  dft_pool_watch(d, &out);
   CU_ASSERT_EQUAL(out.fired, 0);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT(out.success);
   CU_ASSERT_EQUAL(out.value, 21);
-  CU_ASSERT_EQUAL(tp_stats().running, 0);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_stats().running, 0);
+  dft_pool_end();
 }
 
 static pthread_t worker_seen;
@@ -96,31 +97,32 @@ static df_result work_note_thread(void *arg) {
 }
 
 static void test_c1_work_runs_on_a_worker_thread(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  tp_outcome out;
-  tp_watch(df_defer_to_thread(tp.pool, work_note_thread, NULL), &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_outcome out;
+  dft_pool_watch(df_defer_to_thread(dft_pool.pool, work_note_thread, NULL),
+                 &out);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT_FALSE(pthread_equal(worker_seen, pthread_self()));
   CU_ASSERT(out.success);
   CU_ASSERT_EQUAL(out.value, -1);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_s03_failure_of_work_runs_the_errbacks(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  tp_outcome out;
-  tp_submit(tp_work_fail, tp_arg_new(5, NULL), &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_outcome out;
+  dft_pool_submit(dft_pool_work_fail, dft_pool_arg_new(5, NULL), &out);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT_FALSE(out.success);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_ERROR);
   CU_ASSERT_EQUAL(out.code, 5);
   CU_ASSERT_STRING_EQUAL(out.message, "work failed on 5");
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, 1);
   CU_ASSERT_EQUAL(s.failed, 1);
-  tp_end();
+  dft_pool_end();
 }
 
 /* S02 across the pool: a callback that submits the next job and returns
@@ -129,69 +131,71 @@ static df_pool *chain_pool;
 
 static df_result submit_next(df_result in, void *arg) {
   (void)arg;
-  tp_check_reactor_thread();
+  dft_pool_check_reactor_thread();
   long v = *(long *)in.ptr;
   df_result_free(in);
-  df_deferred *next = df_defer_to_thread_opts(
-      chain_pool, tp_work_value, tp_arg_new(v + 1, NULL), &tp_owned_arg);
+  df_deferred *next = df_defer_to_thread_opts(chain_pool, dft_pool_work_value,
+                                              dft_pool_arg_new(v + 1, NULL),
+                                              &dft_pool_owned_arg);
   df_result r = df_wait(next);
   df_unref(next);
   return r;
 }
 
 static void test_s26_callback_waits_on_a_second_job(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  chain_pool = tp.pool;
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(1, NULL), &tp_owned_arg);
+  chain_pool = dft_pool.pool;
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(1, NULL), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, submit_next, NULL);
-  tp_outcome out;
-  tp_watch(d, &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_outcome out;
+  dft_pool_watch(d, &out);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT(out.success);
   CU_ASSERT_EQUAL(out.value, (1 * 3 + 1) * 3);
-  CU_ASSERT_EQUAL(tp_stats().completed, 2);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_stats().completed, 2);
+  dft_pool_end();
 }
 
 static void test_fifo_order_with_one_thread(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  static tp_outcome outs[MANY];
+  static dft_pool_outcome outs[MANY];
   submit_many(outs, MANY, 0);
   run_until_fired(outs, MANY);
   /* One worker finishes jobs in queue order, and completions are delivered
    * in the order they finished. */
   for (int i = 1; i < MANY; i++)
     CU_ASSERT(outs[i].seq > outs[i - 1].seq);
-  tp_end();
+  dft_pool_end();
 }
 
 /* Jobs queued behind long-running ones wake sleeping workers: with N
  * threads, N - 1 jobs held on a gate do not delay the N-th. */
 static void test_c1_jobs_behind_long_ones_run_on_other_threads(void) {
   enum { THREADS = 4 };
-  if (!tp_begin(THREADS, 0))
+  if (!dft_pool_begin(THREADS, 0))
     return;
-  tp_gate gate;
-  tp_gate_init(&gate);
-  tp_outcome held[THREADS - 1], free_job;
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
+  dft_pool_outcome held[THREADS - 1], free_job;
   for (int i = 0; i < THREADS - 1; i++) {
-    tp_submit(tp_work_value, tp_arg_new(i, &gate), &held[i]);
-    tp_gate_wait_entered(&gate, i + 1); /* each on a thread of its own */
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, &gate), &held[i]);
+    dft_pool_gate_wait_entered(&gate, i + 1); /* each on a thread of its own */
   }
-  tp_submit(tp_work_value, tp_arg_new(9, NULL), &free_job);
-  tp_run_until_count(&free_job.fired, 1);
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(9, NULL), &free_job);
+  dft_pool_run_until_count(&free_job.fired, 1);
   CU_ASSERT_EQUAL(free_job.value, 27);
   for (int i = 0; i < THREADS - 1; i++)
     CU_ASSERT_EQUAL(held[i].fired, 0);
-  tp_gate_open(&gate);
-  tp_run_until_completed(THREADS);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_completed(THREADS);
   for (int i = 0; i < THREADS - 1; i++)
     CU_ASSERT_EQUAL(held[i].fired, 1);
-  tp_end();
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ ownership */
@@ -200,50 +204,53 @@ static long args_live_in_callback;
 
 static df_result look_at_arg_count(df_result in, void *arg) {
   (void)arg;
-  args_live_in_callback = tp_args_live();
+  args_live_in_callback = dft_pool_args_live();
   return in;
 }
 
 static void test_arg_free_runs_once_after_the_deferred_fired(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(2, NULL), &tp_owned_arg);
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(2, NULL), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, look_at_arg_count, NULL);
-  tp_outcome out;
-  tp_watch(d, &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_outcome out;
+  dft_pool_watch(d, &out);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT_EQUAL(args_live_in_callback, 1);
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  CU_ASSERT_EQUAL(tp_arg_frees(), 1);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  CU_ASSERT_EQUAL(dft_pool_arg_frees(), 1);
+  dft_pool_end();
 }
 
 static void test_borrowed_arg_is_never_freed(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  tp_arg *a = tp_arg_new(4, NULL);
-  tp_outcome out;
-  tp_watch(df_defer_to_thread(tp.pool, tp_work_value, a), &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_arg *a = dft_pool_arg_new(4, NULL);
+  dft_pool_outcome out;
+  dft_pool_watch(df_defer_to_thread(dft_pool.pool, dft_pool_work_value, a),
+                 &out);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT_EQUAL(out.value, 12);
-  CU_ASSERT_EQUAL(tp_args_live(), 1);
-  tp_arg_free(a);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 1);
+  dft_pool_arg_free(a);
+  dft_pool_end();
 }
 
 static void test_unconsumed_result_is_freed_with_the_deferred(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(3, NULL), &tp_owned_arg);
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(3, NULL), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_unref(d); /* nobody listens: the pool's reference fires and frees it */
-  tp_run_until_completed(1);
-  CU_ASSERT_EQUAL(tp_values_live(), 0);
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  tp_end();
+  dft_pool_run_until_completed(1);
+  CU_ASSERT_EQUAL(dft_pool_values_live(), 0);
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  dft_pool_end();
 }
 
 /* A work function must not return a Deferred; the pool turns it into a
@@ -254,65 +261,68 @@ static df_result work_returns_deferred(void *arg) {
 }
 
 static void test_work_returning_a_deferred_fails_invalid_argument(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   df_deferred *inner = df_deferred_new(NULL, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(inner);
   df_ref(inner); /* the reference the work function hands back */
-  tp_outcome out;
-  tp_watch(df_defer_to_thread(tp.pool, work_returns_deferred, inner), &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_outcome out;
+  dft_pool_watch(
+      df_defer_to_thread(dft_pool.pool, work_returns_deferred, inner), &out);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT_FALSE(out.success);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
   /* The Deferred failed, so the counters say so. */
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, 1);
   CU_ASSERT_EQUAL(s.failed, 1);
   df_unref(inner);
-  tp_end();
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ misuse */
 
 static void test_null_arguments_give_failed_deferreds(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_outcome out;
-  tp_watch(df_defer_to_thread_opts(NULL, tp_work_value, tp_arg_new(1, NULL),
-                                   &tp_owned_arg),
-           &out);
+  dft_pool_outcome out;
+  dft_pool_watch(df_defer_to_thread_opts(NULL, dft_pool_work_value,
+                                         dft_pool_arg_new(1, NULL),
+                                         &dft_pool_owned_arg),
+                 &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(out.message, "pool"));
-  tp_submit(NULL, tp_arg_new(1, NULL), &out);
+  dft_pool_submit(NULL, dft_pool_arg_new(1, NULL), &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(out.message, "fn"));
-  CU_ASSERT_EQUAL(tp_arg_frees(), 2);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_arg_frees(), 2);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.rejected, 1); /* the NULL pool has no counters */
   CU_ASSERT_EQUAL(s.submitted, 0);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_bad_arguments_of_the_life_functions(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  df_pool *p = tp.pool; /* any non-NULL value: it must be reset */
+  df_pool *p = dft_pool.pool; /* any non-NULL value: it must be reset */
   df_pool_options too_many = {.threads = DF_POOL_MAX_THREADS + 1};
-  CU_ASSERT_EQUAL(df_pool_new(NULL, tp.reactor, NULL), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_pool_new(NULL, dft_pool.reactor, NULL), DF_EINVAL);
   CU_ASSERT_EQUAL(df_pool_new(&p, NULL, NULL), DF_EINVAL);
   CU_ASSERT_PTR_NULL(p);
-  p = tp.pool;
-  CU_ASSERT_EQUAL(df_pool_new(&p, tp.reactor, &too_many), DF_EINVAL);
+  p = dft_pool.pool;
+  CU_ASSERT_EQUAL(df_pool_new(&p, dft_pool.reactor, &too_many), DF_EINVAL);
   CU_ASSERT_PTR_NULL(p);
   CU_ASSERT_EQUAL(df_pool_close(NULL, DF_POOL_DRAIN), DF_EINVAL);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, (df_pool_close_mode)7), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, (df_pool_close_mode)7),
+                  DF_EINVAL);
   struct df_pool_stats s;
   CU_ASSERT_EQUAL(df_pool_stats(NULL, &s), DF_EINVAL);
-  CU_ASSERT_EQUAL(df_pool_stats(tp.pool, NULL), DF_EINVAL);
+  CU_ASSERT_EQUAL(df_pool_stats(dft_pool.pool, NULL), DF_EINVAL);
   CU_ASSERT_EQUAL(df_pool_free(NULL), 0);
-  tp_end();
+  dft_pool_end();
 }
 
 /* Every call from a thread that is not the reactor's is refused. */
@@ -335,7 +345,7 @@ static void *call_off_thread(void *arg) {
   c->stats_rc = df_pool_stats(c->pool, &s);
   c->close_rc = df_pool_close(c->pool, DF_POOL_DRAIN);
   c->free_rc = df_pool_free(c->pool);
-  df_deferred *d = df_defer_to_thread(c->pool, tp_work_null, NULL);
+  df_deferred *d = df_defer_to_thread(c->pool, dft_pool_work_null, NULL);
   if (d != NULL) {
     df_add_errback(d, record_type, &c->submit_type);
     df_unref(d);
@@ -344,11 +354,11 @@ static void *call_off_thread(void *arg) {
 }
 
 static void test_calls_off_the_reactor_thread_are_refused(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   off_thread_calls c;
   memset(&c, 0, sizeof c);
-  c.pool = tp.pool;
+  c.pool = dft_pool.pool;
   pthread_t t;
   CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, call_off_thread, &c), 0);
   pthread_join(t, NULL);
@@ -356,38 +366,38 @@ static void test_calls_off_the_reactor_thread_are_refused(void) {
   CU_ASSERT_EQUAL(c.close_rc, DF_EINVAL);
   CU_ASSERT_EQUAL(c.free_rc, DF_EINVAL);
   CU_ASSERT_PTR_EQUAL(c.submit_type, &DF_INVALID_ARGUMENT);
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 1); /* still open */
   CU_ASSERT_EQUAL(s.submitted, 0);
-  tp_end();
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ counters */
 
 static void test_default_options_and_counters_add_up(void) {
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&tp.reactor, NULL), 0);
-  CU_ASSERT_EQUAL_FATAL(df_pool_new(&tp.pool, tp.reactor, NULL), 0);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&dft_pool.reactor, NULL), 0);
+  CU_ASSERT_EQUAL_FATAL(df_pool_new(&dft_pool.pool, dft_pool.reactor, NULL), 0);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, DF_POOL_DEFAULT_THREADS);
-  static tp_outcome outs[MANY];
+  static dft_pool_outcome outs[MANY];
   submit_many(outs, MANY, 4);
-  s = tp_stats();
+  s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.submitted, MANY);
   CU_ASSERT_EQUAL(s.submitted,
                   s.queued + s.running + s.completed + s.cancelled);
   run_until_fired(outs, MANY);
-  s = tp_stats();
+  s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, MANY);
   CU_ASSERT_EQUAL(s.failed, MANY / 4);
   CU_ASSERT_EQUAL(s.queued, 0);
   CU_ASSERT_EQUAL(s.running, 0);
   CU_ASSERT_EQUAL(s.cancelled, 0);
   /* The worker counts its wake-up after the write returned: wait for it. */
-  tp_wait(result_pushed, NULL);
-  CU_ASSERT(tp_stats().wakeups <= MANY);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
-  CU_ASSERT_EQUAL(tp_stats().threads, 0);
-  tp_end();
+  dft_pool_wait(result_pushed, NULL);
+  CU_ASSERT(dft_pool_stats().wakeups <= MANY);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_DRAIN), 0);
+  CU_ASSERT_EQUAL(dft_pool_stats().threads, 0);
+  dft_pool_end();
 }
 
 static CU_TestInfo tests[] = {
@@ -421,4 +431,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool", tests, NULL, NULL); }
+int main(void) { return dft_run("pool", tests, NULL, NULL, NULL, NULL); }

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "dft_runner.h"
 
 #ifndef ADBAPI_PROGRAM
 #error "ADBAPI_PROGRAM must name the example's executable"
@@ -107,4 +107,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_adbapi", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_adbapi", tests, NULL, NULL, NULL, NULL); }

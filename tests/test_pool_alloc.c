@@ -15,44 +15,44 @@
 #include <string.h>
 
 #include "dft_alloc.h"
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 #define JOBS 4
 
-/* A program under test: makes tp.pool on tp.reactor with the options it
- * wants (the allocation failing may be one of df_pool_new()'s), then uses
- * it. Returns false when df_pool_new() failed (checked by the caller). */
+/* A program under test: makes dft_pool.pool on dft_pool.reactor with the
+ * options it wants (the allocation failing may be one of df_pool_new()'s), then
+ * uses it. Returns false when df_pool_new() failed (checked by the caller). */
 typedef bool (*program_fn)(void);
 
 /* One job's Deferred, watched; or NULL when even a failed Deferred could
  * not be allocated. */
 typedef struct watched {
   bool made;
-  tp_outcome out;
+  dft_pool_outcome out;
 } watched;
 
 static watched jobs[JOBS];
 
-static void submit_watched(int i, df_work_fn fn, tp_arg *arg) {
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, fn, arg,
+static void submit_watched(int i, df_work_fn fn, dft_pool_arg *arg) {
+  df_deferred *d = df_defer_to_thread_opts(dft_pool.pool, fn, arg,
                                            &(df_job_options){
-                                               .arg_free = tp_arg_free,
+                                               .arg_free = dft_pool_arg_free,
                                            });
   jobs[i].made = d != NULL;
   if (d != NULL)
-    tp_watch(d, &jobs[i].out);
+    dft_pool_watch(d, &jobs[i].out);
 }
 
 static bool pool_made(const df_pool_options *opts) {
-  df_pool *p = (df_pool *)tp.reactor; /* must be reset on error */
-  int rc = df_pool_new(&p, tp.reactor, opts);
+  df_pool *p = (df_pool *)dft_pool.reactor; /* must be reset on error */
+  int rc = df_pool_new(&p, dft_pool.reactor, opts);
   if (rc != 0) {
     CU_ASSERT_EQUAL(rc, DF_ENOMEM);
     CU_ASSERT_PTR_NULL(p);
     return false;
   }
-  tp.pool = p;
+  dft_pool.pool = p;
   return true;
 }
 
@@ -68,7 +68,7 @@ static bool all_fired(void *arg) {
  * allows (DF_NO_MEMORY always: a failure that cannot be allocated is the
  * library's static DF_NO_MEMORY failure). */
 static void check_outcomes(const df_error_type *also) {
-  tp_run_until(all_fired, NULL);
+  dft_pool_run_until(all_fired, NULL);
   for (int i = 0; i < JOBS; i++) {
     if (!jobs[i].made)
       continue;
@@ -85,9 +85,9 @@ static bool program_submit_and_drain(void) {
   if (!pool_made(&(df_pool_options){.threads = 2}))
     return false;
   for (int i = 0; i < JOBS; i++)
-    submit_watched(i, tp_work_value, tp_arg_new(i, NULL));
+    submit_watched(i, dft_pool_work_value, dft_pool_arg_new(i, NULL));
   check_outcomes(NULL);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_DRAIN), 0);
   return true;
 }
 
@@ -95,26 +95,27 @@ static bool program_submit_and_drain(void) {
 static bool program_cancel_and_close(void) {
   if (!pool_made(&(df_pool_options){.threads = 1}))
     return false;
-  tp_gate gate;
-  tp_gate_init(&gate);
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
   df_deferred *d[JOBS];
   for (int i = 0; i < JOBS; i++) {
-    tp_arg *arg = tp_arg_new(i, i == 0 ? &gate : NULL);
-    d[i] = df_defer_to_thread_opts(tp.pool, tp_work_value, arg, &tp_owned_arg);
+    dft_pool_arg *arg = dft_pool_arg_new(i, i == 0 ? &gate : NULL);
+    d[i] = df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value, arg,
+                                   &dft_pool_owned_arg);
     jobs[i].made = d[i] != NULL;
     if (d[i] != NULL) {
       df_ref(d[i]);
-      tp_watch(d[i], &jobs[i].out);
+      dft_pool_watch(d[i], &jobs[i].out);
     }
   }
   if (d[0] != NULL && jobs[0].out.fired == 0)
-    tp_gate_wait_entered(&gate, 1);
+    dft_pool_gate_wait_entered(&gate, 1);
   if (d[0] != NULL)
     df_cancel(d[0]); /* running: abandoned */
   if (d[1] != NULL)
     df_cancel(d[1]); /* queued: taken back */
-  tp_gate_open(&gate);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
+  dft_pool_gate_open(&gate);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_CANCEL), 0);
   for (int i = 0; i < JOBS; i++) {
     if (d[i] == NULL)
       continue;
@@ -133,7 +134,7 @@ static bool program_elastic_growth(void) {
   if (!pool_made(&(df_pool_options){.max_threads = 2}))
     return false;
   for (int i = 0; i < JOBS; i++)
-    submit_watched(i, tp_work_value, tp_arg_new(i, NULL));
+    submit_watched(i, dft_pool_work_value, dft_pool_arg_new(i, NULL));
   check_outcomes(NULL);
   return true;
 }
@@ -143,20 +144,20 @@ static bool program_elastic_growth(void) {
 static long run_every_site(const char *name, program_fn program) {
   long runs = 0;
   for (long k = 1;; k++) {
-    CU_ASSERT_FATAL(tp_begin_reactor()); /* the program makes the pool */
+    CU_ASSERT_FATAL(dft_pool_begin_reactor()); /* the program makes the pool */
     long before = dft_alloc_outstanding();
     memset(jobs, 0, sizeof jobs);
     dft_alloc_fail_nth(k);
     bool made = program();
     long failed = dft_alloc_failures();
     if (made)
-      CU_ASSERT_EQUAL(df_pool_free(tp.pool), 0);
-    tp.pool = NULL;
+      CU_ASSERT_EQUAL(df_pool_free(dft_pool.pool), 0);
+    dft_pool.pool = NULL;
     dft_alloc_fail_none();
     CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
-    CU_ASSERT_EQUAL(tp_args_live(), 0);
-    CU_ASSERT_EQUAL(tp_values_live(), 0);
-    tp_end();
+    CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+    CU_ASSERT_EQUAL(dft_pool_values_live(), 0);
+    dft_pool_end();
     if (failed == 0)
       break;
     runs++;
@@ -181,22 +182,22 @@ static void test_elastic_growth_at_every_allocation_failure(void) {
 /* A job shares its Deferred's allocation: one allocation per submission,
  * and nothing left once delivered. */
 static void test_a_submission_allocates_once(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  tp_outcome warm;
-  tp_submit(tp_work_value, tp_arg_new(1, NULL), &warm);
-  tp_run_until_count(&warm.fired, 1);
+  dft_pool_outcome warm;
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(1, NULL), &warm);
+  dft_pool_run_until_count(&warm.fired, 1);
   long before = dft_alloc_outstanding();
   dft_alloc_fail_none(); /* resets the call counter */
   enum { N = 50 };
-  tp_outcome outs[N];
+  dft_pool_outcome outs[N];
   for (int i = 0; i < N; i++)
-    tp_submit(tp_work_value, tp_arg_new(i, NULL), &outs[i]);
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, NULL), &outs[i]);
   CU_ASSERT_EQUAL(dft_alloc_calls(), N);
-  tp_run_until_completed(N + 1);
+  dft_pool_run_until_completed(N + 1);
   CU_ASSERT_EQUAL(dft_alloc_calls(), N);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
-  tp_end();
+  dft_pool_end();
 }
 
 static int install_allocator(void) { return dft_alloc_install(); }
@@ -218,6 +219,6 @@ static CU_TestInfo tests[] = {
 };
 
 int main(void) {
-  return df_test_run("pool_alloc", tests, install_allocator,
-                     uninstall_allocator);
+  return dft_run("pool_alloc", tests, install_allocator, uninstall_allocator,
+                 NULL, NULL);
 }

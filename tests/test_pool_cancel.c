@@ -7,39 +7,43 @@
 #include <string.h>
 
 #include "pool_internal.h"
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 /* Begins a test on a one-thread pool: submits a job held on \p gate and one
  * queued behind it, both watched, and waits until the held job runs.
- * Returns false when the pool could not be made (tp_begin). */
-static bool begin_blocked_pair(tp_gate *gate, df_deferred **blocker,
-                               tp_outcome *blocker_out, df_deferred **queued,
-                               tp_outcome *queued_out) {
-  if (!tp_begin(1, 0))
+ * Returns false when the pool could not be made (dft_pool_begin). */
+static bool begin_blocked_pair(dft_pool_gate *gate, df_deferred **blocker,
+                               dft_pool_outcome *blocker_out,
+                               df_deferred **queued,
+                               dft_pool_outcome *queued_out) {
+  if (!dft_pool_begin(1, 0))
     return false;
-  tp_gate_init(gate);
-  *blocker = tp_submit_watched(tp_work_value, tp_arg_new(1, gate), blocker_out);
-  *queued = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), queued_out);
-  tp_gate_wait_entered(gate, 1); /* the only worker is busy with blocker */
+  dft_pool_gate_init(gate);
+  *blocker = dft_pool_submit_watched(dft_pool_work_value,
+                                     dft_pool_arg_new(1, gate), blocker_out);
+  *queued = dft_pool_submit_watched(dft_pool_work_value,
+                                    dft_pool_arg_new(2, NULL), queued_out);
+  dft_pool_gate_wait_entered(gate,
+                             1); /* the only worker is busy with blocker */
   return true;
 }
 
 /* Begins a test on a one-thread pool: submits fn(n) held on \p gate,
  * watched, and waits until it runs. Returns the caller's reference, or NULL
- * when the pool could not be made (tp_begin). */
-static df_deferred *begin_held(df_work_fn fn, long n, tp_gate *gate,
-                               tp_outcome *out) {
-  if (!tp_begin(1, 0))
+ * when the pool could not be made (dft_pool_begin). */
+static df_deferred *begin_held(df_work_fn fn, long n, dft_pool_gate *gate,
+                               dft_pool_outcome *out) {
+  if (!dft_pool_begin(1, 0))
     return NULL;
-  tp_gate_init(gate);
-  df_deferred *d = tp_submit_watched(fn, tp_arg_new(n, gate), out);
-  tp_gate_wait_entered(gate, 1);
+  dft_pool_gate_init(gate);
+  df_deferred *d = dft_pool_submit_watched(fn, dft_pool_arg_new(n, gate), out);
+  dft_pool_gate_wait_entered(gate, 1);
   return d;
 }
 
 /* Cancels \p d and asserts it failed with DF_CANCELLED at once and once. */
-static void cancel_fails_at_once(df_deferred *d, const tp_outcome *out) {
+static void cancel_fails_at_once(df_deferred *d, const dft_pool_outcome *out) {
   df_cancel(d);
   CU_ASSERT_EQUAL(out->fired, 1);
   CU_ASSERT_PTR_EQUAL(out->type, &DF_CANCELLED);
@@ -49,30 +53,30 @@ static void cancel_fails_at_once(df_deferred *d, const tp_outcome *out) {
 static void end_pair(df_deferred *a, df_deferred *b) {
   df_unref(a);
   df_unref(b);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_s15_cancelled_queued_job_never_runs(void) {
-  tp_gate gate;
-  tp_outcome blocker, queued;
+  dft_pool_gate gate;
+  dft_pool_outcome blocker, queued;
   df_deferred *a, *b;
   if (!begin_blocked_pair(&gate, &a, &blocker, &b, &queued))
     return;
-  CU_ASSERT_EQUAL(tp_stats().queued, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().queued, 1);
 
   /* S16: failed at once, without a round of the reactor. */
   cancel_fails_at_once(b, &queued);
-  CU_ASSERT_EQUAL(tp_arg_frees(), 1); /* b's argument, released at once */
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_arg_frees(), 1); /* b's argument, released at once */
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.queued, 0);
   CU_ASSERT_EQUAL(s.cancelled, 1);
 
-  tp_gate_open(&gate);
-  tp_run_until_count(&blocker.fired, 1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_count(&blocker.fired, 1);
   CU_ASSERT(blocker.success);
   CU_ASSERT_EQUAL(queued.fired, 1);
-  CU_ASSERT_EQUAL(tp_works_run(), 1); /* b never ran */
-  s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_works_run(), 1); /* b never ran */
+  s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, 1);
   CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
   end_pair(a, b);
@@ -81,48 +85,48 @@ static void test_s15_cancelled_queued_job_never_runs(void) {
 static void
 test_s20_cancelled_running_job_fails_at_once_and_its_late_result_is_freed(
     void) {
-  tp_gate gate;
-  tp_outcome out;
-  df_deferred *d = begin_held(tp_work_value, 5, &gate, &out);
+  dft_pool_gate gate;
+  dft_pool_outcome out;
+  df_deferred *d = begin_held(dft_pool_work_value, 5, &gate, &out);
   if (d == NULL)
     return;
 
   cancel_fails_at_once(d, &out);
   /* The work still uses its argument: it is not released yet. */
-  CU_ASSERT_EQUAL(tp_args_live(), 1);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 1);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.running, 1);
   CU_ASSERT_EQUAL(s.abandoned, 1);
   CU_ASSERT_EQUAL(s.cancelled, 0);
 
-  tp_gate_open(&gate);
-  tp_run_until_completed(1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_completed(1);
   /* S17: the late result is dropped, not delivered; it and the argument
-   * are freed on the reactor thread (tp_end checks the thread). */
+   * are freed on the reactor thread (dft_pool_end checks the thread). */
   CU_ASSERT_EQUAL(out.fired, 1);
-  CU_ASSERT_EQUAL(tp_values_live(), 0);
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_values_live(), 0);
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.running, 0);
   CU_ASSERT_EQUAL(s.completed, 1);
   df_unref(d);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_s20_late_failure_of_a_cancelled_job_is_freed_unreported(void) {
-  tp_gate gate;
-  tp_outcome out;
-  df_deferred *d = begin_held(tp_work_fail, 9, &gate, &out);
+  dft_pool_gate gate;
+  dft_pool_outcome out;
+  df_deferred *d = begin_held(dft_pool_work_fail, 9, &gate, &out);
   if (d == NULL)
     return;
   df_cancel(d);
-  tp_gate_open(&gate);
-  tp_run_until_completed(1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_completed(1);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_CANCELLED);
-  CU_ASSERT_EQUAL(tp_stats().failed, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().failed, 1);
   df_unref(d);
-  tp_end();
+  dft_pool_end();
 }
 
 static bool job_on_completion_list(void *arg) {
@@ -131,24 +135,25 @@ static bool job_on_completion_list(void *arg) {
 }
 
 static void test_s20_cancel_between_finish_and_delivery(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_outcome out;
-  df_deferred *d = tp_submit_watched(tp_work_value, tp_arg_new(1, NULL), &out);
-  tp_wait(job_on_completion_list, tp.pool);
+  dft_pool_outcome out;
+  df_deferred *d = dft_pool_submit_watched(dft_pool_work_value,
+                                           dft_pool_arg_new(1, NULL), &out);
+  dft_pool_wait(job_on_completion_list, dft_pool.pool);
   CU_ASSERT_FALSE(df_called(d));
   cancel_fails_at_once(d, &out);
-  tp_run_until_completed(1);
+  dft_pool_run_until_completed(1);
   CU_ASSERT_EQUAL(out.fired, 1);
-  CU_ASSERT_EQUAL(tp_values_live(), 0);
-  CU_ASSERT_EQUAL(tp_stats().abandoned, 1);
+  CU_ASSERT_EQUAL(dft_pool_values_live(), 0);
+  CU_ASSERT_EQUAL(dft_pool_stats().abandoned, 1);
   df_unref(d);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_s14_cancel_twice_fires_once(void) {
-  tp_gate gate;
-  tp_outcome blocker, queued;
+  dft_pool_gate gate;
+  dft_pool_outcome blocker, queued;
   df_deferred *a, *b;
   if (!begin_blocked_pair(&gate, &a, &blocker, &b, &queued))
     return;
@@ -158,31 +163,32 @@ static void test_s14_cancel_twice_fires_once(void) {
   df_cancel(a);
   CU_ASSERT_EQUAL(queued.fired, 1);
   CU_ASSERT_EQUAL(blocker.fired, 1);
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.abandoned, 1);
-  tp_gate_open(&gate);
-  tp_run_until_completed(1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_completed(1);
   CU_ASSERT_EQUAL(queued.fired, 1);
   CU_ASSERT_EQUAL(blocker.fired, 1);
   end_pair(a, b);
 }
 
 static void test_s18_cancel_after_delivery_changes_nothing(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  tp_outcome out;
-  df_deferred *d = tp_submit_watched(tp_work_value, tp_arg_new(4, NULL), &out);
-  tp_run_until_count(&out.fired, 1);
+  dft_pool_outcome out;
+  df_deferred *d = dft_pool_submit_watched(dft_pool_work_value,
+                                           dft_pool_arg_new(4, NULL), &out);
+  dft_pool_run_until_count(&out.fired, 1);
   df_cancel(d);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT(out.success);
   CU_ASSERT_EQUAL(out.value, 12);
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.cancelled, 0);
   CU_ASSERT_EQUAL(s.abandoned, 0);
   df_unref(d);
-  tp_end();
+  dft_pool_end();
 }
 
 /* A callback run by a delivery cancels jobs of the same pool: the queued
@@ -200,86 +206,89 @@ static df_result cancel_targets(df_result in, void *arg) {
 }
 
 static void test_s15_cancel_from_a_callback_of_another_job(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_gate gate;
-  tp_gate_init(&gate);
-  tp_outcome first, later[3];
-  df_deferred *a = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(1, &gate), &tp_owned_arg);
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
+  dft_pool_outcome first, later[3];
+  df_deferred *a =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(1, &gate), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(a);
   cancel_others c;
   memset(&c, 0, sizeof c);
   df_add_callback(a, cancel_targets, &c);
-  tp_watch(a, &first);
+  dft_pool_watch(a, &first);
   for (int i = 0; i < 3; i++)
-    c.targets[i] =
-        tp_submit_watched(tp_work_value, tp_arg_new(10 + i, NULL), &later[i]);
+    c.targets[i] = dft_pool_submit_watched(
+        dft_pool_work_value, dft_pool_arg_new(10 + i, NULL), &later[i]);
   c.n = 3;
-  tp_gate_open(&gate);
-  tp_run_until_count(&first.fired, 1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_count(&first.fired, 1);
   /* However far the worker got, each fired once; those it did not reach
    * never ran. */
   for (int i = 0; i < 3; i++) {
     CU_ASSERT_EQUAL(later[i].fired, 1);
     CU_ASSERT_PTR_EQUAL(later[i].type, &DF_CANCELLED);
   }
-  tp_run_until_completed(tp_stats().submitted - tp_stats().cancelled);
-  struct df_pool_stats s = tp_stats();
+  dft_pool_run_until_completed(dft_pool_stats().submitted -
+                               dft_pool_stats().cancelled);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.cancelled + s.abandoned, 3);
-  CU_ASSERT_EQUAL(tp_works_run(), 1 + (long)s.abandoned);
+  CU_ASSERT_EQUAL(dft_pool_works_run(), 1 + (long)s.abandoned);
   CU_ASSERT_EQUAL(s.submitted, s.completed + s.cancelled);
   for (int i = 0; i < 3; i++) {
     CU_ASSERT_EQUAL(later[i].fired, 1);
     df_unref(c.targets[i]);
   }
-  tp_end();
+  dft_pool_end();
 }
 
 /* S29 on a pool job: the timeout cancels it, the Deferred fails with
  * DF_TIMEOUT while the work runs on; its late result is freed. */
 static void test_s29_timeout_on_a_running_job(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_gate gate;
-  tp_gate_init(&gate);
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(3, &gate), &tp_owned_arg);
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(3, &gate), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
-  CU_ASSERT_PTR_EQUAL(df_add_timeout(d, tp.reactor, 0.01), d);
-  tp_outcome out;
-  tp_watch(d, &out);
-  tp_gate_wait_entered(&gate, 1);
-  tp_run_until_count(&out.fired, 1);
+  CU_ASSERT_PTR_EQUAL(df_add_timeout(d, dft_pool.reactor, 0.01), d);
+  dft_pool_outcome out;
+  dft_pool_watch(d, &out);
+  dft_pool_gate_wait_entered(&gate, 1);
+  dft_pool_run_until_count(&out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_TIMEOUT);
   CU_ASSERT_EQUAL(out.code, 10);
-  CU_ASSERT_EQUAL(tp_stats().abandoned, 1);
-  tp_gate_open(&gate);
-  tp_run_until_completed(1);
+  CU_ASSERT_EQUAL(dft_pool_stats().abandoned, 1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_completed(1);
   CU_ASSERT_EQUAL(out.fired, 1);
-  CU_ASSERT_EQUAL(tp_values_live(), 0);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_values_live(), 0);
+  dft_pool_end();
 }
 
 /* The late result of a cancelled running job is also freed when it arrives
  * during df_pool_close(). */
 static void test_s20_late_result_arriving_during_close_is_freed(void) {
-  tp_gate gate;
-  tp_outcome out;
-  df_deferred *d = begin_held(tp_work_value, 8, &gate, &out);
+  dft_pool_gate gate;
+  dft_pool_outcome out;
+  df_deferred *d = begin_held(dft_pool_work_value, 8, &gate, &out);
   if (d == NULL)
     return;
   df_cancel(d);
-  tp_gate_open(&gate);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  dft_pool_gate_open(&gate);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_DRAIN), 0);
   CU_ASSERT_EQUAL(out.fired, 1);
-  CU_ASSERT_EQUAL(tp_values_live(), 0);
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_values_live(), 0);
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, 1);
   CU_ASSERT_EQUAL(s.abandoned, 1);
   df_unref(d);
-  tp_end();
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ behind */
@@ -288,92 +297,93 @@ static void test_s20_late_result_arriving_during_close_is_freed(void) {
  * fails with DF_CANCELLED at once and once, its argument is released at
  * once and once, and the counts add up throughout. */
 static void test_s15_cancelled_job_behind_a_running_one_never_runs(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_gate gate;
-  tp_outcome first, second;
+  dft_pool_gate gate;
+  dft_pool_outcome first, second;
   df_deferred *a, *b;
-  tp_queue_pair(&gate, &a, &first, &b, &second);
-  long frees = tp_arg_frees(); /* the holder's */
+  dft_pool_queue_pair(&gate, &a, &first, &b, &second);
+  long frees = dft_pool_arg_frees(); /* the holder's */
 
   cancel_fails_at_once(b, &second);
-  CU_ASSERT_EQUAL(tp_arg_frees(), frees + 1);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_arg_frees(), frees + 1);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.queued, 0);
   CU_ASSERT_EQUAL(s.running, 1);
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.abandoned, 0);
-  tp_assert_stats_add_up();
+  dft_pool_assert_stats_add_up();
   df_cancel(b); /* fired already: nothing more */
   CU_ASSERT_EQUAL(second.fired, 1);
 
-  tp_gate_open(&gate);
-  tp_run_until_count(&first.fired, 1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_count(&first.fired, 1);
   CU_ASSERT(first.success);
   CU_ASSERT_EQUAL(first.value, 3);
   /* A job submitted now may reuse the cancelled job's node: nothing of the
    * cancelled job may run or be released again. */
-  tp_outcome later;
-  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(4, NULL),
-                                   &tp_owned_arg),
-           &later);
-  tp_run_until_count(&later.fired, 1);
+  dft_pool_outcome later;
+  dft_pool_watch(df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                                         dft_pool_arg_new(4, NULL),
+                                         &dft_pool_owned_arg),
+                 &later);
+  dft_pool_run_until_count(&later.fired, 1);
   CU_ASSERT_EQUAL(second.fired, 1);
-  CU_ASSERT_EQUAL(tp_works_run(), 3); /* the holder, a, the later job */
-  CU_ASSERT_EQUAL(tp_arg_frees(), frees + 3);
-  s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_works_run(), 3); /* the holder, a, the later job */
+  CU_ASSERT_EQUAL(dft_pool_arg_frees(), frees + 3);
+  s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, 3);
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
-  tp_assert_stats_add_up();
+  dft_pool_assert_stats_add_up();
   end_pair(a, b);
 }
 
 /* A job cancelled while it runs is abandoned as usual; the one queued
  * behind it still runs and fires with its result. */
 static void test_s20_cancel_running_job_leaves_the_one_behind_it(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_gate gate;
-  tp_outcome first, second;
+  dft_pool_gate gate;
+  dft_pool_outcome first, second;
   df_deferred *a, *b;
-  tp_queue_pair(&gate, &a, &first, &b, &second);
+  dft_pool_queue_pair(&gate, &a, &first, &b, &second);
   cancel_fails_at_once(a, &first);
-  CU_ASSERT_EQUAL(tp_stats().abandoned, 1);
-  CU_ASSERT_EQUAL(tp_stats().queued, 1);
-  tp_gate_open(&gate);
-  tp_run_until_count(&second.fired, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().abandoned, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().queued, 1);
+  dft_pool_gate_open(&gate);
+  dft_pool_run_until_count(&second.fired, 1);
   CU_ASSERT(second.success);
   CU_ASSERT_EQUAL(second.value, 6);
-  tp_run_until_completed(3);
+  dft_pool_run_until_completed(3);
   CU_ASSERT_EQUAL(first.fired, 1);
-  CU_ASSERT_EQUAL(tp_works_run(), 3);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_works_run(), 3);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.cancelled, 0);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
-  tp_assert_stats_add_up();
+  dft_pool_assert_stats_add_up();
   end_pair(a, b);
 }
 
 /* Jobs that finished and wait on the completion list (white-box). */
 static bool done_holds(void *arg) {
   size_t n = 0;
-  for (df__job *j = atomic_load(&tp.pool->done); j != NULL; j = j->next)
+  for (df__job *j = atomic_load(&dft_pool.pool->done); j != NULL; j = j->next)
     n++;
   return n >= *(const size_t *)arg;
 }
 
 /* Submits a job and waits until its worker handed it back, undelivered. */
-static void finish_undelivered(tp_outcome *out, size_t nth) {
-  tp_submit(tp_work_value, tp_arg_new((long)nth, NULL), out);
-  tp_wait(done_holds, &nth);
+static void finish_undelivered(dft_pool_outcome *out, size_t nth) {
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new((long)nth, NULL), out);
+  dft_pool_wait(done_holds, &nth);
 }
 
 /* The errback of the queued job: lets the running job go and closes the
  * pool while the cancel still runs. */
 static df_result close_from_errback(df_result in, void *arg) {
-  tp_gate_open(arg);
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  dft_pool_gate_open(arg);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_DRAIN), 0);
   return in;
 }
 
@@ -382,24 +392,24 @@ static df_result close_from_errback(df_result in, void *arg) {
  * frees nodes while the cancel still runs. The cancel must not touch the
  * job's node afterwards; the argument is released once. */
 static void test_s15_cancelled_queued_job_closing_the_pool(void) {
-  if (!tp_begin(1, 2))
+  if (!dft_pool_begin(1, 2))
     return;
-  tp_outcome early[3];
+  dft_pool_outcome early[3];
   for (size_t i = 0; i < 3; i++)
     finish_undelivered(&early[i], i + 1);
-  tp_holder h;
-  tp_hold_begin(&h);
-  tp_gate gate;
-  tp_gate_init(&gate);
-  tp_outcome first, second;
-  df_deferred *a =
-      tp_submit_watched(tp_work_value, tp_arg_new(1, &gate), &first);
-  df_deferred *b =
-      tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), &second);
+  dft_pool_holder h;
+  dft_pool_hold_begin(&h);
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
+  dft_pool_outcome first, second;
+  df_deferred *a = dft_pool_submit_watched(dft_pool_work_value,
+                                           dft_pool_arg_new(1, &gate), &first);
+  df_deferred *b = dft_pool_submit_watched(dft_pool_work_value,
+                                           dft_pool_arg_new(2, NULL), &second);
   df_add_both(b, close_from_errback, &gate);
-  tp_gate_open(&h.gate); /* the worker starts the first; b waits */
-  tp_gate_wait_entered(&gate, 1);
-  CU_ASSERT_EQUAL(tp_stats().queued, 1);
+  dft_pool_gate_open(&h.gate); /* the worker starts the first; b waits */
+  dft_pool_gate_wait_entered(&gate, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().queued, 1);
 
   cancel_fails_at_once(b, &second);
   CU_ASSERT_EQUAL(first.fired, 1);
@@ -407,13 +417,13 @@ static void test_s15_cancelled_queued_job_closing_the_pool(void) {
   CU_ASSERT_EQUAL(h.out.fired, 1);
   for (size_t i = 0; i < 3; i++)
     CU_ASSERT_EQUAL(early[i].fired, 1);
-  CU_ASSERT_EQUAL(tp_works_run(), 5); /* three, the holder, the first */
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_works_run(), 5); /* three, the holder, the first */
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.completed, 5);
   CU_ASSERT_EQUAL(s.cancelled, 1);
   CU_ASSERT_EQUAL(s.queued + s.running, 0);
-  tp_assert_stats_add_up();
+  dft_pool_assert_stats_add_up();
   end_pair(a, b);
 }
 
@@ -443,4 +453,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_cancel", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_cancel", tests, NULL, NULL, NULL, NULL); }

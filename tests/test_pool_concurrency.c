@@ -4,7 +4,7 @@
  *
  * The jobs here block for real: they wait for each other on a meeting
  * point, or on a gate the test opens. No test measures time: a job that
- * waits gives up after a bound (tp_meeting_attend()) and fails, so a
+ * waits gives up after a bound (dft_pool_meeting_attend()) and fails, so a
  * violation of the contract turns into a failed assertion naming how many
  * jobs ran at once, never into a hung suite. Each test runs at T = 1, 2, 4,
  * 16 and 64 threads (threads may outnumber cores). */
@@ -15,21 +15,21 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 static const unsigned thread_counts[] = {1, 2, 4, 16, 64};
 #define N_COUNTS (sizeof thread_counts / sizeof thread_counts[0])
 
 /* Waits for the one job that arrives without waiting. */
 static df_result wait_for_signal_work(void *arg) {
-  tp_meeting *m = arg;
-  return tp_meeting_result(m, tp_meeting_attend(m, 0));
+  dft_pool_meeting *m = arg;
+  return dft_pool_meeting_result(m, dft_pool_meeting_attend(m, 0));
 }
 
 /* Arrives without waiting: the signal the waiters wait for. */
 static df_result signal_work(void *arg) {
-  tp_meeting *m = arg;
+  dft_pool_meeting *m = arg;
   pthread_mutex_lock(&m->mutex);
   m->arrived++;
   pthread_cond_broadcast(&m->cond);
@@ -39,9 +39,9 @@ static df_result signal_work(void *arg) {
 
 /* ------------------------------------------------------------ outcomes */
 
-static void watch_all_succeed(tp_outcome *outs, unsigned n) {
+static void watch_all_succeed(dft_pool_outcome *outs, unsigned n) {
   for (unsigned i = 0; i < n; i++)
-    tp_run_until_count(&outs[i].fired, 1);
+    dft_pool_run_until_count(&outs[i].fired, 1);
   for (unsigned i = 0; i < n; i++) {
     CU_ASSERT_EQUAL(outs[i].fired, 1);
     CU_ASSERT(outs[i].success);
@@ -50,8 +50,8 @@ static void watch_all_succeed(tp_outcome *outs, unsigned n) {
   }
 }
 
-static tp_outcome *outcomes(unsigned n) {
-  tp_outcome *outs = calloc(n, sizeof *outs);
+static dft_pool_outcome *outcomes(unsigned n) {
+  dft_pool_outcome *outs = calloc(n, sizeof *outs);
   CU_ASSERT_PTR_NOT_NULL_FATAL(outs);
   return outs;
 }
@@ -61,17 +61,18 @@ static tp_outcome *outcomes(unsigned n) {
 /* T jobs that all wait on one meeting point of T: each can finish only
  * when all T run at once. */
 static void check_t_jobs_meet(unsigned threads) {
-  if (!tp_begin(threads, 0))
+  if (!dft_pool_begin(threads, 0))
     return;
-  tp_meeting m;
-  tp_meeting_init(&m, (int)threads);
-  tp_outcome *outs = outcomes(threads);
+  dft_pool_meeting m;
+  dft_pool_meeting_init(&m, (int)threads);
+  dft_pool_outcome *outs = outcomes(threads);
   for (unsigned i = 0; i < threads; i++)
-    tp_watch(df_defer_to_thread(tp.pool, tp_work_meet, &m), &outs[i]);
+    dft_pool_watch(df_defer_to_thread(dft_pool.pool, dft_pool_work_meet, &m),
+                   &outs[i]);
   watch_all_succeed(outs, threads);
   free(outs);
-  tp_end();
-  tp_meeting_destroy(&m);
+  dft_pool_end();
+  dft_pool_meeting_destroy(&m);
 }
 
 static void test_c1_t_jobs_waiting_on_a_barrier_of_t_complete(void) {
@@ -83,18 +84,20 @@ static void test_c1_t_jobs_waiting_on_a_barrier_of_t_complete(void) {
  * one they wait for, which must start on the last thread. (At T = 1 the
  * only thread is the first waiter's, so the case starts at T = 2.) */
 static void check_waiting_for_a_later_job(unsigned threads) {
-  if (!tp_begin(threads, 0))
+  if (!dft_pool_begin(threads, 0))
     return;
-  tp_meeting m;
-  tp_meeting_init(&m, 1);
-  tp_outcome *outs = outcomes(threads);
+  dft_pool_meeting m;
+  dft_pool_meeting_init(&m, 1);
+  dft_pool_outcome *outs = outcomes(threads);
   for (unsigned i = 0; i + 1 < threads; i++)
-    tp_watch(df_defer_to_thread(tp.pool, wait_for_signal_work, &m), &outs[i]);
-  tp_watch(df_defer_to_thread(tp.pool, signal_work, &m), &outs[threads - 1]);
+    dft_pool_watch(df_defer_to_thread(dft_pool.pool, wait_for_signal_work, &m),
+                   &outs[i]);
+  dft_pool_watch(df_defer_to_thread(dft_pool.pool, signal_work, &m),
+                 &outs[threads - 1]);
   watch_all_succeed(outs, threads);
   free(outs);
-  tp_end();
-  tp_meeting_destroy(&m);
+  dft_pool_end();
+  dft_pool_meeting_destroy(&m);
 }
 
 static void test_c1_job_waiting_for_a_later_job_completes(void) {
@@ -116,14 +119,14 @@ static df_result short_work(void *arg) {
 
 /* The thread a blocked job runs on, recorded before it blocks. */
 typedef struct blocked_job {
-  tp_gate *gate;
+  dft_pool_gate *gate;
   pthread_t ran_on;
 } blocked_job;
 
 static df_result blocked_work(void *arg) {
   blocked_job *b = arg;
   b->ran_on = pthread_self();
-  tp_gate_pass(b->gate);
+  dft_pool_gate_pass(b->gate);
   return df_ok(NULL, NULL);
 }
 
@@ -132,26 +135,27 @@ static df_result blocked_work(void *arg) {
  * shut. */
 static void check_short_jobs_pass_blocked_ones(unsigned threads,
                                                unsigned blocked) {
-  if (!tp_begin(threads, 0))
+  if (!dft_pool_begin(threads, 0))
     return;
-  tp_gate gate;
-  tp_gate_init(&gate);
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
   blocked_job *held = calloc(blocked, sizeof *held);
-  tp_outcome *held_outs = outcomes(blocked);
+  dft_pool_outcome *held_outs = outcomes(blocked);
   CU_ASSERT_PTR_NOT_NULL_FATAL(held);
   for (unsigned i = 0; i < blocked; i++) {
     held[i].gate = &gate;
-    tp_watch(df_defer_to_thread(tp.pool, blocked_work, &held[i]),
-             &held_outs[i]);
+    dft_pool_watch(df_defer_to_thread(dft_pool.pool, blocked_work, &held[i]),
+                   &held_outs[i]);
   }
-  tp_gate_wait_entered(&gate, (int)blocked);
+  dft_pool_gate_wait_entered(&gate, (int)blocked);
 
   unsigned n = 8 * threads;
   short_job *jobs = calloc(n, sizeof *jobs);
-  tp_outcome *outs = outcomes(n);
+  dft_pool_outcome *outs = outcomes(n);
   CU_ASSERT_PTR_NOT_NULL_FATAL(jobs);
   for (unsigned i = 0; i < n; i++)
-    tp_watch(df_defer_to_thread(tp.pool, short_work, &jobs[i]), &outs[i]);
+    dft_pool_watch(df_defer_to_thread(dft_pool.pool, short_work, &jobs[i]),
+                   &outs[i]);
   watch_all_succeed(outs, n);
   for (unsigned i = 0; i < blocked; i++)
     CU_ASSERT_EQUAL(held_outs[i].fired, 0);
@@ -159,13 +163,13 @@ static void check_short_jobs_pass_blocked_ones(unsigned threads,
     for (unsigned b = 0; b < blocked; b++)
       CU_ASSERT(!pthread_equal(jobs[i].ran_on, held[b].ran_on));
 
-  tp_gate_open(&gate);
+  dft_pool_gate_open(&gate);
   watch_all_succeed(held_outs, blocked);
   free(outs);
   free(jobs);
   free(held_outs);
   free(held);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_c1_one_blocked_thread_leaves_short_jobs_to_the_others(void) {
@@ -185,22 +189,23 @@ static void test_c1_all_but_one_thread_blocked_still_runs_short_jobs(void) {
  * at once. Each group can only finish when T of its jobs run together, so
  * the pool must keep all its threads busy through the burst. */
 static void check_groups_of_t(unsigned threads) {
-  if (!tp_begin(threads, 0))
+  if (!dft_pool_begin(threads, 0))
     return;
   enum { GROUPS = 4 };
-  tp_meeting m[GROUPS];
+  dft_pool_meeting m[GROUPS];
   unsigned n = GROUPS * threads;
-  tp_outcome *outs = outcomes(n);
+  dft_pool_outcome *outs = outcomes(n);
   for (unsigned g = 0; g < GROUPS; g++)
-    tp_meeting_init(&m[g], (int)threads);
+    dft_pool_meeting_init(&m[g], (int)threads);
   for (unsigned i = 0; i < n; i++)
-    tp_watch(df_defer_to_thread(tp.pool, tp_work_meet, &m[i / threads]),
-             &outs[i]);
+    dft_pool_watch(
+        df_defer_to_thread(dft_pool.pool, dft_pool_work_meet, &m[i / threads]),
+        &outs[i]);
   watch_all_succeed(outs, n);
   free(outs);
-  tp_end();
+  dft_pool_end();
   for (unsigned g = 0; g < GROUPS; g++)
-    tp_meeting_destroy(&m[g]);
+    dft_pool_meeting_destroy(&m[g]);
 }
 
 static void test_c1_burst_of_groups_of_t_keeps_every_thread_busy(void) {
@@ -222,4 +227,6 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_concurrency", tests, NULL, NULL); }
+int main(void) {
+  return dft_run("pool_concurrency", tests, NULL, NULL, NULL, NULL);
+}

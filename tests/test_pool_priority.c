@@ -10,8 +10,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 #define MAX_JOBS 128
 
@@ -33,8 +33,8 @@ static void reset_record(void) {
 
 static df_deferred *submit_tagged(char tag, df_job_priority priority) {
   df_job_options opts = {.priority = priority};
-  return df_defer_to_thread_opts(tp.pool, record_work, (void *)(intptr_t)tag,
-                                 &opts);
+  return df_defer_to_thread_opts(dft_pool.pool, record_work,
+                                 (void *)(intptr_t)tag, &opts);
 }
 
 static df_job_priority priority_of(char tag) {
@@ -53,52 +53,52 @@ static df_job_priority priority_of(char tag) {
 static const char *run_queued(const char *tags) {
   size_t n = strlen(tags);
   CU_ASSERT_FATAL(n <= MAX_JOBS);
-  tp_outcome outs[MAX_JOBS];
+  dft_pool_outcome outs[MAX_JOBS];
   reset_record();
-  tp_holder h;
-  tp_hold_begin(&h);
+  dft_pool_holder h;
+  dft_pool_hold_begin(&h);
   for (size_t i = 0; i < n; i++)
-    tp_watch(submit_tagged(tags[i], priority_of(tags[i])), &outs[i]);
-  tp_hold_end(&h);
+    dft_pool_watch(submit_tagged(tags[i], priority_of(tags[i])), &outs[i]);
+  dft_pool_hold_end(&h);
   for (size_t i = 0; i < n; i++)
-    tp_run_until_count(&outs[i].fired, 1);
+    dft_pool_run_until_count(&outs[i].fired, 1);
   return started;
 }
 
 static void test_higher_classes_start_first_fifo_within_a_class(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   /* Lower-case letters cannot be told apart by the record; the order of
    * equal tags is checked by the next test. */
   CU_ASSERT_STRING_EQUAL(run_queued("LNHHNL"), "HHNNLL");
-  tp_end();
+  dft_pool_end();
 }
 
 /* The tag is the argument, so FIFO order within a class shows as the
  * submission order of distinct tags: a, b, c normal; x, y high. */
 static void test_submission_order_is_kept_within_a_class(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   reset_record();
-  tp_outcome outs[5];
-  tp_holder h;
-  tp_hold_begin(&h);
+  dft_pool_outcome outs[5];
+  dft_pool_holder h;
+  dft_pool_hold_begin(&h);
   const char *tags = "axbyc";
   for (int i = 0; i < 5; i++) {
     df_job_priority pr = tags[i] >= 'x' ? DF_PRIORITY_HIGH : DF_PRIORITY_NORMAL;
-    tp_watch(submit_tagged(tags[i], pr), &outs[i]);
+    dft_pool_watch(submit_tagged(tags[i], pr), &outs[i]);
   }
-  tp_hold_end(&h);
+  dft_pool_hold_end(&h);
   for (int i = 0; i < 5; i++)
-    tp_run_until_count(&outs[i].fired, 1);
+    dft_pool_run_until_count(&outs[i].fired, 1);
   CU_ASSERT_STRING_EQUAL(started, "xyabc");
-  tp_end();
+  dft_pool_end();
 }
 
 /* Under a constant flow of high-priority jobs, a waiting low one starts
  * after DF_POOL_AGING_LIMIT of them, and so does the next. */
 static void test_low_priority_starts_under_constant_high_load(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   char tags[64] = "LL";
   memset(tags + 2, 'H', 40);
@@ -114,13 +114,13 @@ static void test_low_priority_starts_under_constant_high_load(void) {
   memset(expected + at, 'H', 40 - 2 * DF_POOL_AGING_LIMIT);
   expected[at + 40 - 2 * DF_POOL_AGING_LIMIT] = '\0';
   CU_ASSERT_STRING_EQUAL(order, expected);
-  tp_end();
+  dft_pool_end();
 }
 
 /* With all three classes waiting, normal and low both fall due; the one
  * kept waiting longer goes first, then the other. */
 static void test_both_lower_classes_age(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   char tags[64] = "NL";
   memset(tags + 2, 'H', 20);
@@ -136,24 +136,24 @@ static void test_both_lower_classes_age(void) {
   memset(expected + DF_POOL_AGING_LIMIT + 2, 'H', 20 - DF_POOL_AGING_LIMIT);
   expected[22] = '\0';
   CU_ASSERT_STRING_EQUAL(order, expected);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_bad_priority_is_refused_and_the_argument_released(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
-  tp_outcome out;
+  dft_pool_outcome out;
   df_job_options opts = {.priority = (df_job_priority)7,
-                         .arg_free = tp_arg_free};
-  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(1, NULL),
-                                   &opts),
-           &out);
+                         .arg_free = dft_pool_arg_free};
+  dft_pool_watch(df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                                         dft_pool_arg_new(1, NULL), &opts),
+                 &out);
   CU_ASSERT_EQUAL(out.fired, 1);
   CU_ASSERT_PTR_EQUAL(out.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(out.message, "opts->priority"));
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  CU_ASSERT_EQUAL(tp_stats().rejected, 1);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  CU_ASSERT_EQUAL(dft_pool_stats().rejected, 1);
+  dft_pool_end();
 }
 
 static CU_TestInfo tests[] = {
@@ -169,4 +169,6 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_priority", tests, NULL, NULL); }
+int main(void) {
+  return dft_run("pool_priority", tests, NULL, NULL, NULL, NULL);
+}

@@ -10,29 +10,32 @@
 #include <stdlib.h>
 
 #include "pool_internal.h"
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 static bool threads_at(void *arg) {
-  return tp_stats().threads == *(const unsigned *)arg;
+  return dft_pool_stats().threads == *(const unsigned *)arg;
 }
 
 /* Runs the reactor until the pool has exactly \p n threads. */
-static void run_until_threads(unsigned n) { tp_run_until(threads_at, &n); }
+static void run_until_threads(unsigned n) {
+  dft_pool_run_until(threads_at, &n);
+}
 
 /* Submits \p n jobs meeting at \p m and runs until all succeeded. */
-static void meet(tp_meeting *m, unsigned n) {
-  tp_outcome *outs = calloc(n, sizeof *outs);
+static void meet(dft_pool_meeting *m, unsigned n) {
+  dft_pool_outcome *outs = calloc(n, sizeof *outs);
   CU_ASSERT_PTR_NOT_NULL_FATAL(outs);
-  tp_meeting_init(m, (int)n);
+  dft_pool_meeting_init(m, (int)n);
   for (unsigned i = 0; i < n; i++)
-    tp_watch(df_defer_to_thread(tp.pool, tp_work_meet, m), &outs[i]);
+    dft_pool_watch(df_defer_to_thread(dft_pool.pool, dft_pool_work_meet, m),
+                   &outs[i]);
   for (unsigned i = 0; i < n; i++) {
-    tp_run_until_count(&outs[i].fired, 1);
+    dft_pool_run_until_count(&outs[i].fired, 1);
     CU_ASSERT(outs[i].success);
   }
   free(outs);
-  tp_meeting_destroy(m);
+  dft_pool_meeting_destroy(m);
 }
 
 /* ------------------------------------------------------------ options */
@@ -73,50 +76,52 @@ static void test_sizing_options_are_checked(void) {
 /* An elastic pool with no thread yet grows to run four jobs that must all
  * run at once, one thread per job that found no idle thread. */
 static void test_elastic_pool_grows_to_run_blocking_jobs_at_once(void) {
-  if (!tp_begin_opts(&(df_pool_options){.max_threads = 4}))
+  if (!dft_pool_begin_opts(&(df_pool_options){.max_threads = 4}))
     return;
-  CU_ASSERT_EQUAL(tp_stats().threads, 0);
-  tp_meeting m;
+  CU_ASSERT_EQUAL(dft_pool_stats().threads, 0);
+  dft_pool_meeting m;
   meet(&m, 4);
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 4);
   CU_ASSERT_EQUAL(s.threads_started, 4);
   CU_ASSERT_EQUAL(s.thread_failures, 0);
-  tp_end();
+  dft_pool_end();
 }
 
 /* Growth stops at max_threads: the jobs beyond wait in the queue. */
 static void test_elastic_pool_stops_growing_at_max_threads(void) {
-  if (!tp_begin_opts(&(df_pool_options){.min_threads = 1, .max_threads = 2}))
+  if (!dft_pool_begin_opts(
+          &(df_pool_options){.min_threads = 1, .max_threads = 2}))
     return;
-  tp_gate gate;
-  tp_gate_init(&gate);
-  tp_outcome outs[3];
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
+  dft_pool_outcome outs[3];
   for (int i = 0; i < 3; i++)
-    tp_submit(tp_work_value, tp_arg_new(i, &gate), &outs[i]);
-  tp_gate_wait_entered(&gate, 2);
-  struct df_pool_stats s = tp_stats();
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, &gate), &outs[i]);
+  dft_pool_gate_wait_entered(&gate, 2);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 2);
   CU_ASSERT_EQUAL(s.queued, 1);
   CU_ASSERT_EQUAL(s.running, 2);
-  tp_gate_open(&gate);
+  dft_pool_gate_open(&gate);
   for (int i = 0; i < 3; i++)
-    tp_run_until_count(&outs[i].fired, 1);
-  CU_ASSERT_EQUAL(tp_stats().threads_started, 2);
-  tp_end();
+    dft_pool_run_until_count(&outs[i].fired, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().threads_started, 2);
+  dft_pool_end();
 }
 
 /* Jobs that an idle thread can take start no thread. */
 static void test_elastic_pool_reuses_idle_threads(void) {
-  if (!tp_begin_opts(&(df_pool_options){.min_threads = 2, .max_threads = 8}))
+  if (!dft_pool_begin_opts(
+          &(df_pool_options){.min_threads = 2, .max_threads = 8}))
     return;
   for (int i = 0; i < 20; i++) {
-    tp_outcome out;
-    tp_submit(tp_work_value, tp_arg_new(i, NULL), &out);
-    tp_run_until_count(&out.fired, 1);
+    dft_pool_outcome out;
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, NULL), &out);
+    dft_pool_run_until_count(&out.fired, 1);
   }
-  CU_ASSERT_EQUAL(tp_stats().threads_started, 2);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_stats().threads_started, 2);
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ shrinking */
@@ -124,48 +129,48 @@ static void test_elastic_pool_reuses_idle_threads(void) {
 /* Threads above min_threads leave once idle for the timeout; the pool
  * grows again when jobs need it. */
 static void test_idle_threads_above_min_exit_and_the_pool_grows_again(void) {
-  if (!tp_begin_opts(&(df_pool_options){
+  if (!dft_pool_begin_opts(&(df_pool_options){
           .min_threads = 1, .max_threads = 4, .idle_timeout_ms = 20}))
     return;
-  tp_meeting m;
+  dft_pool_meeting m;
   meet(&m, 4);
   run_until_threads(1);
-  CU_ASSERT_EQUAL(tp_stats().idle, 1);
+  CU_ASSERT_EQUAL(dft_pool_stats().idle, 1);
   meet(&m, 4);
-  CU_ASSERT_EQUAL(tp_stats().threads_started, 7);
+  CU_ASSERT_EQUAL(dft_pool_stats().threads_started, 7);
   run_until_threads(1);
-  tp_end();
+  dft_pool_end();
 }
 
 /* With min_threads 0 the pool goes down to no thread, and a job then
  * starts one. */
 static void test_pool_with_min_zero_empties_and_restarts(void) {
-  if (!tp_begin_opts(
+  if (!dft_pool_begin_opts(
           &(df_pool_options){.max_threads = 2, .idle_timeout_ms = 10}))
     return;
-  tp_outcome first, second;
-  tp_submit(tp_work_value, tp_arg_new(1, NULL), &first);
-  tp_run_until_count(&first.fired, 1);
+  dft_pool_outcome first, second;
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(1, NULL), &first);
+  dft_pool_run_until_count(&first.fired, 1);
   run_until_threads(0);
-  tp_submit(tp_work_value, tp_arg_new(2, NULL), &second);
-  tp_run_until_count(&second.fired, 1);
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(2, NULL), &second);
+  dft_pool_run_until_count(&second.fired, 1);
   CU_ASSERT(second.success);
   CU_ASSERT_EQUAL(second.value, 6);
-  CU_ASSERT_EQUAL(tp_stats().threads_started, 2);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_stats().threads_started, 2);
+  dft_pool_end();
 }
 
 /* A fixed pool keeps its threads: it starts them once and never more. */
 static void test_fixed_pool_starts_its_threads_once(void) {
-  if (!tp_begin(3, 0))
+  if (!dft_pool_begin(3, 0))
     return;
-  tp_meeting m;
+  dft_pool_meeting m;
   meet(&m, 3);
   meet(&m, 3);
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 3);
   CU_ASSERT_EQUAL(s.threads_started, 3);
-  tp_end();
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ failures */
@@ -192,27 +197,28 @@ static void fail_thread_creation_from(int call) {
  * has: the job waits for one of them and runs. */
 static void test_failed_growth_keeps_the_pool_working(void) {
   fail_thread_creation_from(3);
-  if (!tp_begin_opts(&(df_pool_options){.min_threads = 1, .max_threads = 4})) {
+  if (!dft_pool_begin_opts(
+          &(df_pool_options){.min_threads = 1, .max_threads = 4})) {
     df__pool_set_thread_create_hook(NULL);
     return;
   }
-  tp_gate gate;
-  tp_gate_init(&gate);
-  tp_outcome outs[3];
+  dft_pool_gate gate;
+  dft_pool_gate_init(&gate);
+  dft_pool_outcome outs[3];
   for (int i = 0; i < 3; i++)
-    tp_submit(tp_work_value, tp_arg_new(i, &gate), &outs[i]);
-  tp_gate_wait_entered(&gate, 2);
-  struct df_pool_stats s = tp_stats();
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, &gate), &outs[i]);
+  dft_pool_gate_wait_entered(&gate, 2);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 2);
   CU_ASSERT_EQUAL(s.thread_failures, 1);
   CU_ASSERT_EQUAL(s.queued, 1);
-  tp_gate_open(&gate);
+  dft_pool_gate_open(&gate);
   for (int i = 0; i < 3; i++) {
-    tp_run_until_count(&outs[i].fired, 1);
+    dft_pool_run_until_count(&outs[i].fired, 1);
     CU_ASSERT(outs[i].success);
   }
   df__pool_set_thread_create_hook(NULL);
-  tp_end();
+  dft_pool_end();
 }
 
 /* With no thread at all and none that can start, the job cannot run: it
@@ -220,26 +226,26 @@ static void test_failed_growth_keeps_the_pool_working(void) {
  * can start again, the pool works. */
 static void test_no_thread_at_all_fails_the_job_with_system(void) {
   fail_thread_creation_from(1);
-  if (!tp_begin_opts(&(df_pool_options){.max_threads = 2})) {
+  if (!dft_pool_begin_opts(&(df_pool_options){.max_threads = 2})) {
     df__pool_set_thread_create_hook(NULL);
     return;
   }
-  tp_outcome refused, later;
-  tp_submit(tp_work_value, tp_arg_new(1, NULL), &refused);
+  dft_pool_outcome refused, later;
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(1, NULL), &refused);
   CU_ASSERT_EQUAL(refused.fired, 1);
   CU_ASSERT_PTR_EQUAL(refused.type, &DF_SYSTEM);
-  CU_ASSERT_EQUAL(tp_args_live(), 0);
-  struct df_pool_stats s = tp_stats();
+  CU_ASSERT_EQUAL(dft_pool_args_live(), 0);
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 0);
   CU_ASSERT_EQUAL(s.thread_failures, 1);
   CU_ASSERT_EQUAL(s.cancelled, 1);
-  tp_assert_stats_add_up();
+  dft_pool_assert_stats_add_up();
   df__pool_set_thread_create_hook(NULL);
-  tp_submit(tp_work_value, tp_arg_new(2, NULL), &later);
-  tp_run_until_count(&later.fired, 1);
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(2, NULL), &later);
+  dft_pool_run_until_count(&later.fired, 1);
   CU_ASSERT(later.success);
-  CU_ASSERT_EQUAL(tp_works_run(), 1);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_works_run(), 1);
+  dft_pool_end();
 }
 
 static CU_TestInfo tests[] = {
@@ -262,4 +268,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_sizing", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_sizing", tests, NULL, NULL, NULL, NULL); }

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 #ifdef DF_SANITIZED
 #define DEFAULT_JOBS 20000L
@@ -76,11 +76,11 @@ static df_result stress_work(void *arg) {
     sink += i;
   if (a->fail)
     return df_fail(df_failure_new(&DF_ERROR, (int)a->spins, "unlucky job"));
-  return df_ok(tp_value_new((long)sink), tp_value_free);
+  return df_ok(dft_pool_value_new((long)sink), dft_pool_value_free);
 }
 
 static void stress_arg_free(void *arg) {
-  tp_check_reactor_thread();
+  dft_pool_check_reactor_thread();
   atomic_fetch_sub(&stress_args_live, 1);
   free(arg);
 }
@@ -99,7 +99,7 @@ static stress_arg *stress_arg_new(void) {
 
 static df_result record(df_result in, void *arg) {
   slot *s = arg;
-  tp_check_reactor_thread();
+  dft_pool_check_reactor_thread();
   s->fired++;
   df_failure *f = df_result_failure(in);
   const df_error_type *t = df_failure_type(f);
@@ -153,25 +153,25 @@ typedef struct totals {
 static df_pool *new_pool(unsigned threads, size_t max_queued) {
   df_pool *p = NULL;
   df_pool_options opts = {.threads = threads, .max_queued = max_queued};
-  CU_ASSERT_EQUAL(df_pool_new(&p, tp.reactor, &opts), 0);
+  CU_ASSERT_EQUAL(df_pool_new(&p, dft_pool.reactor, &opts), 0);
   return p;
 }
 
 /* Closes the first pool with jobs in flight (dropping its queue), shows it
  * refuses, frees it and carries on with a second one. */
 static void close_in_the_middle(totals *t, slot *slots, long *next) {
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_CANCEL), 0);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_CANCEL), 0);
   for (int k = 0; k < 8; k++, (*next)++, t->attempts++) {
     df_deferred *d =
-        df_defer_to_thread_opts(tp.pool, stress_work, stress_arg_new(),
+        df_defer_to_thread_opts(dft_pool.pool, stress_work, stress_arg_new(),
                                 &(df_job_options){.arg_free = stress_arg_free});
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     df_add_both(d, record, &slots[*next]);
     df_unref(d);
   }
-  CU_ASSERT_EQUAL(df_pool_stats(tp.pool, &t->a), 0);
-  CU_ASSERT_EQUAL(df_pool_free(tp.pool), 0);
-  tp.pool = new_pool(2, 768);
+  CU_ASSERT_EQUAL(df_pool_stats(dft_pool.pool, &t->a), 0);
+  CU_ASSERT_EQUAL(df_pool_free(dft_pool.pool), 0);
+  dft_pool.pool = new_pool(2, 768);
 }
 
 static void run(long jobs, double seconds, slot *slots, totals *t) {
@@ -191,7 +191,7 @@ static void run(long jobs, double seconds, slot *slots, totals *t) {
       continue;
     }
     if (w.n == WINDOW) {
-      if (df_reactor_run_once(tp.reactor, 10) < 0)
+      if (df_reactor_run_once(dft_pool.reactor, 10) < 0)
         CU_FAIL("df_reactor_run_once failed");
       window_prune(&w);
       continue;
@@ -199,7 +199,7 @@ static void run(long jobs, double seconds, slot *slots, totals *t) {
     slot *s = &slots[i++];
     t->attempts++;
     df_deferred *d =
-        df_defer_to_thread_opts(tp.pool, stress_work, stress_arg_new(),
+        df_defer_to_thread_opts(dft_pool.pool, stress_work, stress_arg_new(),
                                 &(df_job_options){.arg_free = stress_arg_free});
     if (d == NULL) {
       CU_FAIL("df_defer_to_thread_opts returned NULL");
@@ -221,17 +221,17 @@ static void run(long jobs, double seconds, slot *slots, totals *t) {
       df_cancel(w.d[k]);
     }
     if ((r >> 16) % 64 == 0) {
-      if (df_reactor_run_once(tp.reactor, 0) < 0)
+      if (df_reactor_run_once(dft_pool.reactor, 0) < 0)
         CU_FAIL("df_reactor_run_once failed");
       window_prune(&w);
     }
   }
   /* The second pool is closed with jobs in flight too, running them all:
    * everything has fired when the close returns. */
-  CU_ASSERT_EQUAL(df_pool_close(tp.pool, DF_POOL_DRAIN), 0);
+  CU_ASSERT_EQUAL(df_pool_close(dft_pool.pool, DF_POOL_DRAIN), 0);
   window_prune(&w);
   CU_ASSERT_EQUAL(w.n, 0);
-  CU_ASSERT_EQUAL(df_pool_stats(tp.pool, &t->b), 0);
+  CU_ASSERT_EQUAL(df_pool_stats(dft_pool.pool, &t->b), 0);
 }
 
 static void test_stress_every_deferred_fires_once_and_counts_add_up(void) {
@@ -245,7 +245,7 @@ static void test_stress_every_deferred_fires_once_and_counts_add_up(void) {
   /* + 8: the refused submissions made right after the close. */
   slot *slots = calloc((size_t)jobs + 8, sizeof *slots);
   CU_ASSERT_PTR_NOT_NULL_FATAL(slots);
-  if (!tp_begin(4, 1024)) {
+  if (!dft_pool_begin(4, 1024)) {
     free(slots);
     return;
   }
@@ -287,7 +287,7 @@ static void test_stress_every_deferred_fires_once_and_counts_add_up(void) {
                       (uint64_t)(count[CLOSED] - 8));
   CU_ASSERT_EQUAL((uint64_t)atomic_load(&works), completed);
   CU_ASSERT_EQUAL(t.a.threads + t.b.threads, 0);
-  tp_end();
+  dft_pool_end();
   CU_ASSERT_EQUAL(atomic_load(&stress_args_live), 0);
   free(slots);
 }
@@ -298,4 +298,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_stress", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_stress", tests, NULL, NULL, NULL, NULL); }

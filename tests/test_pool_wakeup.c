@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "pool_internal.h"
-#include "runner.h"
-#include "test_pool_support.h"
+#include "dft_runner.h"
+#include "dft_pool.h"
 
 enum { BATCH = 500 };
 
@@ -30,27 +30,28 @@ static long done_list_length(df_pool *p) {
  * check that it is exactly \p n. */
 static bool wakeups_reached(void *arg) {
   struct df_pool_stats s;
-  return df_pool_stats(tp.pool, &s) == 0 && s.wakeups >= *(uint64_t *)arg;
+  return df_pool_stats(dft_pool.pool, &s) == 0 && s.wakeups >= *(uint64_t *)arg;
 }
 
 static void expect_wakeups(uint64_t n) {
-  tp_wait(wakeups_reached, &n);
-  CU_ASSERT_EQUAL(tp_stats().wakeups, n);
+  dft_pool_wait(wakeups_reached, &n);
+  CU_ASSERT_EQUAL(dft_pool_stats().wakeups, n);
 }
 
 static bool batch_on_done_list(void *arg) {
-  return done_list_length(tp.pool) == *(long *)arg;
+  return done_list_length(dft_pool.pool) == *(long *)arg;
 }
 
-static void submit_batch(tp_outcome *outs, int n) {
+static void submit_batch(dft_pool_outcome *outs, int n) {
   for (int i = 0; i < n; i++)
-    tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                     tp_arg_new(i, NULL), &tp_owned_arg),
-             &outs[i]);
+    dft_pool_watch(df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                                           dft_pool_arg_new(i, NULL),
+                                           &dft_pool_owned_arg),
+                   &outs[i]);
 }
 
 static bool batch_fired(void *arg) {
-  tp_outcome *outs = arg;
+  dft_pool_outcome *outs = arg;
   for (int i = 0; i < BATCH; i++)
     if (outs[i].fired != 1)
       return false;
@@ -60,25 +61,26 @@ static bool batch_fired(void *arg) {
 /* A whole batch that finishes while the reactor is busy costs one wake-up:
  * only the push that found the completion list empty writes. */
 static void test_c1_one_wakeup_for_a_batch(void) {
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
-  static tp_outcome outs[BATCH];
+  static dft_pool_outcome outs[BATCH];
   submit_batch(outs, BATCH);
   long n = BATCH;
-  tp_wait(batch_on_done_list, &n);
+  dft_pool_wait(batch_on_done_list, &n);
   expect_wakeups(1);
-  tp_run_until(batch_fired, outs);
+  dft_pool_run_until(batch_fired, outs);
   expect_wakeups(1);
-  CU_ASSERT_EQUAL(tp_stats().completed, BATCH);
+  CU_ASSERT_EQUAL(dft_pool_stats().completed, BATCH);
 
   /* The list was taken: the next completion wakes the reactor again. */
-  tp_outcome again;
-  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value, tp_arg_new(1, NULL),
-                                   &tp_owned_arg),
-           &again);
-  tp_run_until_count(&again.fired, 1);
+  dft_pool_outcome again;
+  dft_pool_watch(df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                                         dft_pool_arg_new(1, NULL),
+                                         &dft_pool_owned_arg),
+                 &again);
+  dft_pool_run_until_count(&again.fired, 1);
   expect_wakeups(2);
-  tp_end();
+  dft_pool_end();
 }
 
 /* A job that finishes while the reactor delivers needs no wake-up: the
@@ -88,13 +90,13 @@ static void test_c1_one_wakeup_for_a_batch(void) {
  * so every job finishes during a delivery. */
 typedef struct relay {
   int remaining;
-  tp_outcome outs[DF__JOB_ROUND_JOBS + 8];
+  dft_pool_outcome outs[DF__JOB_ROUND_JOBS + 8];
   int n;
 } relay;
 
 static bool job_on_done_list(void *arg) {
   (void)arg;
-  return atomic_load(&tp.pool->done) != NULL;
+  return atomic_load(&dft_pool.pool->done) != NULL;
 }
 
 static df_result relay_next(df_result in, void *arg) {
@@ -102,12 +104,13 @@ static df_result relay_next(df_result in, void *arg) {
   df_result_free(in);
   if (r->remaining > 0) {
     r->remaining--;
-    df_deferred *d = df_defer_to_thread_opts(
-        tp.pool, tp_work_value, tp_arg_new(r->n, NULL), &tp_owned_arg);
+    df_deferred *d = df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                                             dft_pool_arg_new(r->n, NULL),
+                                             &dft_pool_owned_arg);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     df_add_callback(d, relay_next, r);
-    tp_watch(d, &r->outs[r->n++]);
-    tp_wait(job_on_done_list, NULL);
+    dft_pool_watch(d, &r->outs[r->n++]);
+    dft_pool_wait(job_on_done_list, NULL);
   }
   return df_ok(NULL, NULL);
 }
@@ -115,35 +118,36 @@ static df_result relay_next(df_result in, void *arg) {
 static void run_relay(relay *r, int jobs) {
   memset(r, 0, sizeof *r);
   r->remaining = jobs - 1;
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                           tp_arg_new(0, NULL), &tp_owned_arg);
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                              dft_pool_arg_new(0, NULL), &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_callback(d, relay_next, r);
-  tp_watch(d, &r->outs[r->n++]);
-  tp_run_until_completed((uint64_t)jobs);
+  dft_pool_watch(d, &r->outs[r->n++]);
+  dft_pool_run_until_completed((uint64_t)jobs);
   for (int i = 0; i < jobs; i++)
     CU_ASSERT_EQUAL(r->outs[i].fired, 1);
 }
 
 static void test_c1_completion_during_delivery_needs_no_wakeup(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   static relay r;
   run_relay(&r, 10);
   /* The first job's wake-up served all ten, in one round. */
   expect_wakeups(1);
-  tp_end();
+  dft_pool_end();
 }
 
 static void test_c1_a_round_delivers_a_bounded_number_of_jobs(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   static relay r;
   run_relay(&r, DF__JOB_ROUND_JOBS + 8);
   /* The first round stopped at its bound and the reactor woke itself for
    * the rest. */
   expect_wakeups(2);
-  tp_end();
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ a full pipe */
@@ -212,29 +216,29 @@ static int reactor_pipe(const int *before, int nbefore) {
 static void test_c1_full_self_pipe_loses_no_wakeup(void) {
   int before[64];
   int nbefore = pipe_write_ends(before, 64);
-  if (!tp_begin(2, 0))
+  if (!dft_pool_begin(2, 0))
     return;
   int fd = reactor_pipe(before, nbefore);
   if (fd < 0) {
     CU_FAIL("the reactor's self-pipe was not found");
-    tp_end();
+    dft_pool_end();
     return;
   }
-  static tp_outcome outs[BATCH];
+  static dft_pool_outcome outs[BATCH];
   for (int round = 0; round < 3; round++) {
     /* The pipe is full before the workers send: their write gets EAGAIN,
      * which is a pending wake-up, and the reactor must still see it. */
     CU_ASSERT(fill_pipe(fd) > 0);
     CU_ASSERT_EQUAL(write(fd, "x", 1), -1);
-    uint64_t wakeups = tp_stats().wakeups;
+    uint64_t wakeups = dft_pool_stats().wakeups;
     submit_batch(outs, BATCH);
     long n = BATCH;
-    tp_wait(batch_on_done_list, &n);
+    dft_pool_wait(batch_on_done_list, &n);
     expect_wakeups(wakeups + 1);
-    tp_run_until(batch_fired, outs);
+    dft_pool_run_until(batch_fired, outs);
   }
-  CU_ASSERT_EQUAL(tp_stats().completed, 3 * BATCH);
-  tp_end();
+  CU_ASSERT_EQUAL(dft_pool_stats().completed, 3 * BATCH);
+  dft_pool_end();
 }
 
 /* ------------------------------------------------------------ a sleeping
@@ -265,28 +269,29 @@ static void *watch(void *arg) {
 static df_result slow_work(void *arg) {
   struct timespec ts = {0, 2000000};
   nanosleep(&ts, NULL);
-  return tp_work_value(arg);
+  return dft_pool_work_value(arg);
 }
 
 /* df_reactor_run_once(r, -1) waits only for wake-ups: every completion must
  * produce one, or the wait never ends. Jobs finish one by one while the
  * reactor sleeps. */
 static void test_c1_completions_wake_a_reactor_that_waits_forever(void) {
-  if (!tp_begin(1, 0))
+  if (!dft_pool_begin(1, 0))
     return;
   enum { N = 50 };
-  tp_outcome outs[N];
+  dft_pool_outcome outs[N];
   for (int i = 0; i < N; i++)
-    tp_watch(df_defer_to_thread_opts(tp.pool, slow_work, tp_arg_new(i, NULL),
-                                     &tp_owned_arg),
-             &outs[i]);
+    dft_pool_watch(df_defer_to_thread_opts(dft_pool.pool, slow_work,
+                                           dft_pool_arg_new(i, NULL),
+                                           &dft_pool_owned_arg),
+                   &outs[i]);
   watchdog w;
-  w.reactor = tp.reactor;
+  w.reactor = dft_pool.reactor;
   atomic_init(&w.finished, 0);
   atomic_init(&w.fired, 0);
   CU_ASSERT_EQUAL_FATAL(pthread_create(&w.thread, NULL, watch, &w), 0);
   while (outs[N - 1].fired == 0 && !atomic_load(&w.fired)) {
-    if (df_reactor_run_once(tp.reactor, -1) < 0)
+    if (df_reactor_run_once(dft_pool.reactor, -1) < 0)
       break;
   }
   atomic_store(&w.finished, 1);
@@ -294,10 +299,10 @@ static void test_c1_completions_wake_a_reactor_that_waits_forever(void) {
   CU_ASSERT_EQUAL(atomic_load(&w.fired), 0);
   for (int i = 0; i < N; i++)
     CU_ASSERT_EQUAL(outs[i].fired, 1);
-  struct df_pool_stats s = tp_stats();
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT(s.wakeups >= 1);
   CU_ASSERT(s.wakeups <= N);
-  tp_end();
+  dft_pool_end();
 }
 
 static CU_TestInfo tests[] = {
@@ -313,4 +318,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_run("pool_wakeup", tests, NULL, NULL); }
+int main(void) { return dft_run("pool_wakeup", tests, NULL, NULL, NULL, NULL); }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 /* Counts events per watch; drains the fd so the next round is quiet. */
 typedef struct counter {
@@ -49,7 +49,7 @@ static void test_c1_run_once_reports_and_consumes_stop(void) {
   df_reactor *r = dft_reactor_begin(true);
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   df_reactor_stop(r);
-  df_reactor_stop(r); /* two requests, one stop */
+  df_reactor_stop(r);                             /* two requests, one stop */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, -1), 1); /* does not block */
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   dft_reactor_end(r);
@@ -149,7 +149,8 @@ static void test_c1_watch_is_level_triggered(void) {
 /* A connected pair of non-blocking stream sockets (writable at once). */
 static void socket_pair(int sv[2]) {
   CU_ASSERT_EQUAL_FATAL(
-      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+      0);
 }
 
 static void test_c1_watch_update_changes_interest(void) {
@@ -288,7 +289,7 @@ static void swap_cb(df_watch *w, int fd, unsigned events, void *arg) {
   df_watch_stop(side->other->w);
   side->other->w = NULL;
   df_watch_fd(&replacement, swap_reactor, side->other->fd, DF_READABLE,
-                            count_events, &replacement_count);
+              count_events, &replacement_count);
 }
 
 static void test_c1_watch_replaced_in_same_round_ignores_stale_event(void) {
@@ -356,8 +357,9 @@ static void test_c1_watch_bad_arguments(void) {
   int fds[2];
   dft_pipe(fds);
   df_watch *w = (df_watch *)r; /* must be reset to NULL */
-  CU_ASSERT_EQUAL(df_watch_fd(&w, NULL, fds[0], DF_READABLE, never_called, NULL),
-                  DF_EINVAL);
+  CU_ASSERT_EQUAL(
+      df_watch_fd(&w, NULL, fds[0], DF_READABLE, never_called, NULL),
+      DF_EINVAL);
   CU_ASSERT_PTR_NULL(w);
   CU_ASSERT_EQUAL(df_watch_fd(NULL, r, fds[0], DF_READABLE, never_called, NULL),
                   DF_EINVAL);

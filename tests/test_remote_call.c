@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "remote_fixture.h"
-#include "remote_jobs.h"
+#include "dft_remote.h"
+#include "dft_remote_jobs.h"
 
 typedef struct rig {
-  df_test_remote_env env;
+  dft_remote_env env;
   df_reactor *r;
   df_remote *rc;
   df_pool *pool;
@@ -20,18 +20,20 @@ typedef struct rig {
 } rig;
 
 static bool ready_ok(df_reactor *r, df_deferred *d) {
-  df_test_result o;
-  df_test_record(d, &o);
-  bool fired = df_test_remote_run_until(r, &o.fired, 20);
+  dft_remote_outcome o;
+  dft_remote_capture(d, &o);
+  bool fired = dft_remote_run_until(r, &o.fired, 20);
   CU_ASSERT_TRUE(fired);
   CU_ASSERT_TRUE(o.ok);
-  if (!o.ok) fprintf(stderr, "not ready: %s\n", o.message);
+  if (!o.ok)
+    fprintf(stderr, "not ready: %s\n", o.message);
   return fired && o.ok;
 }
 
-static void rig_client(rig *g, double ack_wait, const df_error_type *const *types) {
+static void rig_client(rig *g, double ack_wait,
+                       const df_error_type *const *types) {
   memset(g, 0, sizeof *g);
-  df_test_remote_env_init(&g->env, ack_wait, 3);
+  dft_remote_env_init(&g->env, ack_wait, 3);
   g->env.opts.error_types = types;
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&g->r, NULL), 0);
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&g->rc, g->r, &g->env.opts), 0);
@@ -41,17 +43,18 @@ static void rig_client(rig *g, double ack_wait, const df_error_type *const *type
 static void rig_worker(rig *g, unsigned threads, unsigned slots) {
   df_pool_options po = {.threads = threads};
   CU_ASSERT_EQUAL_FATAL(df_pool_new(&g->pool, g->r, &po), 0);
-  df_remote_worker_options wo = {.remote = g->env.opts, .pool = g->pool, .slots = slots};
+  df_remote_worker_options wo = {
+      .remote = g->env.opts, .pool = g->pool, .slots = slots};
   CU_ASSERT_EQUAL_FATAL(df_remote_worker_new(&g->w, g->r, &wo), 0);
-  df_test_register_jobs(g->w, g->env.runs);
+  dft_register_jobs(g->w, g->env.runs);
   ready_ok(g->r, df_remote_worker_start(g->w));
 }
 
 static void rig_free(rig *g) {
   if (g->w != NULL) {
-    df_test_result o;
-    df_test_record(df_remote_worker_close(g->w, DF_REMOTE_GIVE_BACK), &o);
-    CU_ASSERT_TRUE(df_test_remote_run_until(g->r, &o.fired, 30));
+    dft_remote_outcome o;
+    dft_remote_capture(df_remote_worker_close(g->w, DF_REMOTE_GIVE_BACK), &o);
+    CU_ASSERT_TRUE(dft_remote_run_until(g->r, &o.fired, 30));
     CU_ASSERT_EQUAL(df_remote_worker_free(g->w), 0);
   }
   CU_ASSERT_EQUAL(df_remote_free(g->rc), 0);
@@ -59,7 +62,7 @@ static void rig_free(rig *g) {
     CU_ASSERT_EQUAL(df_pool_free(g->pool), 0);
   }
   CU_ASSERT_EQUAL(df_reactor_free(g->r), 0);
-  df_test_remote_env_clear(&g->env);
+  dft_remote_env_clear(&g->env);
 }
 
 static df_deferred *call(rig *g, const char *name, const char *text) {
@@ -71,11 +74,11 @@ static void test_round_trip(void) {
   rig g;
   rig_client(&g, 5, NULL);
   rig_worker(&g, 2, 0);
-  df_test_result a, b;
-  df_test_record(call(&g, "echo", "hello"), &a);
-  df_test_record(df_remote_call(g.rc, "echo", NULL, 0), &b);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &a.fired, 20));
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &b.fired, 20));
+  dft_remote_outcome a, b;
+  dft_remote_capture(call(&g, "echo", "hello"), &a);
+  dft_remote_capture(df_remote_call(g.rc, "echo", NULL, 0), &b);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &a.fired, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &b.fired, 20));
   CU_ASSERT_TRUE(a.ok);
   CU_ASSERT_STRING_EQUAL(a.value, "hello");
   CU_ASSERT_EQUAL(a.len, 5);
@@ -94,12 +97,12 @@ static void test_round_trip(void) {
  * as the caller's own type when it listed it. */
 static void test_worker_failure_carried_back(void) {
   rig g;
-  static const df_error_type *const known[] = {&DF_TEST_ERROR, NULL};
+  static const df_error_type *const known[] = {&DFT_TEST_ERROR, NULL};
   rig_client(&g, 5, NULL);
   rig_worker(&g, 2, 0);
-  df_test_result o;
-  df_test_record(call(&g, "fail", "x"), &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &o.fired, 20));
+  dft_remote_outcome o;
+  dft_remote_capture(call(&g, "fail", "x"), &o);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &o.fired, 20));
   CU_ASSERT_FALSE(o.ok);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_REMOTE_JOB_FAILED);
   CU_ASSERT_EQUAL(o.code, 42);
@@ -108,9 +111,9 @@ static void test_worker_failure_carried_back(void) {
   df_remote_options opts = g.env.opts;
   opts.error_types = known;
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&typed, g.r, &opts), 0);
-  df_test_record(df_remote_call(typed, "fail", "y", 1), &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &o.fired, 20));
-  CU_ASSERT_PTR_EQUAL(o.type, &DF_TEST_ERROR);
+  dft_remote_capture(df_remote_call(typed, "fail", "y", 1), &o);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &o.fired, 20));
+  CU_ASSERT_PTR_EQUAL(o.type, &DFT_TEST_ERROR);
   CU_ASSERT_EQUAL(o.code, 42);
   CU_ASSERT_STRING_EQUAL(o.message, "failed on purpose: y");
   CU_ASSERT_EQUAL(df_remote_free(typed), 0);
@@ -122,20 +125,20 @@ static void test_unknown_job_name(void) {
   rig g;
   rig_client(&g, 5, NULL);
   rig_worker(&g, 1, 0);
-  df_test_result o;
-  df_test_record(call(&g, "nosuch-job", "x"), &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &o.fired, 20));
+  dft_remote_outcome o;
+  dft_remote_capture(call(&g, "nosuch-job", "x"), &o);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &o.fired, 20));
   CU_ASSERT_PTR_EQUAL(o.type, &DF_REMOTE_UNKNOWN_JOB);
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "nosuch-job"));
   rig_free(&g);
 }
 
 static bool started_once(void *arg) {
-  return df_test_runs(arg, "start", NULL) >= 1;
+  return dft_runs(arg, "start", NULL) >= 1;
 }
 
 static bool stopped_once(void *arg) {
-  return df_test_runs(arg, "end-stopped", NULL) >= 1;
+  return dft_runs(arg, "end-stopped", NULL) >= 1;
 }
 
 /* S29 across the hop: the deadline passes, the Deferred fails with
@@ -144,13 +147,14 @@ static void test_timeout_stops_the_job(void) {
   rig g;
   rig_client(&g, 5, NULL);
   rig_worker(&g, 1, 0);
-  df_test_result o;
-  df_test_record(df_remote_call_timeout(g.rc, "sleep", "20000", 5, 0.5), &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &o.fired, 20));
+  dft_remote_outcome o;
+  dft_remote_capture(df_remote_call_timeout(g.rc, "sleep", "20000", 5, 0.5),
+                     &o);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &o.fired, 20));
   CU_ASSERT_PTR_EQUAL(o.type, &DF_TIMEOUT);
   CU_ASSERT_EQUAL(o.code, 500);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, stopped_once, &g.env, 20));
-  CU_ASSERT_EQUAL(df_test_runs(&g.env, "end-done", NULL), 0);
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, stopped_once, &g.env, 20));
+  CU_ASSERT_EQUAL(dft_runs(&g.env, "end-done", NULL), 0);
   rig_free(&g);
 }
 
@@ -171,21 +175,21 @@ static bool published(void *arg) {
 static void test_cancel_not_taken_never_runs(void) {
   rig g;
   rig_client(&g, 5, NULL);
-  df_test_result o, marker;
+  dft_remote_outcome o, marker;
   df_deferred *d = call(&g, "record", "cancelled");
   df_ref(d);
-  df_test_record(d, &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, published, g.rc, 20));
+  dft_remote_capture(d, &o);
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, published, g.rc, 20));
   df_cancel(d);
   CU_ASSERT_EQUAL(o.fired, 1); /* at once, no round ran */
   CU_ASSERT_PTR_EQUAL(o.type, &DF_CANCELLED);
   df_unref(d);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, removed_one, g.rc, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, removed_one, g.rc, 20));
   rig_worker(&g, 1, 0);
-  df_test_record(call(&g, "record", "marker"), &marker);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &marker.fired, 20));
+  dft_remote_capture(call(&g, "record", "marker"), &marker);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &marker.fired, 20));
   CU_ASSERT_STRING_EQUAL(marker.value, "marker");
-  CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), 1);
+  CU_ASSERT_EQUAL(dft_runs(&g.env, "run", NULL), 1);
   struct df_remote_worker_stats ws;
   df_remote_worker_stats(g.w, &ws);
   CU_ASSERT_EQUAL(ws.taken, 1);
@@ -204,17 +208,17 @@ static void test_cancel_taken_stops_and_discards(void) {
   rig g;
   rig_client(&g, 5, NULL);
   rig_worker(&g, 1, 0);
-  df_test_result o;
+  dft_remote_outcome o;
   df_deferred *d = call(&g, "sleep", "20000");
   df_ref(d);
-  df_test_record(d, &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, started_once, &g.env, 20));
+  dft_remote_capture(d, &o);
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, started_once, &g.env, 20));
   df_cancel(d);
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_CANCELLED);
   df_unref(d);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, stopped_once, &g.env, 20));
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, discarded_one, g.rc, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, stopped_once, &g.env, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, discarded_one, g.rc, 20));
   CU_ASSERT_EQUAL(o.fired, 1);
   rig_free(&g);
 }
@@ -226,8 +230,8 @@ static void test_oversize_payload(void) {
   size_t len = 2u * 1024 * 1024;
   char *big = calloc(1, len);
   CU_ASSERT_PTR_NOT_NULL_FATAL(big);
-  df_test_result o;
-  df_test_record(df_remote_call(g.rc, "echo", big, len), &o);
+  dft_remote_outcome o;
+  dft_remote_capture(df_remote_call(g.rc, "echo", big, len), &o);
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_REMOTE_TOO_LARGE);
   CU_ASSERT_TRUE(o.code > 0);
@@ -239,16 +243,16 @@ static void test_oversize_payload(void) {
 static void test_bad_arguments(void) {
   rig g;
   rig_client(&g, 5, NULL);
-  df_test_result o;
-  df_test_record(df_remote_call(NULL, "echo", "x", 1), &o);
+  dft_remote_outcome o;
+  dft_remote_capture(df_remote_call(NULL, "echo", "x", 1), &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
-  df_test_record(df_remote_call(g.rc, "a.b", "x", 1), &o);
+  dft_remote_capture(df_remote_call(g.rc, "a.b", "x", 1), &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
-  df_test_record(df_remote_call(g.rc, "", "x", 1), &o);
+  dft_remote_capture(df_remote_call(g.rc, "", "x", 1), &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
-  df_test_record(df_remote_call_timeout(g.rc, "echo", "x", 1, 0), &o);
+  dft_remote_capture(df_remote_call_timeout(g.rc, "echo", "x", 1, 0), &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
-  df_test_record(df_remote_call(g.rc, "echo", NULL, 3), &o);
+  dft_remote_capture(df_remote_call(g.rc, "echo", NULL, 3), &o);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_EQUAL(df_remote_new(NULL, g.r, NULL), DF_EINVAL);
   df_remote *bad = NULL;
@@ -265,18 +269,18 @@ static void test_unreachable_at_new(void) {
   df_remote *rc = NULL;
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
   char url[64];
-  snprintf(url, sizeof url, "nats://127.0.0.1:%d", df_test_free_port());
+  snprintf(url, sizeof url, "nats://127.0.0.1:%d", dft_free_port());
   df_remote_options opts = {.servers = url, .connect_timeout = 1};
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&rc, r, &opts), 0);
-  df_test_result o, ready, later;
-  df_test_record(df_remote_call(rc, "echo", "x", 1), &o);
-  df_test_record(df_remote_ready(rc), &ready);
-  CU_ASSERT_TRUE(df_test_remote_run_until(r, &o.fired, 20));
-  CU_ASSERT_TRUE(df_test_remote_run_until(r, &ready.fired, 20));
+  dft_remote_outcome o, ready, later;
+  dft_remote_capture(df_remote_call(rc, "echo", "x", 1), &o);
+  dft_remote_capture(df_remote_ready(rc), &ready);
+  CU_ASSERT_TRUE(dft_remote_run_until(r, &o.fired, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until(r, &ready.fired, 20));
   CU_ASSERT_PTR_EQUAL(o.type, &DF_REMOTE_CONNECTION);
   CU_ASSERT_PTR_EQUAL(ready.type, &DF_REMOTE_CONNECTION);
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "NATS connection failed: "));
-  df_test_record(df_remote_call(rc, "echo", "x", 1), &later);
+  dft_remote_capture(df_remote_call(rc, "echo", "x", 1), &later);
   CU_ASSERT_EQUAL(later.fired, 1);
   CU_ASSERT_PTR_EQUAL(later.type, &DF_REMOTE_CONNECTION);
   CU_ASSERT_EQUAL(df_remote_free(rc), 0);
@@ -286,20 +290,23 @@ static void test_unreachable_at_new(void) {
 /* The server goes away mid-call and does not come back within the
  * reconnect budget: the pending call fails with DF_REMOTE_CONNECTION. */
 static void test_server_lost_mid_call(void) {
-  df_test_nats own;
-  CU_ASSERT_EQUAL_FATAL(df_test_nats_start(&own), 0);
+  dft_nats own;
+  CU_ASSERT_EQUAL_FATAL(dft_nats_start(&own), 0);
   df_reactor *r = NULL;
   df_remote *rc = NULL;
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
-  df_remote_options opts = {.servers = own.url, .stream = "LOST", .subject_prefix = "lost",
-                            .max_reconnect = 3, .reconnect_wait = 0.1};
+  df_remote_options opts = {.servers = own.url,
+                            .stream = "LOST",
+                            .subject_prefix = "lost",
+                            .max_reconnect = 3,
+                            .reconnect_wait = 0.1};
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&rc, r, &opts), 0);
   ready_ok(r, df_remote_ready(rc));
-  df_test_result o;
-  df_test_record(df_remote_call(rc, "echo", "x", 1), &o);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(r, published, rc, 20));
-  df_test_nats_stop(&own);
-  CU_ASSERT_TRUE(df_test_remote_run_until(r, &o.fired, 30));
+  dft_remote_outcome o;
+  dft_remote_capture(df_remote_call(rc, "echo", "x", 1), &o);
+  CU_ASSERT_TRUE(dft_remote_run_until_true(r, published, rc, 20));
+  dft_nats_stop(&own);
+  CU_ASSERT_TRUE(dft_remote_run_until(r, &o.fired, 30));
   CU_ASSERT_PTR_EQUAL(o.type, &DF_REMOTE_CONNECTION);
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, "lost for good"));
   CU_ASSERT_EQUAL(df_remote_free(rc), 0);
@@ -310,8 +317,8 @@ static void test_server_lost_mid_call(void) {
 static void test_free_fails_pending(void) {
   rig g;
   rig_client(&g, 5, NULL);
-  df_test_result o;
-  df_test_record(call(&g, "echo", "never"), &o);
+  dft_remote_outcome o;
+  dft_remote_capture(call(&g, "echo", "never"), &o);
   CU_ASSERT_EQUAL(df_remote_free(g.rc), 0);
   g.rc = NULL;
   CU_ASSERT_EQUAL(o.fired, 1);
@@ -332,15 +339,15 @@ static void test_close_gives_back_what_it_holds(void) {
   rig g;
   rig_client(&g, 5, NULL);
   rig_worker(&g, 1, 2); /* one thread, two slots: one job waits in the pool */
-  df_test_result a, b, closed;
-  df_test_record(call(&g, "sleep", "20000"), &a);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, started_once, &g.env, 20));
-  df_test_record(call(&g, "record", "given-back"), &b);
-  CU_ASSERT_TRUE(df_test_remote_run_until_true(g.r, worker_holds_two, g.w, 20));
-  df_test_record(df_remote_worker_close(g.w, DF_REMOTE_GIVE_BACK), &closed);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &closed.fired, 20));
+  dft_remote_outcome a, b, closed;
+  dft_remote_capture(call(&g, "sleep", "20000"), &a);
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, started_once, &g.env, 20));
+  dft_remote_capture(call(&g, "record", "given-back"), &b);
+  CU_ASSERT_TRUE(dft_remote_run_until_true(g.r, worker_holds_two, g.w, 20));
+  dft_remote_capture(df_remote_worker_close(g.w, DF_REMOTE_GIVE_BACK), &closed);
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &closed.fired, 20));
   CU_ASSERT_TRUE(closed.ok);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &a.fired, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &a.fired, 20));
   CU_ASSERT_STRING_EQUAL(a.value, "stopped");
   CU_ASSERT_EQUAL(b.fired, 0);
   struct df_remote_worker_stats ws;
@@ -351,11 +358,11 @@ static void test_close_gives_back_what_it_holds(void) {
   CU_ASSERT_EQUAL(df_pool_free(g.pool), 0);
   g.w = NULL;
   g.pool = NULL;
-  CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), 0);
+  CU_ASSERT_EQUAL(dft_runs(&g.env, "run", NULL), 0);
   rig_worker(&g, 1, 0);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g.r, &b.fired, 20));
+  CU_ASSERT_TRUE(dft_remote_run_until(g.r, &b.fired, 20));
   CU_ASSERT_STRING_EQUAL(b.value, "given-back");
-  CU_ASSERT_EQUAL(df_test_runs(&g.env, "run", NULL), 1);
+  CU_ASSERT_EQUAL(dft_runs(&g.env, "run", NULL), 1);
   rig_free(&g);
 }
 
@@ -372,8 +379,9 @@ static CU_TestInfo tests[] = {
     {"server unreachable at df_remote_new", test_unreachable_at_new},
     {"server lost mid-call", test_server_lost_mid_call},
     {"free fails pending calls", test_free_fails_pending},
-    {"worker close gives back what it holds", test_close_gives_back_what_it_holds},
+    {"worker close gives back what it holds",
+     test_close_gives_back_what_it_holds},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_remote_main("remote call", tests); }
+int main(void) { return dft_remote_main("remote call", tests); }

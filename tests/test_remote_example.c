@@ -5,11 +5,11 @@
 
 #include <string.h>
 
-#include "remote_fixture.h"
+#include "dft_remote.h"
 #include "worker_jobs.h"
 
 typedef struct rig {
-  df_test_remote_env env;
+  dft_remote_env env;
   df_reactor *r;
   df_remote *rc;
   df_pool *pool;
@@ -19,15 +19,15 @@ typedef struct rig {
 static const df_error_type *const known[] = {&DF_EXAMPLE_SQL_ERROR, NULL};
 
 static void wait_ok(df_reactor *r, df_deferred *d) {
-  df_test_result o;
-  df_test_record(d, &o);
-  CU_ASSERT_TRUE_FATAL(df_test_remote_run_until(r, &o.fired, 20));
+  dft_remote_outcome o;
+  dft_remote_capture(d, &o);
+  CU_ASSERT_TRUE_FATAL(dft_remote_run_until(r, &o.fired, 20));
   CU_ASSERT_TRUE_FATAL(o.ok);
 }
 
 static void rig_new(rig *g) {
   memset(g, 0, sizeof *g);
-  df_test_remote_env_init(&g->env, 5, 3);
+  dft_remote_env_init(&g->env, 5, 3);
   g->env.opts.error_types = known;
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&g->r, NULL), 0);
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&g->rc, g->r, &g->env.opts), 0);
@@ -47,9 +47,10 @@ static void rig_free(rig *g) {
   CU_ASSERT_EQUAL(df_reactor_free(g->r), 0);
 }
 
-static void run(rig *g, const char *job, const char *payload, df_test_result *o) {
-  df_test_record(df_remote_call(g->rc, job, payload, strlen(payload)), o);
-  CU_ASSERT_TRUE(df_test_remote_run_until(g->r, &o->fired, 20));
+static void run(rig *g, const char *job, const char *payload,
+                dft_remote_outcome *o) {
+  dft_remote_capture(df_remote_call(g->rc, job, payload, strlen(payload)), o);
+  CU_ASSERT_TRUE(dft_remote_run_until(g->r, &o->fired, 20));
 }
 
 static void test_sha256(void) {
@@ -57,14 +58,15 @@ static void test_sha256(void) {
     const char *in, *digest;
   } vectors[] = {
       {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abc",
+       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
       {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
   };
   rig g;
   rig_new(&g);
   for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
-    df_test_result o;
+    dft_remote_outcome o;
     run(&g, "sha256", vectors[i].in, &o);
     CU_ASSERT_TRUE(o.ok);
     CU_ASSERT_STRING_EQUAL(o.value, vectors[i].digest);
@@ -75,7 +77,7 @@ static void test_sha256(void) {
 static void test_sql_rows_and_error(void) {
   rig g;
   rig_new(&g);
-  df_test_result o;
+  dft_remote_outcome o;
   run(&g, "sql", "select 2+3, 'five' union all select 7, 'seven'", &o);
   CU_ASSERT_TRUE(o.ok);
   CU_ASSERT_STRING_EQUAL(o.value, "5|five\n7|seven\n");
@@ -89,7 +91,7 @@ static void test_sql_rows_and_error(void) {
 static void test_sleep(void) {
   rig g;
   rig_new(&g);
-  df_test_result o;
+  dft_remote_outcome o;
   run(&g, "sleep", "30", &o);
   CU_ASSERT_TRUE(o.ok);
   CU_ASSERT_STRING_EQUAL(o.value, "slept 30 ms");
@@ -105,4 +107,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return df_test_remote_main("remote example jobs", tests); }
+int main(void) { return dft_remote_main("remote example jobs", tests); }

@@ -5,27 +5,23 @@
 #include "dft.h"
 
 static void test_fail_result_takes_the_reference(void) {
-  dft_begin();
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 0, "x");
   df_result r = df_fail(f);
   CU_ASSERT(df_result_is_failure(r));
   CU_ASSERT_PTR_EQUAL(df_result_failure(r), f);
   df_result_free(r); /* the only reference: freed (checked by dft_end) */
-  dft_end();
 }
 
 static void test_fail_null_names_the_argument(void) {
-  dft_begin();
   df_result r = df_fail(NULL);
   CU_ASSERT(df_result_is_failure(r));
-  CU_ASSERT_PTR_EQUAL(df_failure_type(df_result_failure(r)), &DF_INVALID_ARGUMENT);
+  CU_ASSERT_PTR_EQUAL(df_failure_type(df_result_failure(r)),
+                      &DF_INVALID_ARGUMENT);
   CU_ASSERT(strlen(df_failure_message(df_result_failure(r))) > 0);
   df_result_free(r);
-  dft_end();
 }
 
 static void test_result_free_of_each_kind(void) {
-  dft_begin();
   df_result_free(df_ok(dft_str("owned"), dft_str_free));
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
   char borrowed[] = "borrowed";
@@ -39,13 +35,11 @@ static void test_result_free_of_each_kind(void) {
   df_result w = df_wait(d);
   CU_ASSERT_EQUAL(df_result_kind(w), DF_DEFERRED);
   CU_ASSERT_PTR_EQUAL(w.ptr, d);
-  df_unref(d);     /* the result's own reference keeps it alive */
+  df_unref(d);       /* the result's own reference keeps it alive */
   df_result_free(w); /* drops the last one */
-  dft_end();
 }
 
 static void test_result_kind_follows_the_release_function(void) {
-  dft_begin();
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 0, "x");
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_result v = df_ok(DFT_S("v"), NULL);
@@ -62,11 +56,9 @@ static void test_result_kind_follows_the_release_function(void) {
   df_result_free(fr);
   df_result_free(w);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s23_shared_value_knows_its_retain_function(void) {
-  dft_begin();
   dft_shared *s = dft_shared_new("s");
   df_result r = df_ok_shared(s, dft_shared_retain, dft_shared_release);
   CU_ASSERT_EQUAL(df_result_kind(r), DF_VALUE);
@@ -90,7 +82,6 @@ static void test_s23_shared_value_knows_its_retain_function(void) {
   CU_ASSERT_EQUAL(s->refs, 1);
   df_result_free(r);
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
-  dft_end();
 }
 
 /* Any number of distinct free functions: each shared value is counted
@@ -99,7 +90,6 @@ static void shared_free_a(void *v) { dft_shared_release(v); }
 static void shared_free_b(void *v) { dft_shared_release(v); }
 
 static void test_s23_shared_values_need_no_table_of_functions(void) {
-  dft_begin();
   enum { N = 200 };
   df_result rs[N];
   for (int i = 0; i < N; i++) {
@@ -119,29 +109,30 @@ static void test_s23_shared_values_need_no_table_of_functions(void) {
     df_result_free(rs[i]);
   }
   CU_ASSERT_EQUAL(dft_shared_live(), 0);
-  dft_end();
 }
 
 static void test_s23_shared_without_retain_is_a_plain_value(void) {
-  dft_begin();
   char *text = dft_str("plain");
   df_result r = df_ok_shared(text, NULL, dft_str_free);
   CU_ASSERT_PTR_EQUAL(r.ptr, text);
   CU_ASSERT_PTR_EQUAL(r.free, dft_str_free);
   CU_ASSERT_PTR_NULL(df_result_retain(r));
   df_result_free(r);
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
     {"fail_result_takes_the_reference", test_fail_result_takes_the_reference},
     {"fail_null_names_the_argument", test_fail_null_names_the_argument},
     {"result_free_of_each_kind", test_result_free_of_each_kind},
-    {"result_kind_follows_the_release_function", test_result_kind_follows_the_release_function},
-    {"s23_shared_value_knows_its_retain_function", test_s23_shared_value_knows_its_retain_function},
-    {"s23_shared_values_need_no_table_of_functions", test_s23_shared_values_need_no_table_of_functions},
-    {"s23_shared_without_retain_is_a_plain_value", test_s23_shared_without_retain_is_a_plain_value},
+    {"result_kind_follows_the_release_function",
+     test_result_kind_follows_the_release_function},
+    {"s23_shared_value_knows_its_retain_function",
+     test_s23_shared_value_knows_its_retain_function},
+    {"s23_shared_values_need_no_table_of_functions",
+     test_s23_shared_values_need_no_table_of_functions},
+    {"s23_shared_without_retain_is_a_plain_value",
+     test_s23_shared_without_retain_is_a_plain_value},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("result", tests); }
+int main(void) { return dft_main_framed("result", tests); }

@@ -134,7 +134,8 @@ static void test_s02_million_callbacks_on_one_deferred_on_small_stack(void) {
 static void million_discarded_steps(void) {
   df_deferred *d = df_deferred_new(NULL, NULL);
   for (long i = 0; i < DEPTH; i++)
-    df_add_callbacks_full(d, cb_count, dft_arg_new("step"), NULL, NULL, dft_arg_free);
+    df_add_callbacks_full(d, cb_count, dft_arg_new("step"), NULL, NULL,
+                          dft_arg_free);
   df_unref(d); /* released unfired: every step is discarded */
   CU_ASSERT_EQUAL(dft_arg_frees(), DEPTH);
 }
@@ -209,13 +210,20 @@ static void test_s25_million_nested_causes_released_on_small_stack(void) {
 }
 
 static CU_TestInfo tests[] = {
-    {"s26_r5_9_million_waiting_deferreds_on_small_stack", test_s26_r5_9_million_waiting_deferreds_on_small_stack},
-    {"s26_r5_9_million_deep_failure_on_small_stack", test_s26_r5_9_million_deep_failure_on_small_stack},
-    {"s02_million_callbacks_on_one_deferred_on_small_stack", test_s02_million_callbacks_on_one_deferred_on_small_stack},
-    {"s01_million_steps_discarded_on_small_stack", test_s01_million_steps_discarded_on_small_stack},
-    {"s19_r7_9_cancel_through_million_waiting_on_small_stack", test_s19_r7_9_cancel_through_million_waiting_on_small_stack},
-    {"s28_r6_3_million_explicit_links_on_small_stack", test_s28_r6_3_million_explicit_links_on_small_stack},
-    {"s25_million_nested_causes_released_on_small_stack", test_s25_million_nested_causes_released_on_small_stack},
+    {"s26_r5_9_million_waiting_deferreds_on_small_stack",
+     test_s26_r5_9_million_waiting_deferreds_on_small_stack},
+    {"s26_r5_9_million_deep_failure_on_small_stack",
+     test_s26_r5_9_million_deep_failure_on_small_stack},
+    {"s02_million_callbacks_on_one_deferred_on_small_stack",
+     test_s02_million_callbacks_on_one_deferred_on_small_stack},
+    {"s01_million_steps_discarded_on_small_stack",
+     test_s01_million_steps_discarded_on_small_stack},
+    {"s19_r7_9_cancel_through_million_waiting_on_small_stack",
+     test_s19_r7_9_cancel_through_million_waiting_on_small_stack},
+    {"s28_r6_3_million_explicit_links_on_small_stack",
+     test_s28_r6_3_million_explicit_links_on_small_stack},
+    {"s25_million_nested_causes_released_on_small_stack",
+     test_s25_million_nested_causes_released_on_small_stack},
     CU_TEST_INFO_NULL,
 };
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -191,8 +191,9 @@ static void test_s29_r11_2_two_timeouts_first_to_expire_wins(void) {
   df_add_timeout(d, r, 5.0);
   trace_end(d, "r");
   CU_ASSERT_EQUAL(df_reactor_advance(r, 30.0), 0);
-  CU_ASSERT_TRUE(dft_trace_equals("after20=<Cancelled> "
-                          "r=<Timeout: Deferred timed out after 5 seconds>"));
+  CU_ASSERT_TRUE(
+      dft_trace_equals("after20=<Cancelled> "
+                       "r=<Timeout: Deferred timed out after 5 seconds>"));
   df_unref(d);
   dft_reactor_end(r);
 }
@@ -261,8 +262,10 @@ static void check_timeout(const timeout_case *c) {
   dft_reactor_end(r);
 }
 
+/* clang-format off */
 #define ERRBACK_BEFORE(fn, arg) {df_add_errback, (fn), (arg)}
 #define CALLBACK_BEFORE(fn, arg) {df_add_callback, (fn), (arg)}
+/* clang-format on */
 
 /* The errback saw the raw Cancelled; its ValueError is not translated. */
 static void test_s29_r11_3_errback_added_before_timeout(void) {
@@ -273,23 +276,22 @@ static void test_s29_r11_3_errback_added_before_timeout(void) {
 
 static void
 test_s29_r11_3_errback_added_before_timeout_suppresses_cancellation(void) {
-  check_timeout(&(timeout_case){
-      .before = {ERRBACK_BEFORE(dft_cb_trace, DFT_S("before")),
-                 ERRBACK_BEFORE(dft_cb_none, NULL)},
-      .expected = "before=<Cancelled> r=None"});
+  check_timeout(
+      &(timeout_case){.before = {ERRBACK_BEFORE(dft_cb_trace, DFT_S("before")),
+                                 ERRBACK_BEFORE(dft_cb_none, NULL)},
+                      .expected = "before=<Cancelled> r=None"});
 }
 
 static void test_s29_r11_4_timed_out_provided_cancel_success(void) {
-  check_timeout(&(timeout_case){
-      .canceller = cancel_with_value,
-      .canceller_arg = DFT_S("I was cancelled!"),
-      .expected = "canceller r='I was cancelled!'"});
+  check_timeout(&(timeout_case){.canceller = cancel_with_value,
+                                .canceller_arg = DFT_S("I was cancelled!"),
+                                .expected = "canceller r='I was cancelled!'"});
 }
 
 static void test_s29_r11_4_timed_out_provided_cancel_failure(void) {
-  check_timeout(&(timeout_case){
-      .canceller = cancel_with_value_error,
-      .expected = "canceller r=<ValueError: from canceller>"});
+  check_timeout(
+      &(timeout_case){.canceller = cancel_with_value_error,
+                      .expected = "canceller r=<ValueError: from canceller>"});
 }
 
 static void test_s29_r11_4_callback_added_to_canceller_before_timeout(void) {
@@ -302,17 +304,15 @@ static void test_s29_r11_4_callback_added_to_canceller_before_timeout(void) {
 
 static void test_s29_r11_5_timed_out_custom(void) {
   check_timeout(&(timeout_case){
-      .on_timeout = override,
-      .expected = "custom=<Cancelled> r='OVERRIDDEN'"});
+      .on_timeout = override, .expected = "custom=<Cancelled> r='OVERRIDDEN'"});
 }
 
 static void test_s29_r11_5_provided_cancel_called_before_timeout_custom(void) {
-  check_timeout(&(timeout_case){
-      .canceller = cancel_with_value,
-      .canceller_arg = DFT_S("I was cancelled!"),
-      .on_timeout = override,
-      .cancel_by_hand = true,
-      .expected = "canceller r='I was cancelled!'"});
+  check_timeout(&(timeout_case){.canceller = cancel_with_value,
+                                .canceller_arg = DFT_S("I was cancelled!"),
+                                .on_timeout = override,
+                                .cancel_by_hand = true,
+                                .expected = "canceller r='I was cancelled!'"});
 }
 
 static void test_s29_r11_5_errback_added_before_timeout_custom(void) {
@@ -325,14 +325,13 @@ static void test_s29_r11_5_errback_added_before_timeout_custom(void) {
 
 static void
 test_s29_r11_5_errback_before_timeout_suppresses_cancellation_custom(void) {
-  check_timeout(&(timeout_case){
-      .before = {ERRBACK_BEFORE(dft_cb_none, NULL)},
-      .on_timeout = override,
-      .expected = "custom=None r='OVERRIDDEN'"});
+  check_timeout(&(timeout_case){.before = {ERRBACK_BEFORE(dft_cb_none, NULL)},
+                                .on_timeout = override,
+                                .expected = "custom=None r='OVERRIDDEN'"});
 }
 
-static void test_s29_r11_5_callback_added_to_canceller_before_timeout_custom(
-    void) {
+static void
+test_s29_r11_5_callback_added_to_canceller_before_timeout_custom(void) {
   check_timeout(&(timeout_case){
       .canceller = cancel_with_value,
       .canceller_arg = DFT_S("success"),
@@ -346,8 +345,8 @@ static void test_s29_r11_5_callback_added_to_canceller_before_timeout_custom(
  * it was given (Twisted passes addTimeout's own argument). */
 static df_result on_timeout_seconds(df_result in, double seconds, void *arg) {
   char buf[256];
-  dft_trace("%s=%s after %g s", (const char *)arg, dft_repr(in, buf, sizeof buf),
-            seconds);
+  dft_trace("%s=%s after %g s", (const char *)arg,
+            dft_repr(in, buf, sizeof buf), seconds);
   df_result_free(in);
   return df_ok(dft_str("converted"), dft_str_free);
 }
@@ -501,8 +500,7 @@ static void test_s29_r11_8_timed_out_swallows_one_late_fire(void) {
   trace_end(d, "r");
   CU_ASSERT_EQUAL(df_reactor_advance(r, 1.0), 0);
   CU_ASSERT_EQUAL(df_callback(d, dft_str("late"), dft_str_free), 0);
-  CU_ASSERT_EQUAL(df_callback(d, dft_str("later"), dft_str_free),
-                  DF_EALREADY);
+  CU_ASSERT_EQUAL(df_callback(d, dft_str("later"), dft_str_free), DF_EALREADY);
   CU_ASSERT_TRUE(
       dft_trace_equals("r=<Timeout: Deferred timed out after 1 seconds>"));
   df_unref(d);
@@ -622,8 +620,7 @@ static CU_TestInfo tests[] = {
      test_s29_r11_6_success_result_before_timeout},
     {"s29_r11_6_success_result_before_timeout_custom",
      test_s29_r11_6_success_result_before_timeout_custom},
-    {"s29_r11_6_failure_before_timeout",
-     test_s29_r11_6_failure_before_timeout},
+    {"s29_r11_6_failure_before_timeout", test_s29_r11_6_failure_before_timeout},
     {"s29_r11_6_failure_before_timeout_custom",
      test_s29_r11_6_failure_before_timeout_custom},
     {"s29_r11_6_cancel_before_timeout", test_s29_r11_6_cancel_before_timeout},

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 /* ------------------------------------------------------------ order */
 
@@ -47,7 +47,9 @@ static order_rec recs[600];
 static int ran[600];
 static int nran;
 
-static void record_run(void *arg) { ran[nran++] = (int)((order_rec *)arg - recs); }
+static void record_run(void *arg) {
+  ran[nran++] = (int)((order_rec *)arg - recs);
+}
 
 static void test_s29_heap_order_with_cancels(void) {
   df_reactor *r = dft_reactor_begin(true);

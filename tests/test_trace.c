@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "deferred.h"
-#include "runner.h"
+#include "dft_runner.h"
 
 static char dir[64];
 
@@ -32,8 +32,8 @@ static void path_of(char *out, size_t len, const char *name) {
 /* Runs the checker on \p file with \p checks; its exit status. */
 static int check_file(const char *file, const char *checks) {
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' %s", DF_TEST_PYTHON,
-           DF_TEST_TRACE_CHECK, file, checks);
+  snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' %s", DFT_PYTHON, DFT_TRACE_CHECK,
+           file, checks);
   int status = system(cmd);
   return status == -1 ? -1 : WEXITSTATUS(status);
 }
@@ -50,8 +50,7 @@ static df_result work(void *arg) {
     nanosleep(&ts, NULL);
   }
   if (i % 7 == 0)
-    return df_fail(df_failure_new(&DF_SYSTEM, 0, "job %u failed",
-                                  (unsigned)i));
+    return df_fail(df_failure_new(&DF_SYSTEM, 0, "job %u failed", (unsigned)i));
   return df_ok((void *)(i * 2), NULL);
 }
 
@@ -77,7 +76,8 @@ static void test_every_job_has_its_events_in_order(void) {
   df_reactor *r;
   df_pool *p;
   CU_ASSERT_FATAL(df_reactor_new(&r, NULL) == 0);
-  CU_ASSERT_FATAL(df_pool_new(&p, r, &(df_pool_options){.threads = THREADS}) == 0);
+  CU_ASSERT_FATAL(df_pool_new(&p, r, &(df_pool_options){.threads = THREADS}) ==
+                  0);
   CU_ASSERT_EQUAL_FATAL(df_trace_start(r, file), 0);
   fired = 0;
   for (uintptr_t i = 0; i < JOBS; i++) {
@@ -93,7 +93,8 @@ static void test_every_job_has_its_events_in_order(void) {
   CU_ASSERT_EQUAL(df_pool_free(p), 0);
   CU_ASSERT_EQUAL(df_reactor_free(r), 0);
   CU_ASSERT_EQUAL(check_file(file, "--jobs 120 --max-workers 4 --rounds"
-                                   " --dropped 0"), 0);
+                                   " --dropped 0"),
+                  0);
   unlink(file);
 }
 
@@ -143,7 +144,8 @@ static void test_ring_drops_the_oldest_and_says_how_many(void) {
   char file[128];
   path_of(file, sizeof file, "ring.json");
   df_reactor *r;
-  CU_ASSERT_FATAL(df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
+  CU_ASSERT_FATAL(
+      df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
   CU_ASSERT_EQUAL_FATAL(
       df_trace_start_opts(r, file, &(df_trace_options){.capacity = RING}), 0);
   ticks = 0;
@@ -158,8 +160,10 @@ static void test_ring_drops_the_oldest_and_says_how_many(void) {
   CU_ASSERT_EQUAL(df_trace_dropped(r), 2 * ROUNDS - RING); /* the file's */
   CU_ASSERT_EQUAL(df_reactor_free(r), 0);
   char checks[128];
-  snprintf(checks, sizeof checks, "--events %d --dropped %d --recorded %d "
-           "--rounds", RING, 2 * ROUNDS - RING, 2 * ROUNDS);
+  snprintf(checks, sizeof checks,
+           "--events %d --dropped %d --recorded %d "
+           "--rounds",
+           RING, 2 * ROUNDS - RING, 2 * ROUNDS);
   CU_ASSERT_EQUAL(check_file(file, checks), 0);
   unlink(file);
 }
@@ -169,7 +173,8 @@ static void test_ring_capacity_rounds_up(void) {
   char file[128];
   path_of(file, sizeof file, "ring5.json");
   df_reactor *r;
-  CU_ASSERT_FATAL(df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
+  CU_ASSERT_FATAL(
+      df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
   CU_ASSERT_EQUAL_FATAL(
       df_trace_start_opts(r, file, &(df_trace_options){.capacity = 5}), 0);
   for (int i = 0; i < 10; i++) {
@@ -204,11 +209,12 @@ static void test_dns_lookups_are_spans(void) {
   df_reactor *r;
   df_resolver *res;
   CU_ASSERT_FATAL(df_reactor_new(&r, NULL) == 0);
-  CU_ASSERT_FATAL(df_resolver_new(&res, r, &(df_resolver_options){
-                                              .servers = "127.0.0.1:9",
-                                              .timeout_ms = 200,
-                                              .tries = 1,
-                                              .hosts_file = true}) == 0);
+  CU_ASSERT_FATAL(
+      df_resolver_new(&res, r,
+                      &(df_resolver_options){.servers = "127.0.0.1:9",
+                                             .timeout_ms = 200,
+                                             .tries = 1,
+                                             .hosts_file = true}) == 0);
   CU_ASSERT_EQUAL_FATAL(df_trace_start(r, file), 0);
   answered = 0;
   df_deferred *a = df_resolve(res, "localhost", AF_INET);
@@ -275,9 +281,10 @@ static void test_misuse_is_refused(void) {
   CU_ASSERT_EQUAL(df_trace_stop(r), DF_EINVAL); /* none runs */
   CU_ASSERT_EQUAL(df_trace_stop(NULL), DF_EINVAL);
   CU_ASSERT_EQUAL(df_trace_start(r, "/nonexistent-dir/x.json"), -ENOENT);
-  CU_ASSERT_EQUAL(df_trace_start_opts(r, file, &(df_trace_options){
-                                                   .capacity = (size_t)1 << 31}),
-                  DF_EINVAL);
+  CU_ASSERT_EQUAL(
+      df_trace_start_opts(r, file,
+                          &(df_trace_options){.capacity = (size_t)1 << 31}),
+      DF_EINVAL);
   CU_ASSERT_EQUAL(df_trace_dropped(NULL), 0);
   CU_ASSERT_EQUAL(df_trace_recorded(NULL), 0);
   CU_ASSERT_EQUAL(df_trace_dropped(r), 0);
@@ -292,14 +299,18 @@ static void test_misuse_is_refused(void) {
 
 int main(void) {
   CU_TestInfo tests[] = {
-      {"every job has its events in order", test_every_job_has_its_events_in_order},
-      {"jobs outside the trace are left out", test_jobs_outside_the_trace_are_left_out},
-      {"ring drops the oldest and says how many", test_ring_drops_the_oldest_and_says_how_many},
+      {"every job has its events in order",
+       test_every_job_has_its_events_in_order},
+      {"jobs outside the trace are left out",
+       test_jobs_outside_the_trace_are_left_out},
+      {"ring drops the oldest and says how many",
+       test_ring_drops_the_oldest_and_says_how_many},
       {"ring capacity rounds up", test_ring_capacity_rounds_up},
       {"dns lookups are spans", test_dns_lookups_are_spans},
-      {"environment traces every reactor", test_environment_traces_every_reactor},
+      {"environment traces every reactor",
+       test_environment_traces_every_reactor},
       {"misuse is refused", test_misuse_is_refused},
       CU_TEST_INFO_NULL,
   };
-  return df_test_run("trace", tests, setup, cleanup);
+  return dft_run("trace", tests, setup, cleanup, NULL, NULL);
 }

@@ -7,7 +7,6 @@
 #include "dft.h"
 
 static void test_s09_released_with_unhandled_failure_reports_once(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   int line = __LINE__ + 1;
   df_failure *f = df_failure_new(&DFT_RUNTIME_ERROR, 9, "nobody handled me");
@@ -22,11 +21,9 @@ static void test_s09_released_with_unhandled_failure_reports_once(void) {
   CU_ASSERT(dft_path_is(r->file, "test_unhandled.c"));
   CU_ASSERT_EQUAL(r->line, line);
   CU_ASSERT_FALSE(r->where.has_where); /* debug mode off */
-  dft_end();
 }
 
 static void test_s09_report_happens_inside_the_last_unref(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_ref(d);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x"));
@@ -34,11 +31,9 @@ static void test_s09_report_happens_inside_the_last_unref(void) {
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  dft_end();
 }
 
 static void test_s09_failure_raised_in_callback_reports_its_origin(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, dft_cb_fail, DFT_S("from a callback"));
   df_callback(d, NULL, NULL);
@@ -46,32 +41,26 @@ static void test_s09_failure_raised_in_callback_reports_its_origin(void) {
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "from a callback");
   CU_ASSERT(dft_path_is(dft_last_unhandled()->file, "dft_values.c"));
-  dft_end();
 }
 
 static void test_s09_handled_failure_is_not_reported(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_none, NULL);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "handled"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
-  dft_end();
 }
 
 static void test_s09_value_and_unfired_deferreds_report_nothing(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_callback(b, dft_str("v"), dft_str_free);
   df_unref(a);
   df_unref(b);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
-  dft_end();
 }
 
 static void test_s09_failure_after_recovery_is_reported(void) {
-  dft_begin();
   /* R12.1: the failure may appear after an errback recovered. */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_value, DFT_S("recovered"));
@@ -81,34 +70,29 @@ static void test_s09_failure_after_recovery_is_reported(void) {
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_PTR_EQUAL(dft_last_unhandled()->type, &DFT_RUNTIME_ERROR);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "second failure");
-  dft_end();
 }
 
 static void test_s09_passed_on_failure_is_reported(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, dft_cb_trace, DFT_S("saw"));
   df_errback(d, df_failure_new(&DFT_VALUE_ERROR, 0, "re-raised"));
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "re-raised");
-  dft_end();
 }
 
 static void test_s09_unhandled_cancel_is_reported(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_cancel(d);
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_PTR_EQUAL(dft_last_unhandled()->type, &DF_CANCELLED);
-  dft_end();
 }
 
 static void test_s09_stolen_failure_is_reported_on_the_receiver_only(void) {
-  dft_begin();
   /* R12.3 / test_synchronousImplicitErrorChain. */
-  df_deferred *first = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "first's"));
+  df_deferred *first =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "first's"));
   df_deferred *second = df_deferred_new(NULL, NULL);
   df_add_callback(second, dft_cb_wait, first);
   df_callback(second, NULL, NULL);
@@ -117,11 +101,9 @@ static void test_s09_stolen_failure_is_reported_on_the_receiver_only(void) {
   df_unref(second);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "first's");
-  dft_end();
 }
 
 static void test_s09_handed_off_failure_is_reported_on_the_receiver_only(void) {
-  dft_begin();
   /* R12.3 / test_asynchronousImplicitErrorChain. */
   df_deferred *first = df_deferred_new(NULL, NULL);
   df_deferred *second = df_deferred_new(NULL, NULL);
@@ -132,11 +114,9 @@ static void test_s09_handed_off_failure_is_reported_on_the_receiver_only(void) {
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
   df_unref(second);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
-  dft_end();
 }
 
 static void test_s09_waiting_deferred_is_not_reported(void) {
-  dft_begin();
   /* R5.10 / R12.3: while A waits, its result is the inner Deferred, not its
    * original failure; the inner success then recovers it. */
   df_deferred *a = df_deferred_new(NULL, NULL);
@@ -151,11 +131,9 @@ static void test_s09_waiting_deferred_is_not_reported(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a='ok'");
   df_unref(b);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 0);
-  dft_end();
 }
 
 static void test_s09_failure_moved_by_chain_is_not_reported_on_source(void) {
-  dft_begin();
   /* R6.1: a's result after the chained step is None. */
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
@@ -167,11 +145,9 @@ static void test_s09_failure_moved_by_chain_is_not_reported_on_source(void) {
   df_unref(b);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "moved");
-  dft_end();
 }
 
 static void test_s09_r12_4_failure_arriving_while_paused_is_reported(void) {
-  dft_begin();
   /* Documented difference: Twisted never reports it (R12.4). */
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_pause(d);
@@ -179,7 +155,6 @@ static void test_s09_r12_4_failure_arriving_while_paused_is_reported(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "while paused");
-  dft_end();
 }
 
 static int hook_calls;
@@ -194,7 +169,6 @@ static void counting_hook(const df_failure *f, const df_debug_info *where,
 }
 
 static void test_s09_hook_gets_its_arg(void) {
-  dft_begin();
   int token = 0;
   hook_calls = 0;
   df_set_unhandled_hook(counting_hook, &token);
@@ -202,11 +176,9 @@ static void test_s09_hook_gets_its_arg(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(hook_calls, 1);
   CU_ASSERT_PTR_EQUAL(hook_arg_seen, &token);
-  dft_end();
 }
 
 static void test_s09_default_report_is_one_block_on_stderr(void) {
-  dft_begin();
   df_set_unhandled_hook(NULL, NULL);
   df_deferred *d = df_deferred_new(NULL, NULL);
   int line = __LINE__ + 1;
@@ -219,22 +191,18 @@ static void test_s09_default_report_is_one_block_on_stderr(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "ValueError"));
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "printed by default"));
   CU_ASSERT_PTR_NOT_NULL(strstr(text, where));
-  dft_end();
 }
 
 /* ------------------------------------------------------------ debug mode */
 
 static void test_debug_get_reflects_set(void) {
-  dft_begin();
   df_set_debugging(true);
   CU_ASSERT(df_get_debugging());
   df_set_debugging(false);
   CU_ASSERT_FALSE(df_get_debugging());
-  dft_end();
 }
 
 static void test_debug_unhandled_report_names_creation_and_first_fire(void) {
-  dft_begin();
   df_set_debugging(true);
   int created = __LINE__ + 1;
   df_deferred *d = df_deferred_new(NULL, NULL);
@@ -244,11 +212,9 @@ static void test_debug_unhandled_report_names_creation_and_first_fire(void) {
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   const dft_unhandled_report *r = dft_last_unhandled();
   dft_assert_where(&r->where, "test_unhandled.c", created, fired);
-  dft_end();
 }
 
 static void test_debug_fire_at_records_the_given_place(void) {
-  dft_begin();
   df_set_debugging(true);
   df_deferred *d = df_deferred_new_at(NULL, NULL, "made.c", 11);
   df_fire_at(d, dft_failure(&DFT_RUNTIME_ERROR, "x"), "fired.c", 22);
@@ -259,11 +225,9 @@ static void test_debug_fire_at_records_the_given_place(void) {
   CU_ASSERT_EQUAL(r->where.created_line, 11);
   CU_ASSERT_STRING_EQUAL(r->where.fired_file, "fired.c");
   CU_ASSERT_EQUAL(r->where.fired_line, 22);
-  dft_end();
 }
 
 static void test_debug_already_called_report_names_all_three_places(void) {
-  dft_begin();
   df_set_debugging(true);
   int created = __LINE__ + 1;
   df_deferred *d = df_deferred_new(NULL, NULL);
@@ -278,11 +242,9 @@ static void test_debug_already_called_report_names_all_three_places(void) {
   CU_ASSERT_EQUAL(r->line, refused);
   CU_ASSERT(dft_peek_is_value(d, "first"));
   df_unref(d);
-  dft_end();
 }
 
 static void test_debug_first_fire_is_kept_after_refused_fires(void) {
-  dft_begin();
   df_set_debugging(true);
   df_deferred *d = df_deferred_new(NULL, NULL);
   int fired = __LINE__ + 1;
@@ -296,11 +258,9 @@ static void test_debug_first_fire_is_kept_after_refused_fires(void) {
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_EQUAL(dft_last_unhandled()->where.fired_line, fired);
   CU_ASSERT_STRING_EQUAL(dft_last_unhandled()->message, "first");
-  dft_end();
 }
 
 static void test_debug_off_reports_have_no_place(void) {
-  dft_begin();
   df_set_debugging(false);
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x"));
@@ -310,11 +270,9 @@ static void test_debug_off_reports_have_no_place(void) {
   df_unref(d);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_FALSE(dft_last_unhandled()->where.has_where);
-  dft_end();
 }
 
 static void test_debug_applies_to_deferreds_created_from_now_on(void) {
-  dft_begin();
   df_deferred *before = df_deferred_new(NULL, NULL);
   df_set_debugging(true);
   df_deferred *during = df_deferred_new(NULL, NULL);
@@ -327,11 +285,9 @@ static void test_debug_applies_to_deferreds_created_from_now_on(void) {
   df_unref(during);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT(dft_last_unhandled()->where.has_where);
-  dft_end();
 }
 
 static void test_debug_default_already_called_report_on_stderr(void) {
-  dft_begin();
   df_set_debugging(true);
   df_set_already_called_hook(NULL, NULL);
   int created = __LINE__ + 1;
@@ -348,11 +304,9 @@ static void test_debug_default_already_called_report_on_stderr(void) {
   snprintf(where, sizeof where, "test_unhandled.c:%d", fired);
   CU_ASSERT_PTR_NOT_NULL(strstr(text, where));
   df_unref(d);
-  dft_end();
 }
 
 static void test_debug_default_unhandled_report_names_creation(void) {
-  dft_begin();
   df_set_debugging(true);
   df_set_unhandled_hook(NULL, NULL);
   int created = __LINE__ + 1;
@@ -364,35 +318,54 @@ static void test_debug_default_unhandled_report_names_creation(void) {
   char where[64];
   snprintf(where, sizeof where, "test_unhandled.c:%d", created);
   CU_ASSERT_PTR_NOT_NULL(strstr(text, where));
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"s09_released_with_unhandled_failure_reports_once", test_s09_released_with_unhandled_failure_reports_once},
-    {"s09_report_happens_inside_the_last_unref", test_s09_report_happens_inside_the_last_unref},
-    {"s09_failure_raised_in_callback_reports_its_origin", test_s09_failure_raised_in_callback_reports_its_origin},
-    {"s09_handled_failure_is_not_reported", test_s09_handled_failure_is_not_reported},
-    {"s09_value_and_unfired_deferreds_report_nothing", test_s09_value_and_unfired_deferreds_report_nothing},
-    {"s09_failure_after_recovery_is_reported", test_s09_failure_after_recovery_is_reported},
-    {"s09_passed_on_failure_is_reported", test_s09_passed_on_failure_is_reported},
+    {"s09_released_with_unhandled_failure_reports_once",
+     test_s09_released_with_unhandled_failure_reports_once},
+    {"s09_report_happens_inside_the_last_unref",
+     test_s09_report_happens_inside_the_last_unref},
+    {"s09_failure_raised_in_callback_reports_its_origin",
+     test_s09_failure_raised_in_callback_reports_its_origin},
+    {"s09_handled_failure_is_not_reported",
+     test_s09_handled_failure_is_not_reported},
+    {"s09_value_and_unfired_deferreds_report_nothing",
+     test_s09_value_and_unfired_deferreds_report_nothing},
+    {"s09_failure_after_recovery_is_reported",
+     test_s09_failure_after_recovery_is_reported},
+    {"s09_passed_on_failure_is_reported",
+     test_s09_passed_on_failure_is_reported},
     {"s09_unhandled_cancel_is_reported", test_s09_unhandled_cancel_is_reported},
-    {"s09_stolen_failure_is_reported_on_the_receiver_only", test_s09_stolen_failure_is_reported_on_the_receiver_only},
-    {"s09_handed_off_failure_is_reported_on_the_receiver_only", test_s09_handed_off_failure_is_reported_on_the_receiver_only},
-    {"s09_waiting_deferred_is_not_reported", test_s09_waiting_deferred_is_not_reported},
-    {"s09_failure_moved_by_chain_is_not_reported_on_source", test_s09_failure_moved_by_chain_is_not_reported_on_source},
-    {"s09_r12_4_failure_arriving_while_paused_is_reported", test_s09_r12_4_failure_arriving_while_paused_is_reported},
+    {"s09_stolen_failure_is_reported_on_the_receiver_only",
+     test_s09_stolen_failure_is_reported_on_the_receiver_only},
+    {"s09_handed_off_failure_is_reported_on_the_receiver_only",
+     test_s09_handed_off_failure_is_reported_on_the_receiver_only},
+    {"s09_waiting_deferred_is_not_reported",
+     test_s09_waiting_deferred_is_not_reported},
+    {"s09_failure_moved_by_chain_is_not_reported_on_source",
+     test_s09_failure_moved_by_chain_is_not_reported_on_source},
+    {"s09_r12_4_failure_arriving_while_paused_is_reported",
+     test_s09_r12_4_failure_arriving_while_paused_is_reported},
     {"s09_hook_gets_its_arg", test_s09_hook_gets_its_arg},
-    {"s09_default_report_is_one_block_on_stderr", test_s09_default_report_is_one_block_on_stderr},
+    {"s09_default_report_is_one_block_on_stderr",
+     test_s09_default_report_is_one_block_on_stderr},
     {"debug_get_reflects_set", test_debug_get_reflects_set},
-    {"debug_unhandled_report_names_creation_and_first_fire", test_debug_unhandled_report_names_creation_and_first_fire},
-    {"debug_fire_at_records_the_given_place", test_debug_fire_at_records_the_given_place},
-    {"debug_already_called_report_names_all_three_places", test_debug_already_called_report_names_all_three_places},
-    {"debug_first_fire_is_kept_after_refused_fires", test_debug_first_fire_is_kept_after_refused_fires},
+    {"debug_unhandled_report_names_creation_and_first_fire",
+     test_debug_unhandled_report_names_creation_and_first_fire},
+    {"debug_fire_at_records_the_given_place",
+     test_debug_fire_at_records_the_given_place},
+    {"debug_already_called_report_names_all_three_places",
+     test_debug_already_called_report_names_all_three_places},
+    {"debug_first_fire_is_kept_after_refused_fires",
+     test_debug_first_fire_is_kept_after_refused_fires},
     {"debug_off_reports_have_no_place", test_debug_off_reports_have_no_place},
-    {"debug_applies_to_deferreds_created_from_now_on", test_debug_applies_to_deferreds_created_from_now_on},
-    {"debug_default_already_called_report_on_stderr", test_debug_default_already_called_report_on_stderr},
-    {"debug_default_unhandled_report_names_creation", test_debug_default_unhandled_report_names_creation},
+    {"debug_applies_to_deferreds_created_from_now_on",
+     test_debug_applies_to_deferreds_created_from_now_on},
+    {"debug_default_already_called_report_on_stderr",
+     test_debug_default_already_called_report_on_stderr},
+    {"debug_default_unhandled_report_names_creation",
+     test_debug_default_unhandled_report_names_creation},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("unhandled", tests); }
+int main(void) { return dft_main_framed("unhandled", tests); }

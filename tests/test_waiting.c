@@ -7,7 +7,6 @@
 /* ------------------------------------------------------------ S26 */
 
 static void test_s26_unfired_inner_pauses_the_outer(void) {
-  dft_begin();
   /* test_asynchronousImplicitChain. */
   df_deferred *first = df_deferred_new(NULL, NULL);
   df_deferred *second = df_deferred_new(NULL, NULL);
@@ -27,11 +26,9 @@ static void test_s26_unfired_inner_pauses_the_outer(void) {
   CU_ASSERT(dft_peek_is_none(first));
   df_unref(first);
   df_unref(second);
-  dft_end();
 }
 
 static void test_s26_r5_1_fired_inner_is_stolen_at_once(void) {
-  dft_begin();
   /* test_synchronousImplicitChain. */
   df_deferred *first = df_succeed(dft_str("result"), dft_str_free);
   df_deferred *second = df_deferred_new(NULL, NULL);
@@ -44,13 +41,12 @@ static void test_s26_r5_1_fired_inner_is_stolen_at_once(void) {
   df_unref(first);
   df_unref(second);
   CU_ASSERT_EQUAL(dft_str_frees(), 1);
-  dft_end();
 }
 
 static void test_s26_r5_1_stolen_failure_moves_to_the_outer(void) {
-  dft_begin();
   /* test_synchronousImplicitErrorChain. */
-  df_deferred *first = df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "First's"));
+  df_deferred *first =
+      df_fail_now(df_failure_new(&DFT_RUNTIME_ERROR, 0, "First's"));
   df_deferred *second = df_deferred_new(NULL, NULL);
   df_add_callback(second, dft_cb_wait, first);
   df_callback(second, NULL, NULL);
@@ -60,11 +56,9 @@ static void test_s26_r5_1_stolen_failure_moves_to_the_outer(void) {
   df_add_errback(second, dft_cb_none, NULL);
   df_unref(first);
   df_unref(second);
-  dft_end();
 }
 
 static void test_s26_r5_2_inner_failure_is_handed_to_the_outer(void) {
-  dft_begin();
   /* test_asynchronousImplicitErrorChain. */
   df_deferred *first = df_deferred_new(NULL, NULL);
   df_deferred *second = df_deferred_new(NULL, NULL);
@@ -75,15 +69,14 @@ static void test_s26_r5_2_inner_failure_is_handed_to_the_outer(void) {
   df_add_callback(first, dft_cb_trace, DFT_S("first"));
   df_add_callback(second, dft_cb_trace, DFT_S("second"));
   df_errback(first, df_failure_new(&DFT_RUNTIME_ERROR, 0, "First's"));
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
-                         "second-eb=<RuntimeError: First's> second=None first=None");
+  CU_ASSERT_STRING_EQUAL(
+      dft_trace_text(),
+      "second-eb=<RuntimeError: First's> second=None first=None");
   df_unref(first);
   df_unref(second);
-  dft_end();
 }
 
 static void test_s26_r5_2_chaining_is_transitive(void) {
-  dft_begin();
   /* test_doubleAsynchronousImplicitChaining. */
   df_deferred *first = df_deferred_new(NULL, NULL);
   df_deferred *second = df_deferred_new(NULL, NULL);
@@ -99,11 +92,9 @@ static void test_s26_r5_2_chaining_is_transitive(void) {
   df_unref(first);
   df_unref(second);
   df_unref(third);
-  dft_end();
 }
 
 static void test_s26_r5_3_paused_inner_with_result_is_waited_for(void) {
-  dft_begin();
   /* test_chainedPausedDeferredWithResult. */
   df_deferred *b = df_succeed(dft_str("b"), dft_str_free);
   df_pause(b);
@@ -117,11 +108,9 @@ static void test_s26_r5_3_paused_inner_with_result_is_waited_for(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "before-unpause a2='b'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s26_r5_3_inner_waiting_on_another_is_waited_for(void) {
-  dft_begin();
   /* test_resultOfDeferredResultOfDeferredOfFiredDeferredCalled. */
   df_deferred *c = df_deferred_new(NULL, NULL);
   df_deferred *b = df_succeed(NULL, NULL);
@@ -137,7 +126,6 @@ static void test_s26_r5_3_inner_waiting_on_another_is_waited_for(void) {
   df_unref(a);
   df_unref(b);
   df_unref(c);
-  dft_end();
 }
 
 static df_result cb_inner_chain(df_result in, void *arg) {
@@ -145,7 +133,7 @@ static df_result cb_inner_chain(df_result in, void *arg) {
   dft_trace("start-of-cb");
   df_result_free(in);
   df_deferred *d = df_succeed(dft_str("inner"), dft_str_free);
-  df_add_callback(d, dft_cb_wait, inner);          /* firstCallback */
+  df_add_callback(d, dft_cb_wait, inner);         /* firstCallback */
   df_add_callback(d, dft_cb_append, DFT_S("x2")); /* secondCallback */
   df_add_callback(d, dft_cb_trace, DFT_S("second"));
   df_result r = df_wait(d);
@@ -154,7 +142,6 @@ static df_result cb_inner_chain(df_result in, void *arg) {
 }
 
 static void test_s26_r5_4_inner_callbacks_run_before_the_outer_resumes(void) {
-  dft_begin();
   /* test_nestedAsynchronousChainedDeferreds / test_innerCallbacksPreserved. */
   df_deferred *inner = df_deferred_new(NULL, NULL);
   df_deferred *outer = df_succeed(dft_str("outer"), dft_str_free);
@@ -166,11 +153,9 @@ static void test_s26_r5_4_inner_callbacks_run_before_the_outer_resumes(void) {
                          "start-of-cb second='orangex2' outer='orangex2'");
   df_unref(outer);
   df_unref(inner);
-  dft_end();
 }
 
 static void test_s26_r5_5_r5_6_order_of_inner_and_outer_steps(void) {
-  dft_begin();
   /* B's steps before it was returned, then A's resumed chain (including the
    * steps added to A while it waited), then B's steps added after. */
   df_deferred *a = df_deferred_new(NULL, NULL);
@@ -185,7 +170,6 @@ static void test_s26_r5_5_r5_6_order_of_inner_and_outer_steps(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "b1='y' a2='y' a3='y' b2=None");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static df_result cb_gather_a(df_result in, void *arg) {
@@ -213,7 +197,6 @@ static df_result cb_continue(df_result in, void *arg) {
 }
 
 static void test_s26_r5_6_callback_order_preserved(void) {
-  dft_begin();
   /* test_callbackOrderPreserved. */
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *outer = df_deferred_new(NULL, NULL);
@@ -228,11 +211,9 @@ static void test_s26_r5_6_callback_order_preserved(void) {
                          "final=[(True, 'withers')]");
   df_unref(outer);
   df_unref(a);
-  dft_end();
 }
 
 static void test_s26_r5_7_explicitly_paused_outer_keeps_inner_result(void) {
-  dft_begin();
   /* test_pausedDeferredChained: a later callback on the inner still runs. */
   df_deferred *first = df_deferred_new(NULL, NULL);
   df_deferred *second = df_deferred_new(NULL, NULL);
@@ -247,11 +228,9 @@ static void test_s26_r5_7_explicitly_paused_outer_keeps_inner_result(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "second=None unpause first='s'");
   df_unref(first);
   df_unref(second);
-  dft_end();
 }
 
 static void test_s26_r5_10_errback_returning_deferred_recovers(void) {
-  dft_begin();
   /* test_errorClearedByChaining. */
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
@@ -263,11 +242,9 @@ static void test_s26_r5_10_errback_returning_deferred_recovers(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "ok='rec'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s26_r5_10_inner_failure_replaces_the_original(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_errback(a, dft_cb_wait, b);
@@ -278,7 +255,6 @@ static void test_s26_r5_10_inner_failure_replaces_the_original(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "err=<ValueError: new>");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static df_result i1_fire_a(df_result in, void *arg) {
@@ -290,7 +266,6 @@ static df_result i1_fire_a(df_result in, void *arg) {
 }
 
 static void test_s26_r5_12_running_inner_is_waited_for(void) {
-  dft_begin();
   /* Documented difference from R5.12: B's callback i1 is running when A's
    * callback returns B, so A waits for B instead of taking the value i1 was
    * given; A resumes with what B's chain produces. */
@@ -301,15 +276,14 @@ static void test_s26_r5_12_running_inner_is_waited_for(void) {
   df_add_callback(b, i1_fire_a, a);
   df_add_callback(b, dft_cb_trace, DFT_S("b2"));
   df_callback(b, DFT_S("binit"), NULL);
-  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "i1-start i1-end b2='i1ret' a2='i1ret'");
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(),
+                         "i1-start i1-end b2='i1ret' a2='i1ret'");
   CU_ASSERT(dft_peek_is_none(b));
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s26_caller_may_drop_both_references_while_waiting(void) {
-  dft_begin();
   df_deferred *inner = df_deferred_new(NULL, NULL);
   df_deferred *keep_inner = df_ref(inner);
   df_deferred *outer = df_deferred_new(NULL, NULL);
@@ -321,7 +295,6 @@ static void test_s26_caller_may_drop_both_references_while_waiting(void) {
   df_callback(keep_inner, dft_str("late"), dft_str_free);
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "outer='late'");
   df_unref(keep_inner);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S27 */
@@ -332,30 +305,26 @@ static df_result cb_return_self(df_result in, void *arg) {
 }
 
 static void test_s27_callback_returning_its_own_deferred_fails(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_callback(d, cb_return_self, d);
-  df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace_type, DFT_S("eb"));
+  df_add_callbacks(d, dft_cb_trace, DFT_S("cb"), dft_cb_trace_type,
+                   DFT_S("eb"));
   df_callback(d, dft_str("foo"), dft_str_free);
   CU_ASSERT_FALSE(df_waiting(d));
   CU_ASSERT(dft_peek_is_failure(d, &DF_INVALID_ARGUMENT));
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "eb=<InvalidArgument>");
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s27_errback_returning_its_own_deferred_fails(void) {
-  dft_begin();
   df_deferred *d = df_deferred_new(NULL, NULL);
   df_add_errback(d, cb_return_self, d);
   df_errback(d, df_failure_new(&DFT_RUNTIME_ERROR, 0, "x"));
   dft_release_failed(d, &DF_INVALID_ARGUMENT);
-  dft_end();
 }
 
 static void test_s27_added_after_firing_fails_too(void) {
-  dft_begin();
   df_deferred *d = df_succeed(NULL, NULL);
   df_add_callback(d, cb_return_self, d);
   CU_ASSERT(dft_peek_is_failure(d, &DF_INVALID_ARGUMENT));
@@ -363,18 +332,17 @@ static void test_s27_added_after_firing_fails_too(void) {
   df_cancel(d); /* Twisted would recurse here (N10) */
   df_add_errback(d, dft_cb_none, NULL);
   df_unref(d);
-  dft_end();
 }
 
 static void test_s27_cycle_of_two_waiting_deferreds_fails(void) {
-  dft_begin();
   /* A waits on B; B's callback returns A: a cycle (Twisted R5.11 deadlocks
    * silently). The failure reaches A through B. */
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(b, dft_cb_wait, a);
   df_add_callback(a, dft_cb_wait, b);
-  df_add_callbacks(a, dft_cb_trace, DFT_S("a-cb"), dft_cb_trace_type, DFT_S("a-eb"));
+  df_add_callbacks(a, dft_cb_trace, DFT_S("a-cb"), dft_cb_trace_type,
+                   DFT_S("a-eb"));
   df_add_errback(a, dft_cb_none, NULL);
   df_callback(a, NULL, NULL);
   CU_ASSERT(df_waiting(a));
@@ -384,13 +352,11 @@ static void test_s27_cycle_of_two_waiting_deferreds_fails(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "a-eb=<InvalidArgument>");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 /* ------------------------------------------------------------ S28 */
 
 static void test_s28_chain_fires_other_with_the_result(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(b, dft_cb_trace, DFT_S("b"));
@@ -402,11 +368,9 @@ static void test_s28_chain_fires_other_with_the_result(void) {
   CU_ASSERT(dft_peek_is_value(b, "v"));
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s28_chain_moves_a_failure_into_other(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_chain(a, b);
@@ -417,11 +381,9 @@ static void test_s28_chain_moves_a_failure_into_other(void) {
   df_add_errback(b, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s28_firing_other_does_not_fire_this_one(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_chain(a, b);
@@ -431,11 +393,9 @@ static void test_s28_firing_other_does_not_fire_this_one(void) {
   df_add_errback(a, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s28_chain_step_sits_where_it_was_added(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_add_callback(a, dft_cb_append, DFT_S(" +1"));
@@ -445,11 +405,9 @@ static void test_s28_chain_step_sits_where_it_was_added(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "b='v +1'");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s28_r6_2_other_already_fired_fails_this_chain(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_chain(a, b);
@@ -463,11 +421,9 @@ static void test_s28_r6_2_other_already_fired_fails_this_chain(void) {
   df_unref(a);
   CU_ASSERT_EQUAL(dft_take_unhandled(), 1);
   CU_ASSERT_PTR_EQUAL(dft_last_unhandled()->type, &DF_ALREADY_CALLED);
-  dft_end();
 }
 
 static void test_s28_r6_4_cancel_of_other_does_not_reach_this_one(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_chain(a, b);
@@ -480,7 +436,6 @@ static void test_s28_r6_4_cancel_of_other_does_not_reach_this_one(void) {
   df_add_errback(b, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void dummy_canceller(df_deferred *d, void *arg) {
@@ -488,8 +443,8 @@ static void dummy_canceller(df_deferred *d, void *arg) {
   (void)arg;
 }
 
-static void test_s28_r6_4_cancelled_other_with_canceller_gives_already_called(void) {
-  dft_begin();
+static void
+test_s28_r6_4_cancelled_other_with_canceller_gives_already_called(void) {
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(dummy_canceller, NULL);
   df_chain(a, b);
@@ -500,11 +455,9 @@ static void test_s28_r6_4_cancelled_other_with_canceller_gives_already_called(vo
   df_add_errback(b, dft_cb_none, NULL);
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s28_r6_4_cancel_of_this_one_flows_into_other(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_chain(a, b);
@@ -514,11 +467,9 @@ static void test_s28_r6_4_cancel_of_this_one_flows_into_other(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "b=<Cancelled>");
   df_unref(a);
   df_unref(b);
-  dft_end();
 }
 
 static void test_s28_r6_3_long_explicit_chain(void) {
-  dft_begin();
   enum { LINKS = 10000 };
   df_deferred *first = df_deferred_new(NULL, NULL);
   df_deferred *prev = first;
@@ -536,7 +487,6 @@ static void test_s28_r6_3_long_explicit_chain(void) {
   CU_ASSERT_STRING_EQUAL(dft_trace_text(), "last='through'");
   df_unref(first);
   df_unref(last);
-  dft_end();
 }
 
 static df_result cb_pause_arg(df_result in, void *arg) {
@@ -548,8 +498,8 @@ static df_result cb_pause_arg(df_result in, void *arg) {
  * fires, b hands its result to the paused w and that part of the run stops,
  * but a's own chain goes on (Twisted's b.callback() returns into a's
  * _runCallbacks): a's later callback runs and a DeferredList over a fires. */
-static void test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter(void) {
-  dft_begin();
+static void
+test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter(void) {
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_deferred *w = df_deferred_new(NULL, NULL);
@@ -573,14 +523,12 @@ static void test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter(void)
   df_unref(a);
   df_unref(b);
   df_unref(w);
-  dft_end();
 }
 
 /* The same hand-off, with the waiter's callback pausing the source b, which
  * has a step of its own after the hand-off: a's chain still goes on and the
  * list fires; b's step runs when b is unpaused. */
 static void test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_deferred *w = df_deferred_new(NULL, NULL);
@@ -603,12 +551,10 @@ static void test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off(void) {
   df_unref(a);
   df_unref(b);
   df_unref(w);
-  dft_end();
 }
 
 /* Every reference dropped while w is still paused: nothing stays live. */
 static void test_s28_r5_7_paused_hand_off_frees_everything(void) {
-  dft_begin();
   df_deferred *a = df_deferred_new(NULL, NULL);
   df_deferred *b = df_deferred_new(NULL, NULL);
   df_deferred *w = df_deferred_new(NULL, NULL);
@@ -625,42 +571,69 @@ static void test_s28_r5_7_paused_hand_off_frees_everything(void) {
   df_unref(a);
   df_unref(b);
   df_unref(w); /* still paused, holding 'x' */
-  dft_end();
 }
 
 static CU_TestInfo tests[] = {
-    {"s26_unfired_inner_pauses_the_outer", test_s26_unfired_inner_pauses_the_outer},
-    {"s26_r5_1_fired_inner_is_stolen_at_once", test_s26_r5_1_fired_inner_is_stolen_at_once},
-    {"s26_r5_1_stolen_failure_moves_to_the_outer", test_s26_r5_1_stolen_failure_moves_to_the_outer},
-    {"s26_r5_2_inner_failure_is_handed_to_the_outer", test_s26_r5_2_inner_failure_is_handed_to_the_outer},
+    {"s26_unfired_inner_pauses_the_outer",
+     test_s26_unfired_inner_pauses_the_outer},
+    {"s26_r5_1_fired_inner_is_stolen_at_once",
+     test_s26_r5_1_fired_inner_is_stolen_at_once},
+    {"s26_r5_1_stolen_failure_moves_to_the_outer",
+     test_s26_r5_1_stolen_failure_moves_to_the_outer},
+    {"s26_r5_2_inner_failure_is_handed_to_the_outer",
+     test_s26_r5_2_inner_failure_is_handed_to_the_outer},
     {"s26_r5_2_chaining_is_transitive", test_s26_r5_2_chaining_is_transitive},
-    {"s26_r5_3_paused_inner_with_result_is_waited_for", test_s26_r5_3_paused_inner_with_result_is_waited_for},
-    {"s26_r5_3_inner_waiting_on_another_is_waited_for", test_s26_r5_3_inner_waiting_on_another_is_waited_for},
-    {"s26_r5_4_inner_callbacks_run_before_the_outer_resumes", test_s26_r5_4_inner_callbacks_run_before_the_outer_resumes},
-    {"s26_r5_5_r5_6_order_of_inner_and_outer_steps", test_s26_r5_5_r5_6_order_of_inner_and_outer_steps},
-    {"s26_r5_6_callback_order_preserved", test_s26_r5_6_callback_order_preserved},
-    {"s26_r5_7_explicitly_paused_outer_keeps_inner_result", test_s26_r5_7_explicitly_paused_outer_keeps_inner_result},
-    {"s26_r5_10_errback_returning_deferred_recovers", test_s26_r5_10_errback_returning_deferred_recovers},
-    {"s26_r5_10_inner_failure_replaces_the_original", test_s26_r5_10_inner_failure_replaces_the_original},
-    {"s26_r5_12_running_inner_is_waited_for", test_s26_r5_12_running_inner_is_waited_for},
-    {"s26_caller_may_drop_both_references_while_waiting", test_s26_caller_may_drop_both_references_while_waiting},
-    {"s27_callback_returning_its_own_deferred_fails", test_s27_callback_returning_its_own_deferred_fails},
-    {"s27_errback_returning_its_own_deferred_fails", test_s27_errback_returning_its_own_deferred_fails},
+    {"s26_r5_3_paused_inner_with_result_is_waited_for",
+     test_s26_r5_3_paused_inner_with_result_is_waited_for},
+    {"s26_r5_3_inner_waiting_on_another_is_waited_for",
+     test_s26_r5_3_inner_waiting_on_another_is_waited_for},
+    {"s26_r5_4_inner_callbacks_run_before_the_outer_resumes",
+     test_s26_r5_4_inner_callbacks_run_before_the_outer_resumes},
+    {"s26_r5_5_r5_6_order_of_inner_and_outer_steps",
+     test_s26_r5_5_r5_6_order_of_inner_and_outer_steps},
+    {"s26_r5_6_callback_order_preserved",
+     test_s26_r5_6_callback_order_preserved},
+    {"s26_r5_7_explicitly_paused_outer_keeps_inner_result",
+     test_s26_r5_7_explicitly_paused_outer_keeps_inner_result},
+    {"s26_r5_10_errback_returning_deferred_recovers",
+     test_s26_r5_10_errback_returning_deferred_recovers},
+    {"s26_r5_10_inner_failure_replaces_the_original",
+     test_s26_r5_10_inner_failure_replaces_the_original},
+    {"s26_r5_12_running_inner_is_waited_for",
+     test_s26_r5_12_running_inner_is_waited_for},
+    {"s26_caller_may_drop_both_references_while_waiting",
+     test_s26_caller_may_drop_both_references_while_waiting},
+    {"s27_callback_returning_its_own_deferred_fails",
+     test_s27_callback_returning_its_own_deferred_fails},
+    {"s27_errback_returning_its_own_deferred_fails",
+     test_s27_errback_returning_its_own_deferred_fails},
     {"s27_added_after_firing_fails_too", test_s27_added_after_firing_fails_too},
-    {"s27_cycle_of_two_waiting_deferreds_fails", test_s27_cycle_of_two_waiting_deferreds_fails},
-    {"s28_chain_fires_other_with_the_result", test_s28_chain_fires_other_with_the_result},
-    {"s28_chain_moves_a_failure_into_other", test_s28_chain_moves_a_failure_into_other},
-    {"s28_firing_other_does_not_fire_this_one", test_s28_firing_other_does_not_fire_this_one},
-    {"s28_chain_step_sits_where_it_was_added", test_s28_chain_step_sits_where_it_was_added},
-    {"s28_r6_2_other_already_fired_fails_this_chain", test_s28_r6_2_other_already_fired_fails_this_chain},
-    {"s28_r6_4_cancel_of_other_does_not_reach_this_one", test_s28_r6_4_cancel_of_other_does_not_reach_this_one},
-    {"s28_r6_4_cancelled_other_with_canceller_gives_already_called", test_s28_r6_4_cancelled_other_with_canceller_gives_already_called},
-    {"s28_r6_4_cancel_of_this_one_flows_into_other", test_s28_r6_4_cancel_of_this_one_flows_into_other},
+    {"s27_cycle_of_two_waiting_deferreds_fails",
+     test_s27_cycle_of_two_waiting_deferreds_fails},
+    {"s28_chain_fires_other_with_the_result",
+     test_s28_chain_fires_other_with_the_result},
+    {"s28_chain_moves_a_failure_into_other",
+     test_s28_chain_moves_a_failure_into_other},
+    {"s28_firing_other_does_not_fire_this_one",
+     test_s28_firing_other_does_not_fire_this_one},
+    {"s28_chain_step_sits_where_it_was_added",
+     test_s28_chain_step_sits_where_it_was_added},
+    {"s28_r6_2_other_already_fired_fails_this_chain",
+     test_s28_r6_2_other_already_fired_fails_this_chain},
+    {"s28_r6_4_cancel_of_other_does_not_reach_this_one",
+     test_s28_r6_4_cancel_of_other_does_not_reach_this_one},
+    {"s28_r6_4_cancelled_other_with_canceller_gives_already_called",
+     test_s28_r6_4_cancelled_other_with_canceller_gives_already_called},
+    {"s28_r6_4_cancel_of_this_one_flows_into_other",
+     test_s28_r6_4_cancel_of_this_one_flows_into_other},
     {"s28_r6_3_long_explicit_chain", test_s28_r6_3_long_explicit_chain},
-    {"s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter", test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter},
-    {"s28_r5_7_waiter_pausing_the_source_of_the_hand_off", test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off},
-    {"s28_r5_7_paused_hand_off_frees_everything", test_s28_r5_7_paused_hand_off_frees_everything},
+    {"s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter",
+     test_s28_r5_7_chain_into_deferred_handing_off_to_paused_waiter},
+    {"s28_r5_7_waiter_pausing_the_source_of_the_hand_off",
+     test_s28_r5_7_waiter_pausing_the_source_of_the_hand_off},
+    {"s28_r5_7_paused_hand_off_frees_everything",
+     test_s28_r5_7_paused_hand_off_frees_everything},
     CU_TEST_INFO_NULL,
 };
 
-int main(void) { return dft_main("waiting", tests); }
+int main(void) { return dft_main_framed("waiting", tests); }

@@ -23,7 +23,7 @@
 
 #include "backend.h"
 #include "dft.h"
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 #define THREADS 4
 #ifdef DF_SANITIZED
@@ -86,8 +86,10 @@ static void *produce_calls(void *arg) {
 
 static void test_c1_calls_from_many_threads_run_on_reactor_thread(void) {
   df_reactor *r = dft_reactor_begin(false);
-  call_state st = {.r = r, .expected = (long)THREADS * PER_THREAD,
-                   .in_order = true, .on_reactor_thread = true};
+  call_state st = {.r = r,
+                   .expected = (long)THREADS * PER_THREAD,
+                   .in_order = true,
+                   .on_reactor_thread = true};
   pthread_t th[THREADS];
   producer prod[THREADS];
   for (int t = 0; t < THREADS; t++)
@@ -220,8 +222,8 @@ static void test_c1_full_self_pipe_loses_no_wakeup(void) {
  * the consumer takes everything under the lock. Every item is seen. */
 typedef struct handoff {
   pthread_mutex_t lock;
-  long queued;  /* under lock */
-  long taken;   /* reactor thread */
+  long queued; /* under lock */
+  long taken;  /* reactor thread */
   long expected;
   df_reactor *r;
   df_async *a;
@@ -350,8 +352,8 @@ static void test_c1_free_waits_for_a_stop_still_waking(void) {
   df_reactor *r = dft_reactor_begin(false);
   pthread_t th;
   stall_reset();
-  CU_ASSERT_EQUAL_FATAL(
-      pthread_create(&th, NULL, stop_with_stalled_write, r), 0);
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, stop_with_stalled_write, r),
+                        0);
   wait_for_stalled_write();
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 1);
   CU_ASSERT_EQUAL(df_reactor_free(r), 0);
@@ -386,8 +388,8 @@ static void test_c1_free_waits_for_a_call_still_waking(void) {
   stalled_call c = {.r = r};
   pthread_t th;
   stall_reset();
-  CU_ASSERT_EQUAL_FATAL(
-      pthread_create(&th, NULL, call_with_stalled_write, &c), 0);
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, call_with_stalled_write, &c),
+                        0);
   wait_for_stalled_write();
   CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
   CU_ASSERT_EQUAL(c.ran, 1);
@@ -433,10 +435,12 @@ static void test_c1_stop_riding_on_a_pending_wakeup_is_not_lost(void) {
 static CU_TestInfo tests[] = {
     {"c1_calls_from_many_threads_run_on_reactor_thread",
      test_c1_calls_from_many_threads_run_on_reactor_thread},
-    {"c1_calls_coalesce_into_one_wakeup", test_c1_calls_coalesce_into_one_wakeup},
+    {"c1_calls_coalesce_into_one_wakeup",
+     test_c1_calls_coalesce_into_one_wakeup},
     {"c1_async_sends_coalesce_across_threads",
      test_c1_async_sends_coalesce_across_threads},
-    {"c1_full_self_pipe_loses_no_wakeup", test_c1_full_self_pipe_loses_no_wakeup},
+    {"c1_full_self_pipe_loses_no_wakeup",
+     test_c1_full_self_pipe_loses_no_wakeup},
     {"c1_async_handoff_loses_nothing", test_c1_async_handoff_loses_nothing},
     {"c1_async_free_inside_own_function_and_when_pending",
      test_c1_async_free_inside_own_function_and_when_pending},

@@ -2,16 +2,15 @@
 # reactor, the pool and the resolver). Each trace file is checked by
 # trace_check.py with Python's json module. "threaded": TSan runs it (the
 # workers record from their threads); "valgrind": memcheck too.
-find_program(DF_TEST_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
-if(NOT DF_TEST_PYTHON)
-  find_program(DF_TEST_PYTHON NAMES python3 REQUIRED)
+find_program(DFT_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT DFT_PYTHON)
+  find_program(DFT_PYTHON NAMES python3 REQUIRED)
 endif()
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_trace.c AND TARGET deferred_pool_static
-   AND TARGET deferred_dns_static)
+if(TARGET deferred_pool_static AND TARGET deferred_dns_static)
   df_add_suite(test_trace SOURCES test_trace.c
                LIBS deferred_pool_static deferred_dns_static
                LABELS threaded valgrind trace TIMEOUT 300)
   target_compile_definitions(test_trace PRIVATE
-    DF_TEST_PYTHON="${DF_TEST_PYTHON}"
-    DF_TEST_TRACE_CHECK="${CMAKE_CURRENT_SOURCE_DIR}/trace_check.py")
+    DFT_PYTHON="${DFT_PYTHON}"
+    DFT_TRACE_CHECK="${CMAKE_CURRENT_SOURCE_DIR}/trace_check.py")
 endif()

@@ -110,9 +110,9 @@ DF_EXTERN df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
  *          is NULL or \p size is too large.
  *  \param file where the Deferred is made (debug mode), set by the macro.
  *  \param line the line in \p file. */
-DF_EXTERN df_deferred *df_deferred_new_with_storage_at(
-    df_canceller_fn canceller, size_t size, void **storage, const char *file,
-    int line);
+DF_EXTERN df_deferred *
+df_deferred_new_with_storage_at(df_canceller_fn canceller, size_t size,
+                                void **storage, const char *file, int line);
 /*! df_deferred_new_with_storage_at() with the caller's place. */
 #define df_deferred_new_with_storage(canceller, size, storage)                 \
   df_deferred_new_with_storage_at((canceller), (size), (storage), __FILE__,    \
@@ -321,9 +321,9 @@ DF_EXTERN bool df_peek(const df_deferred *d, df_result *out);
 /*! Where a Deferred was created and first fired (debug mode only). */
 typedef struct df_debug_info {
   const char *created_file; /*!< NULL when unknown */
-  int created_line;       /*!< 0 when unknown */
-  const char *fired_file; /*!< NULL when not fired or unknown */
-  int fired_line;       /*!< 0 when not fired or unknown */
+  int created_line;         /*!< 0 when unknown */
+  const char *fired_file;   /*!< NULL when not fired or unknown */
+  int fired_line;           /*!< 0 when not fired or unknown */
 } df_debug_info;
 
 /*! \brief Turns debug mode on or off for Deferreds created from now on. On,

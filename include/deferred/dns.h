@@ -171,8 +171,8 @@ typedef struct df_address {
  *  of every address is 0. Free it with df_addresses_free(), the free
  *  function it travels with in the chain. */
 typedef struct df_addresses {
-  size_t count;        /*!< number of entries in \p items, at least 1 */
-  df_address items[];  /*!< IPv6 first, then IPv4 (see rfc6724_sort) */
+  size_t count;       /*!< number of entries in \p items, at least 1 */
+  df_address items[]; /*!< IPv6 first, then IPv4 (see rfc6724_sort) */
 } df_addresses;
 
 /*! \brief Frees a df_addresses (declared with a void pointer so that it is a
@@ -187,8 +187,7 @@ DF_EXTERN void df_addresses_free(void *addresses);
  *         (truncated when too short; 64 bytes are always enough).
  *  \return the length of the full text, like snprintf. Any thread.
  *  \param len bytes of \p buf. */
-DF_EXTERN size_t df_address_format(const df_address *a, char *buf,
-                                   size_t len);
+DF_EXTERN size_t df_address_format(const df_address *a, char *buf, size_t len);
 
 /*! \brief Looks \p host up: its IPv4 addresses (\p family AF_INET), IPv6
  *  addresses (AF_INET6) or both (AF_UNSPEC).
@@ -238,12 +237,12 @@ DF_EXTERN df_deferred *df_resolve(df_resolver *res, const char *host,
  *  monitoring. Like `struct stat` and stat(), the struct tag and the
  *  function share the name: write `struct df_resolver_stats`. */
 struct df_resolver_stats {
-  size_t in_flight;   /*!< lookups handed to c-ares and not answered yet
-                           (abandoned ones included) */
-  size_t queued;      /*!< lookups waiting for a slot */
-  size_t pending;     /*!< lookups made whose request still exists: sent,
-                           queued, or answered and not yet delivered */
-  size_t sockets;     /*!< c-ares sockets watched on the reactor now */
+  size_t in_flight; /*!< lookups handed to c-ares and not answered yet
+                         (abandoned ones included) */
+  size_t queued;    /*!< lookups waiting for a slot */
+  size_t pending;   /*!< lookups made whose request still exists: sent,
+                         queued, or answered and not yet delivered */
+  size_t sockets;   /*!< c-ares sockets watched on the reactor now */
   unsigned long long started;   /*!< lookups handed to c-ares */
   unsigned long long answered;  /*!< answers (or errors) c-ares returned */
   unsigned long long discarded; /*!< answers that arrived after a cancel

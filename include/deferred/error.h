@@ -26,7 +26,8 @@
  *  Lets the compiler check a printf-style format: argument \p fmt_index is
  *  the format, arguments from \p first_arg on are its values. */
 #if defined(__GNUC__)
-#define DF_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#define DF_PRINTF(fmt_index, first_arg)                                        \
+  __attribute__((format(printf, fmt_index, first_arg)))
 #else
 #define DF_PRINTF(fmt_index, first_arg)
 #endif
@@ -36,21 +37,25 @@ extern "C" {
 #endif
 
 /*! The table of codes: XX(name, value, message). */
-#define DF_ERRNO_MAP(XX)                                                        \
-  XX(EINVAL, -22, "invalid argument")                                           \
-  XX(ENOMEM, -12, "out of memory")                                              \
-  XX(EALREADY, -114, "Deferred already fired")                                  \
-  XX(EBUSY, -16, "resource busy")                                               \
-  XX(EAGAIN, -11, "resource temporarily unavailable")                           \
-  XX(ENOTPAUSED, -10001, "unpause without a matching pause")                    \
+#define DF_ERRNO_MAP(XX)                                                       \
+  XX(EINVAL, -22, "invalid argument")                                          \
+  XX(ENOMEM, -12, "out of memory")                                             \
+  XX(EALREADY, -114, "Deferred already fired")                                 \
+  XX(EBUSY, -16, "resource busy")                                              \
+  XX(EAGAIN, -11, "resource temporarily unavailable")                          \
+  XX(ENOTPAUSED, -10001, "unpause without a matching pause")                   \
   XX(ECLOSED, -10002, "object is closed")
 
 /*! Error codes returned by the library's functions. */
 typedef enum df_errno {
+/* The expansion ends with a comma clang-format cannot see: without this
+ * it would indent DF_OK as a continuation. */
+/* clang-format off */
 #define DF__ERR_ENUM(name, value, msg) DF_##name = (value),
   DF_ERRNO_MAP(DF__ERR_ENUM)
 #undef DF__ERR_ENUM
   DF_OK = 0
+  /* clang-format on */
 } df_errno;
 
 /*! \brief A sentence describing \p code.

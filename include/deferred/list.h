@@ -46,8 +46,8 @@ typedef struct df_list_entry {
  *  members' order (S21). Free it with df_list_result_free() (the value's free
  *  function in the chain). */
 typedef struct df_list_result {
-  size_t count;             /*!< entries, one per member */
-  df_list_entry entries[];  /*!< in the members' order */
+  size_t count;            /*!< entries, one per member */
+  df_list_entry entries[]; /*!< in the members' order */
 } df_list_result;
 
 /*! The value of a DF_FIRE_ON_ONE_CALLBACK list: the first success and the

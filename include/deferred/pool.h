@@ -189,27 +189,27 @@ typedef enum df_pool_close_mode {
  *  stat(), the struct tag and the function share the name: write
  *  `struct df_pool_stats`. */
 struct df_pool_stats {
-  unsigned threads;    /*!< worker threads alive, or being started (0
-                            after close) */
-  unsigned idle;       /*!< of threads: waiting for a job */
-  size_t queued;       /*!< jobs waiting to start */
-  size_t running;      /*!< jobs started by a worker whose result has not
-                            reached the reactor thread yet */
-  uint64_t submitted;  /*!< jobs accepted by df_defer_to_thread() */
-  uint64_t rejected;   /*!< submissions refused at once: full, closed, bad
-                            argument (their Deferreds failed at once) */
-  uint64_t completed;  /*!< jobs whose work function returned and whose
-                            result reached the reactor thread */
-  uint64_t failed;     /*!< of completed: the result was a failure */
-  uint64_t cancelled;  /*!< jobs dropped before they started, by
-                            df_cancel() or DF_POOL_CANCEL */
-  uint64_t abandoned;  /*!< running jobs whose Deferred was cancelled; their
-                            late results were (or will be) freed unseen */
+  unsigned threads;   /*!< worker threads alive, or being started (0
+                           after close) */
+  unsigned idle;      /*!< of threads: waiting for a job */
+  size_t queued;      /*!< jobs waiting to start */
+  size_t running;     /*!< jobs started by a worker whose result has not
+                           reached the reactor thread yet */
+  uint64_t submitted; /*!< jobs accepted by df_defer_to_thread() */
+  uint64_t rejected;  /*!< submissions refused at once: full, closed, bad
+                           argument (their Deferreds failed at once) */
+  uint64_t completed; /*!< jobs whose work function returned and whose
+                           result reached the reactor thread */
+  uint64_t failed;    /*!< of completed: the result was a failure */
+  uint64_t cancelled; /*!< jobs dropped before they started, by
+                           df_cancel() or DF_POOL_CANCEL */
+  uint64_t abandoned; /*!< running jobs whose Deferred was cancelled; their
+                           late results were (or will be) freed unseen */
   uint64_t threads_started; /*!< threads started, over the pool's life */
   uint64_t thread_failures; /*!< threads that could not be started */
-  uint64_t wakeups;    /*!< wake-ups written to the reactor (each counted
-                            by its writer once the write returned, so the
-                            count may trail a delivery by a moment) */
+  uint64_t wakeups;         /*!< wake-ups written to the reactor (each counted
+                                 by its writer once the write returned, so the
+                                 count may trail a delivery by a moment) */
 };
 
 /*! \brief Makes a pool and starts its worker threads (a fixed pool's

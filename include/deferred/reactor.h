@@ -208,12 +208,7 @@ DF_EXTERN int df_timer_reset(df_timer *t, double seconds);
 
 /*! Interest and event bits of a watch. DF_HANGUP and DF_IO_ERROR are always
  *  reported while a watch has some interest; they cannot be asked for. */
-enum {
-  DF_READABLE = 1,
-  DF_WRITABLE = 2,
-  DF_HANGUP = 4,
-  DF_IO_ERROR = 8
-};
+enum { DF_READABLE = 1, DF_WRITABLE = 2, DF_HANGUP = 4, DF_IO_ERROR = 8 };
 
 /*! Called in the io phase with the events that are ready on \p fd (a subset
  *  of the watch's interest, plus DF_HANGUP/DF_IO_ERROR). */
@@ -377,11 +372,9 @@ typedef df_result (*df_timeout_cancel_fn)(df_result result, double seconds,
  *  \param d the Deferred to time out (borrowed).
  *  \param r the reactor whose clock times it.
  *  \param seconds the delay, at least 0. */
-DF_EXTERN df_deferred *df_add_timeout_full(df_deferred *d, df_reactor *r,
-                                           double seconds,
-                                           df_timeout_cancel_fn
-                                               on_timeout_cancel,
-                                           void *arg);
+DF_EXTERN df_deferred *
+df_add_timeout_full(df_deferred *d, df_reactor *r, double seconds,
+                    df_timeout_cancel_fn on_timeout_cancel, void *arg);
 
 #ifdef __cplusplus
 }

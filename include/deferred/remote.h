@@ -87,8 +87,8 @@ extern "C" {
 /*! Bytes of a payload or a result: \p len bytes at \p data, followed by a
  *  NUL that is not counted (so text results print as strings). */
 typedef struct df_bytes {
-  size_t len;            /*!< bytes at \p data, the NUL not counted */
-  unsigned char data[];  /*!< the bytes, then a NUL */
+  size_t len;           /*!< bytes at \p data, the NUL not counted */
+  unsigned char data[]; /*!< the bytes, then a NUL */
 } df_bytes;
 
 /*! \brief Copies \p len bytes of \p data into a new df_bytes.
@@ -189,15 +189,15 @@ typedef struct df_remote df_remote;
 /*! Counters of a df_remote, read by df_remote_stats(); like `struct stat`,
  *  the struct tag and the function share the name. */
 struct df_remote_stats {
-  uint64_t submitted;   /*!< calls accepted by df_remote_call*() */
-  uint64_t published;   /*!< jobs the stream acknowledged (stored) */
-  uint64_t completed;   /*!< Deferreds fired with a result of a worker */
-  uint64_t failed;      /*!< of completed: the result was a failure */
-  uint64_t cancelled;   /*!< Deferreds cancelled (timeouts included) */
-  uint64_t removed;     /*!< cancelled jobs removed from the stream */
-  uint64_t discarded;   /*!< results nobody waited for any more: a second
-                             run's, or a cancelled job's late result */
-  uint64_t pending;     /*!< calls whose Deferred has not fired */
+  uint64_t submitted; /*!< calls accepted by df_remote_call*() */
+  uint64_t published; /*!< jobs the stream acknowledged (stored) */
+  uint64_t completed; /*!< Deferreds fired with a result of a worker */
+  uint64_t failed;    /*!< of completed: the result was a failure */
+  uint64_t cancelled; /*!< Deferreds cancelled (timeouts included) */
+  uint64_t removed;   /*!< cancelled jobs removed from the stream */
+  uint64_t discarded; /*!< results nobody waited for any more: a second
+                           run's, or a cancelled job's late result */
+  uint64_t pending;   /*!< calls whose Deferred has not fired */
 };
 
 /*! \brief Makes a caller and starts connecting; returns at once.

@@ -18,5 +18,7 @@ int main(void) {
   int ok = df_peek(list, &r) && ((df_list_result *)r.ptr)->count == 1;
   df_unref(list);
   df_unref(d);
-  return ok && strcmp(df_strerror(DF_EALREADY), "Deferred already fired") == 0 ? 0 : 1;
+  return ok && strcmp(df_strerror(DF_EALREADY), "Deferred already fired") == 0
+             ? 0
+             : 1;
 }

@@ -19,8 +19,15 @@
 /* ------------------------------------------------------------ test frame */
 
 /* Runs one suite of core tests with the counting allocator and the capturing
- * hooks installed; returns the process exit status. */
+ * hooks installed; returns the process exit status. Each test frames itself
+ * (dft_begin() ... dft_end(), or a frame of its own). */
 int dft_main(const char *suite, CU_TestInfo *tests);
+
+/* dft_main() with every test framed by CUnit's setup and teardown:
+ * dft_begin() before it, dft_end() after it (also after a fatal assertion
+ * ended it). A test that needs a fresh baseline part-way (one per case of a
+ * table, say) calls dft_begin() and dft_end() again inside. */
+int dft_main_framed(const char *suite, CU_TestInfo *tests);
 
 /* Starts a test: resets the trace and the captures, takes the baselines. */
 void dft_begin(void);

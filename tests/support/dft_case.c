@@ -2,7 +2,7 @@
  * check at the end. */
 #include "dft.h"
 #include "dft_private.h"
-#include "runner.h"
+#include "dft_runner.h"
 
 /* Baselines, so that one leaking test does not fail every later one. */
 static long alloc_base, str_base, shared_base, arg_base;
@@ -17,7 +17,11 @@ static int suite_cleanup(void) {
 }
 
 int dft_main(const char *suite, CU_TestInfo *tests) {
-  return df_test_run(suite, tests, suite_init, suite_cleanup);
+  return dft_run(suite, tests, suite_init, suite_cleanup, NULL, NULL);
+}
+
+int dft_main_framed(const char *suite, CU_TestInfo *tests) {
+  return dft_run(suite, tests, suite_init, suite_cleanup, dft_begin, dft_end);
 }
 
 void dft_begin(void) {

@@ -25,8 +25,8 @@ df_result dft_cb_append(df_result in, void *arg) {
   char buf[512];
   if (df_result_kind(in) != DF_VALUE)
     return in;
-  snprintf(buf, sizeof buf, "%s%s", in.ptr != NULL ? (const char *)in.ptr : "None",
-           (const char *)arg);
+  snprintf(buf, sizeof buf, "%s%s",
+           in.ptr != NULL ? (const char *)in.ptr : "None", (const char *)arg);
   df_result_free(in);
   return df_ok(dft_str(buf), dft_str_free);
 }
@@ -58,8 +58,9 @@ bool dft_peek_is_value(const df_deferred *d, const char *text) {
   df_result r;
   if (!df_peek(d, &r) || df_result_kind(r) != DF_VALUE || r.ptr == NULL)
     return false;
-  const char *s = df_result_release_fn(r) == dft_shared_release ? ((const dft_shared *)r.ptr)->text
-                                                 : (const char *)r.ptr;
+  const char *s = df_result_release_fn(r) == dft_shared_release
+                      ? ((const dft_shared *)r.ptr)->text
+                      : (const char *)r.ptr;
   return strcmp(s, text) == 0;
 }
 

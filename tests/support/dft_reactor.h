@@ -1,8 +1,8 @@
 /* What the reactor suites share, on top of the core suites' frame (dft.h):
  * making a reactor, a test's begin and end around one, the trace of tags
  * that timers and calls leave, and pipes to watch. */
-#ifndef DFT_REACTOR_FIXTURE_H
-#define DFT_REACTOR_FIXTURE_H
+#ifndef DFT_REACTOR_H
+#define DFT_REACTOR_H
 
 #include <deferred/reactor.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
-/* dnsmasq as a hermetic DNS server on loopback; see dnsmasq.h. */
+/* dnsmasq as a hermetic DNS server on loopback; see dft_dnsmasq.h. */
 #define _GNU_SOURCE /* setgroups */
 
-#include "dnsmasq.h"
+#include "dft_dnsmasq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,9 +28,8 @@
 #define MAX_SERVERS 8
 static volatile sig_atomic_t running[MAX_SERVERS];
 
-static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
-                                    SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
-                                    SIGILL,  SIGALRM};
+static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGABRT,
+                                    SIGSEGV, SIGBUS,  SIGFPE, SIGILL,  SIGALRM};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
 static bool handlers_installed;
@@ -142,9 +141,9 @@ static int pick_port(void) {
  * within \p wait_ms. */
 static bool answers(int port, int wait_ms) {
   static const unsigned char query[] = {
-      0x5a, 0x17, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-      7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  4,    't',  'e',  's',
-      't',  0,    0x00, 0x01, 0x00, 0x01};
+      0x5a, 0x17, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',
+      4,    't',  'e',  's',  't',  0,    0x00, 0x01, 0x00, 0x01};
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) {
     return false;
@@ -174,7 +173,7 @@ typedef struct child_plan {
   const char *binary;
   char *argv[24];
   char port_arg[32];
-  bool drop;  /* running as root: become nobody before exec */
+  bool drop; /* running as root: become nobody before exec */
   uid_t uid;
   gid_t gid;
   bool show_log;
@@ -236,8 +235,8 @@ static void run_child(const child_plan *p) {
       close(devnull);
     }
   }
-  if (p->drop && (setgroups(0, NULL) != 0 || setgid(p->gid) != 0 ||
-                  setuid(p->uid) != 0)) {
+  if (p->drop &&
+      (setgroups(0, NULL) != 0 || setgid(p->gid) != 0 || setuid(p->uid) != 0)) {
     _exit(126);
   }
   prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -270,7 +269,7 @@ static bool wait_ready(pid_t pid, int port, int *status) {
   return false;
 }
 
-static int start_once(df_test_dnsmasq *m, int *why) {
+static int start_once(dft_dnsmasq *m, int *why) {
   int port = pick_port();
   if (port == 0) {
     return -EADDRINUSE;
@@ -307,7 +306,7 @@ static int start_once(df_test_dnsmasq *m, int *why) {
   return -EAGAIN;
 }
 
-int df_test_dnsmasq_start(df_test_dnsmasq *m) {
+int dft_dnsmasq_start(dft_dnsmasq *m) {
   memset(m, 0, sizeof *m);
   int why = 0;
   int rc = -EAGAIN;
@@ -323,7 +322,7 @@ int df_test_dnsmasq_start(df_test_dnsmasq *m) {
   return rc;
 }
 
-void df_test_dnsmasq_stop(df_test_dnsmasq *m) {
+void dft_dnsmasq_stop(dft_dnsmasq *m) {
   if (m == NULL || m->pid <= 0) {
     return;
   }

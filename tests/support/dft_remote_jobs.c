@@ -1,7 +1,7 @@
-/* The job functions of the remote suites; see remote_jobs.h. */
+/* The job functions of the remote suites; see dft_remote_jobs.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "remote_jobs.h"
+#include "dft_remote_jobs.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-const df_error_type DF_TEST_ERROR = {"TestError", &DF_ERROR};
+const df_error_type DFT_TEST_ERROR = {"TestError", &DF_ERROR};
 static const char *runs_file;
 
 static void note(const char *what, const df_remote_job *job) {
@@ -39,7 +39,7 @@ static df_result job_echo(df_remote_job *job, void *arg) {
 
 static df_result job_fail(df_remote_job *job, void *arg) {
   (void)arg;
-  return df_fail(df_failure_new(&DF_TEST_ERROR, 42, "failed on purpose: %s",
+  return df_fail(df_failure_new(&DFT_TEST_ERROR, 42, "failed on purpose: %s",
                                 (const char *)df_remote_job_data(job, NULL)));
 }
 
@@ -71,7 +71,7 @@ static df_result job_crash(df_remote_job *job, void *arg) {
   _exit(3);
 }
 
-void df_test_register_jobs(df_remote_worker *w, const char *runs) {
+void dft_register_jobs(df_remote_worker *w, const char *runs) {
   runs_file = runs;
   df_remote_worker_register(w, "echo", job_echo, NULL);
   df_remote_worker_register(w, "fail", job_fail, NULL);

@@ -1,10 +1,10 @@
 /* nats-server with JetStream as a hermetic server on loopback, and worker
- * processes for the remote suites; see nats_server.h. The cleanup follows
- * dnsmasq.c: children recorded in a signal-safe table, killed at exit and
+ * processes for the remote suites; see dft_nats_server.h. The cleanup follows
+ * dft_dnsmasq.c: children recorded in a signal-safe table, killed at exit and
  * on fatal signals, and asked for a parent-death signal. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 
-#include "nats_server.h"
+#include "dft_nats_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,9 +27,8 @@
 #define MAX_CHILDREN 16
 static volatile sig_atomic_t running[MAX_CHILDREN];
 
-static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
-                                    SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
-                                    SIGILL,  SIGALRM};
+static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGABRT,
+                                    SIGSEGV, SIGBUS,  SIGFPE, SIGILL,  SIGALRM};
 #define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
 static struct sigaction previous[N_FATAL];
 static bool handlers_installed;
@@ -151,9 +150,9 @@ static pid_t spawn(char *const argv[], bool quiet) {
   return pid;
 }
 
-pid_t df_test_child_start(char *const argv[]) { return spawn(argv, false); }
+pid_t dft_child_start(char *const argv[]) { return spawn(argv, false); }
 
-int df_test_child_stop(pid_t pid, int sig) {
+int dft_child_stop(pid_t pid, int sig) {
   if (pid <= 0 || !known(pid)) {
     return -1;
   }
@@ -167,7 +166,7 @@ int df_test_child_stop(pid_t pid, int sig) {
 
 /* ------------------------------------------------------------ probing */
 
-int df_test_free_port(void) {
+int dft_free_port(void) {
   int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (t < 0) {
     return 0;
@@ -222,7 +221,7 @@ static bool healthy(int port) {
 
 /* ------------------------------------------------------------ server */
 
-static int launch(df_test_nats *n) {
+static int launch(dft_nats *n) {
   const char *bin = getenv("DF_NATS_SERVER");
   if (bin == NULL || bin[0] == '\0') {
     bin = "/usr/sbin/nats-server";
@@ -237,9 +236,10 @@ static int launch(df_test_nats *n) {
   char port[16], monitor[16];
   snprintf(port, sizeof port, "%d", n->port);
   snprintf(monitor, sizeof monitor, "%d", n->monitor_port);
-  char *argv[] = {(char *)bin, (char *)"-js", (char *)"-a", (char *)"127.0.0.1",
-                  (char *)"-p", port, (char *)"-m", monitor,
-                  (char *)"-sd", n->store, NULL};
+  char *argv[] = {
+      (char *)bin,   (char *)"-js", (char *)"-a", (char *)"127.0.0.1",
+      (char *)"-p",  port,          (char *)"-m", monitor,
+      (char *)"-sd", n->store,      NULL};
   pid_t pid = spawn(argv, quiet);
   if (pid < 0) {
     return (int)pid;
@@ -257,11 +257,11 @@ static int launch(df_test_nats *n) {
     }
     sleep_ms(20);
   }
-  df_test_child_stop(pid, SIGKILL);
+  dft_child_stop(pid, SIGKILL);
   return -ETIMEDOUT;
 }
 
-int df_test_nats_start(df_test_nats *n) {
+int dft_nats_start(dft_nats *n) {
   memset(n, 0, sizeof *n);
   const char *tmp = getenv("TMPDIR");
   snprintf(n->store, sizeof n->store, "%s/df-nats-XXXXXX",
@@ -274,8 +274,8 @@ int df_test_nats_start(df_test_nats *n) {
   }
   int rc = -EAGAIN;
   for (int attempt = 0; attempt < 10; attempt++) {
-    n->port = df_test_free_port();
-    n->monitor_port = df_test_free_port();
+    n->port = dft_free_port();
+    n->monitor_port = dft_free_port();
     if (n->port == 0 || n->monitor_port == 0 || n->port == n->monitor_port) {
       continue;
     }
@@ -286,19 +286,19 @@ int df_test_nats_start(df_test_nats *n) {
   }
   if (rc != 0) {
     fprintf(stderr, "nats fixture: no healthy server (%s)\n", strerror(-rc));
-    df_test_nats_stop(n);
+    dft_nats_stop(n);
   }
   return rc;
 }
 
-void df_test_nats_kill(df_test_nats *n) {
+void dft_nats_kill(dft_nats *n) {
   if (n != NULL && n->pid > 0) {
-    df_test_child_stop(n->pid, SIGTERM);
+    dft_child_stop(n->pid, SIGTERM);
     n->pid = 0;
   }
 }
 
-int df_test_nats_restart(df_test_nats *n) {
+int dft_nats_restart(dft_nats *n) {
   if (n->pid > 0 || n->store[0] == '\0') {
     return -EINVAL;
   }
@@ -324,11 +324,11 @@ static int remove_one(const char *path, const struct stat *sb, int flag,
   return 0;
 }
 
-void df_test_nats_stop(df_test_nats *n) {
+void dft_nats_stop(dft_nats *n) {
   if (n == NULL) {
     return;
   }
-  df_test_nats_kill(n);
+  dft_nats_kill(n);
   if (n->store[0] != '\0') {
     nftw(n->store, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     n->store[0] = '\0';

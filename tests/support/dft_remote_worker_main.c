@@ -4,7 +4,7 @@
  * usage: remote_test_worker URL STREAM PREFIX THREADS ACK_WAIT
  *                           IN_PROGRESS MAX_DELIVER RUNS_FILE
  *
- * Jobs: see remote_jobs.h.
+ * Jobs: see dft_remote_jobs.h.
  * RUNS_FILE is opened O_APPEND for each line, so the test can count runs
  * across processes. */
 #define _POSIX_C_SOURCE 200809L
@@ -21,7 +21,7 @@
 #include <deferred.h>
 #include <deferred/remote.h>
 
-#include "remote_jobs.h"
+#include "dft_remote_jobs.h"
 
 static int stop_pipe[2];
 
@@ -62,8 +62,10 @@ static df_result started(df_result in, void *arg) {
 
 int main(int argc, char **argv) {
   if (argc != 9) {
-    fprintf(stderr, "usage: %s URL STREAM PREFIX THREADS ACK_WAIT IN_PROGRESS "
-                    "MAX_DELIVER RUNS_FILE\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s URL STREAM PREFIX THREADS ACK_WAIT IN_PROGRESS "
+            "MAX_DELIVER RUNS_FILE\n",
+            argv[0]);
     return 2;
   }
   if (pipe(stop_pipe) != 0) {
@@ -81,16 +83,19 @@ int main(int argc, char **argv) {
   if (df_reactor_new(&r, NULL) != 0 || df_pool_new(&pool, r, &po) != 0) {
     return 2;
   }
-  df_remote_worker_options wo = {
-      .remote = {.servers = argv[1], .stream = argv[2], .subject_prefix = argv[3],
-                 .ack_wait = atof(argv[5]), .max_deliver = atoi(argv[7]),
-                 .reconnect_wait = 0.1, .max_reconnect = -1},
-      .pool = pool,
-      .in_progress_interval = atof(argv[6])};
+  df_remote_worker_options wo = {.remote = {.servers = argv[1],
+                                            .stream = argv[2],
+                                            .subject_prefix = argv[3],
+                                            .ack_wait = atof(argv[5]),
+                                            .max_deliver = atoi(argv[7]),
+                                            .reconnect_wait = 0.1,
+                                            .max_reconnect = -1},
+                                 .pool = pool,
+                                 .in_progress_interval = atof(argv[6])};
   if (df_remote_worker_new(&worker, r, &wo) != 0) {
     return 2;
   }
-  df_test_register_jobs(worker, argv[8]);
+  dft_register_jobs(worker, argv[8]);
   df_watch *w;
   df_watch_fd(&w, r, stop_pipe[0], DF_READABLE, on_stop_pipe, r);
   df_deferred *d = df_remote_worker_start(worker);

@@ -1,7 +1,7 @@
-/* Shared parts of the remote suites; see remote_fixture.h. */
+/* Shared parts of the remote suites; see dft_remote.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "remote_fixture.h"
+#include "dft_remote.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,21 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "dft_runner.h"
 
-static df_test_nats server;
+static dft_nats server;
 static int test_counter;
 
-static int suite_init(void) { return df_test_nats_start(&server) == 0 ? 0 : 1; }
+static int suite_init(void) { return dft_nats_start(&server) == 0 ? 0 : 1; }
 
 static int suite_cleanup(void) {
-  df_test_nats_stop(&server);
+  dft_nats_stop(&server);
   return 0;
 }
 
-int df_test_remote_main(const char *suite, CU_TestInfo *tests) {
-  /* DF_TEST_ONLY=text runs the tests whose name contains it. */
-  const char *only = getenv("DF_TEST_ONLY");
+int dft_remote_main(const char *suite, CU_TestInfo *tests) {
+  /* DFT_ONLY=text runs the tests whose name contains it. */
+  const char *only = getenv("DFT_ONLY");
   if (only != NULL && only[0] != '\0') {
     size_t kept = 0;
     for (size_t i = 0; tests[i].pName != NULL; i++) {
@@ -35,21 +35,22 @@ int df_test_remote_main(const char *suite, CU_TestInfo *tests) {
     }
     tests[kept] = (CU_TestInfo)CU_TEST_INFO_NULL;
   }
-  int rc = df_test_run(suite, tests, suite_init, suite_cleanup);
+  int rc = dft_run(suite, tests, suite_init, suite_cleanup, NULL, NULL);
   df_remote_library_close();
   return rc;
 }
 
-df_test_nats *df_test_remote_server(void) { return &server; }
+dft_nats *dft_remote_server(void) { return &server; }
 
-void df_test_remote_env_init(df_test_remote_env *e, double ack_wait, int max_deliver) {
+void dft_remote_env_init(dft_remote_env *e, double ack_wait, int max_deliver) {
   memset(e, 0, sizeof *e);
   test_counter++;
   snprintf(e->stream, sizeof e->stream, "T%d_%d", (int)getpid(), test_counter);
   snprintf(e->prefix, sizeof e->prefix, "t%d.n%d", (int)getpid(), test_counter);
   const char *tmp = getenv("TMPDIR");
   snprintf(e->runs, sizeof e->runs, "%s/df-runs-%d-%d",
-           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (int)getpid(), test_counter);
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (int)getpid(),
+           test_counter);
   unlink(e->runs);
   e->opts.servers = server.url;
   e->opts.stream = e->stream;
@@ -61,9 +62,9 @@ void df_test_remote_env_init(df_test_remote_env *e, double ack_wait, int max_del
   e->opts.timeout = 30;
 }
 
-void df_test_remote_env_clear(df_test_remote_env *e) { unlink(e->runs); }
+void dft_remote_env_clear(dft_remote_env *e) { unlink(e->runs); }
 
-int df_test_runs(const df_test_remote_env *e, const char *what, const char *id) {
+int dft_runs(const dft_remote_env *e, const char *what, const char *id) {
   FILE *f = fopen(e->runs, "r");
   if (f == NULL) {
     return 0;
@@ -85,8 +86,8 @@ int df_test_runs(const df_test_remote_env *e, const char *what, const char *id) 
   return n;
 }
 
-bool df_test_first_id(const df_test_remote_env *e, const char *what, char *out,
-                      size_t len) {
+bool dft_first_id(const dft_remote_env *e, const char *what, char *out,
+                  size_t len) {
   FILE *f = fopen(e->runs, "r");
   if (f == NULL) {
     return false;
@@ -106,23 +107,33 @@ bool df_test_first_id(const df_test_remote_env *e, const char *what, char *out,
   return found;
 }
 
-pid_t df_test_worker_start(const df_test_remote_env *e, int threads, double in_progress) {
+pid_t dft_worker_start(const dft_remote_env *e, int threads,
+                       double in_progress) {
   char t[16], ack[32], ip[32], md[16];
   snprintf(t, sizeof t, "%d", threads);
   snprintf(ack, sizeof ack, "%g", e->opts.ack_wait);
   snprintf(ip, sizeof ip, "%g", in_progress);
   snprintf(md, sizeof md, "%d", e->opts.max_deliver);
-  char *argv[] = {(char *)REMOTE_TEST_WORKER, (char *)server.url, (char *)e->stream,
-                  (char *)e->prefix, t, ack, ip, md, (char *)e->runs, NULL};
-  return df_test_child_start(argv);
+  char *argv[] = {(char *)DFT_REMOTE_WORKER,
+                  (char *)server.url,
+                  (char *)e->stream,
+                  (char *)e->prefix,
+                  t,
+                  ack,
+                  ip,
+                  md,
+                  (char *)e->runs,
+                  NULL};
+  return dft_child_start(argv);
 }
 
-bool df_test_worker_exited(pid_t pid, int *status) {
+bool dft_worker_exited(pid_t pid, int *status) {
   int st = 0;
   pid_t got = waitpid(pid, &st, WNOHANG);
   if (got == pid) {
-    df_test_child_stop(pid, 0); /* forget it (already reaped: -1 from waitpid) */
-    if (status != NULL) *status = st;
+    dft_child_stop(pid, 0); /* forget it (already reaped: -1 from waitpid) */
+    if (status != NULL)
+      *status = st;
     return true;
   }
   return false;
@@ -131,7 +142,7 @@ bool df_test_worker_exited(pid_t pid, int *status) {
 /* ------------------------------------------------------------ outcomes */
 
 static df_result record_step(df_result in, void *arg) {
-  df_test_result *o = arg;
+  dft_remote_outcome *o = arg;
   o->fired++;
   if (df_result_is_failure(in)) {
     const df_failure *f = df_result_failure(in);
@@ -144,14 +155,15 @@ static df_result record_step(df_result in, void *arg) {
     const df_bytes *b = in.ptr;
     if (b != NULL) {
       o->len = b->len;
-      snprintf(o->value, sizeof o->value, "%.*s", (int)b->len, (const char *)b->data);
+      snprintf(o->value, sizeof o->value, "%.*s", (int)b->len,
+               (const char *)b->data);
     }
   }
   df_result_free(in);
   return df_ok(NULL, NULL);
 }
 
-void df_test_record(df_deferred *d, df_test_result *o) {
+void dft_remote_capture(df_deferred *d, dft_remote_outcome *o) {
   memset(o, 0, sizeof *o);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_add_both(d, record_step, o);
@@ -166,12 +178,12 @@ static double wall_now(void) {
 
 static bool flag_set(void *arg) { return *(const int *)arg != 0; }
 
-bool df_test_remote_run_until(df_reactor *r, const int *flag, double limit) {
-  return df_test_remote_run_until_true(r, flag_set, (void *)flag, limit);
+bool dft_remote_run_until(df_reactor *r, const int *flag, double limit) {
+  return dft_remote_run_until_true(r, flag_set, (void *)flag, limit);
 }
 
-bool df_test_remote_run_until_true(df_reactor *r, df_test_remote_cond cond,
-                                   void *arg, double limit) {
+bool dft_remote_run_until_true(df_reactor *r, dft_remote_cond cond, void *arg,
+                               double limit) {
   double end = wall_now() + limit;
   while (!cond(arg)) {
     if (wall_now() > end) {
@@ -182,7 +194,7 @@ bool df_test_remote_run_until_true(df_reactor *r, df_test_remote_cond cond,
   return true;
 }
 
-void df_test_remote_run_for(df_reactor *r, double seconds) {
+void dft_remote_run_for(df_reactor *r, double seconds) {
   double end = wall_now() + seconds;
   while (wall_now() < end) {
     df_reactor_run_once(r, 20);

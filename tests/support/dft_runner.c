@@ -1,12 +1,13 @@
-#include "runner.h"
+#include "dft_runner.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
 
-int df_test_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
-                CU_CleanupFunc cleanup) {
+int dft_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
+            CU_CleanupFunc cleanup, CU_SetUpFunc setup,
+            CU_TearDownFunc teardown) {
   CU_SuiteInfo suites[] = {
-      {suite, init, cleanup, NULL, NULL, tests},
+      {suite, init, cleanup, setup, teardown, tests},
       CU_SUITE_INFO_NULL,
   };
   if (CU_initialize_registry() != CUE_SUCCESS) {
@@ -20,7 +21,8 @@ int df_test_run(const char *suite, CU_TestInfo *tests, CU_InitializeFunc init,
   }
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+  unsigned failed =
+      CU_get_number_of_failures() + CU_get_number_of_suites_failed();
   unsigned ran = CU_get_number_of_tests_run();
   CU_cleanup_registry();
   if (ran == 0) {

@@ -1,7 +1,7 @@
-/* Helpers shared by the pool suites (see test_pool_support.h). */
+/* Helpers shared by the pool suites (see dft_pool.h). */
 #define _POSIX_C_SOURCE 200809L
 
-#include "test_pool_support.h"
+#include "dft_pool.h"
 
 #include "pool_internal.h"
 
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-tp_env tp;
+dft_pool_env dft_pool;
 
-const df_job_options tp_owned_arg = {.arg_free = tp_arg_free};
+const df_job_options dft_pool_owned_arg = {.arg_free = dft_pool_arg_free};
 
 static pthread_t reactor_thread;
 static long fire_seq;
@@ -40,7 +40,7 @@ static void nap(void) {
 
 /* ------------------------------------------------------------ meetings */
 
-void tp_meeting_init(tp_meeting *m, int expected) {
+void dft_pool_meeting_init(dft_pool_meeting *m, int expected) {
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -51,15 +51,15 @@ void tp_meeting_init(tp_meeting *m, int expected) {
   m->expected = expected;
 }
 
-void tp_meeting_destroy(tp_meeting *m) {
+void dft_pool_meeting_destroy(dft_pool_meeting *m) {
   pthread_cond_destroy(&m->cond);
   pthread_mutex_destroy(&m->mutex);
 }
 
-int tp_meeting_attend(tp_meeting *m, int count_in) {
+int dft_pool_meeting_attend(dft_pool_meeting *m, int count_in) {
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += TP_MEETING_GIVE_UP_SECONDS;
+  deadline.tv_sec += DFT_POOL_MEETING_GIVE_UP_SECONDS;
   pthread_mutex_lock(&m->mutex);
   m->arrived += count_in;
   pthread_cond_broadcast(&m->cond);
@@ -71,65 +71,65 @@ int tp_meeting_attend(tp_meeting *m, int count_in) {
   return seen;
 }
 
-df_result tp_meeting_result(const tp_meeting *m, int seen) {
+df_result dft_pool_meeting_result(const dft_pool_meeting *m, int seen) {
   if (seen >= m->expected)
     return df_ok(NULL, NULL);
   return df_fail(df_failure_new(
       &DF_ERROR, seen, "only %d of %d jobs ran at once", seen, m->expected));
 }
 
-df_result tp_work_meet(void *arg) {
-  tp_meeting *m = arg;
-  return tp_meeting_result(m, tp_meeting_attend(m, 1));
+df_result dft_pool_work_meet(void *arg) {
+  dft_pool_meeting *m = arg;
+  return dft_pool_meeting_result(m, dft_pool_meeting_attend(m, 1));
 }
 
 /* ------------------------------------------------------------ environment */
 
-bool tp_begin(unsigned threads, size_t max_queued) {
+bool dft_pool_begin(unsigned threads, size_t max_queued) {
   df_pool_options opts = {.threads = threads, .max_queued = max_queued};
-  return tp_begin_opts(&opts);
+  return dft_pool_begin_opts(&opts);
 }
 
-bool tp_begin_reactor(void) {
-  memset(&tp, 0, sizeof tp);
+bool dft_pool_begin_reactor(void) {
+  memset(&dft_pool, 0, sizeof dft_pool);
   reactor_thread = pthread_self();
   fire_seq = 0;
   atomic_store(&wrong_thread, 0);
   atomic_store(&arg_frees, 0);
   atomic_store(&works_run, 0);
-  int rc = df_reactor_new(&tp.reactor, NULL);
+  int rc = df_reactor_new(&dft_pool.reactor, NULL);
   CU_ASSERT_EQUAL(rc, 0);
   return rc == 0;
 }
 
-bool tp_begin_opts(const df_pool_options *opts) {
-  if (!tp_begin_reactor())
+bool dft_pool_begin_opts(const df_pool_options *opts) {
+  if (!dft_pool_begin_reactor())
     return false;
-  int rc = df_pool_new(&tp.pool, tp.reactor, opts);
+  int rc = df_pool_new(&dft_pool.pool, dft_pool.reactor, opts);
   CU_ASSERT_EQUAL(rc, 0);
   if (rc != 0) {
-    CU_ASSERT_EQUAL(df_reactor_free(tp.reactor), 0);
-    tp.reactor = NULL;
+    CU_ASSERT_EQUAL(df_reactor_free(dft_pool.reactor), 0);
+    dft_pool.reactor = NULL;
     return false;
   }
   return true;
 }
 
-void tp_end(void) {
-  CU_ASSERT_EQUAL(df_pool_free(tp.pool), 0);
-  CU_ASSERT_EQUAL(df_reactor_free(tp.reactor), 0);
+void dft_pool_end(void) {
+  CU_ASSERT_EQUAL(df_pool_free(dft_pool.pool), 0);
+  CU_ASSERT_EQUAL(df_reactor_free(dft_pool.reactor), 0);
   CU_ASSERT_EQUAL(atomic_load(&values_live), 0);
   CU_ASSERT_EQUAL(atomic_load(&args_live), 0);
   CU_ASSERT_EQUAL(atomic_load(&wrong_thread), 0);
   atomic_store(&values_live, 0);
   atomic_store(&args_live, 0);
-  memset(&tp, 0, sizeof tp);
+  memset(&dft_pool, 0, sizeof dft_pool);
 }
 
-void tp_run_until(bool (*done)(void *arg), void *arg) {
+void dft_pool_run_until(bool (*done)(void *arg), void *arg) {
   double give_up = now_seconds() + GIVE_UP_SECONDS;
   while (!done(arg) && now_seconds() < give_up) {
-    int rc = df_reactor_run_once(tp.reactor, 50);
+    int rc = df_reactor_run_once(dft_pool.reactor, 50);
     CU_ASSERT(rc >= 0);
     if (rc < 0)
       break;
@@ -147,67 +147,70 @@ static bool count_reached(void *arg) {
   return *t->counter >= t->target;
 }
 
-void tp_run_until_count(const long *counter, long target) {
+void dft_pool_run_until_count(const long *counter, long target) {
   count_target t = {counter, target};
-  tp_run_until(count_reached, &t);
+  dft_pool_run_until(count_reached, &t);
 }
 
 static bool completed_reached(void *arg) {
   struct df_pool_stats s;
-  return df_pool_stats(tp.pool, &s) == 0 && s.completed >= *(uint64_t *)arg;
+  return df_pool_stats(dft_pool.pool, &s) == 0 &&
+         s.completed >= *(uint64_t *)arg;
 }
 
-void tp_run_until_completed(uint64_t n) { tp_run_until(completed_reached, &n); }
+void dft_pool_run_until_completed(uint64_t n) {
+  dft_pool_run_until(completed_reached, &n);
+}
 
-void tp_wait(bool (*done)(void *arg), void *arg) {
+void dft_pool_wait(bool (*done)(void *arg), void *arg) {
   double give_up = now_seconds() + GIVE_UP_SECONDS;
   while (!done(arg) && now_seconds() < give_up)
     nap();
   CU_ASSERT(done(arg));
 }
 
-struct df_pool_stats tp_stats(void) {
+struct df_pool_stats dft_pool_stats(void) {
   struct df_pool_stats s;
   memset(&s, 0, sizeof s);
-  CU_ASSERT_EQUAL(df_pool_stats(tp.pool, &s), 0);
+  CU_ASSERT_EQUAL(df_pool_stats(dft_pool.pool, &s), 0);
   return s;
 }
 
 /* ------------------------------------------------------------ threads */
 
-void tp_check_reactor_thread(void) {
+void dft_pool_check_reactor_thread(void) {
   if (!pthread_equal(pthread_self(), reactor_thread))
     atomic_fetch_add(&wrong_thread, 1);
 }
 
-long tp_wrong_thread_calls(void) { return atomic_load(&wrong_thread); }
+long dft_pool_wrong_thread_calls(void) { return atomic_load(&wrong_thread); }
 
 /* ------------------------------------------------------------ gates */
 
-void tp_gate_init(tp_gate *g) {
+void dft_pool_gate_init(dft_pool_gate *g) {
   atomic_init(&g->entered, 0);
   atomic_init(&g->open, 0);
 }
 
-void tp_gate_pass(tp_gate *g) {
+void dft_pool_gate_pass(dft_pool_gate *g) {
   atomic_fetch_add(&g->entered, 1);
   double give_up = now_seconds() + GIVE_UP_SECONDS;
   while (!atomic_load(&g->open) && now_seconds() < give_up)
     nap();
 }
 
-void tp_gate_wait_entered(tp_gate *g, int n) {
+void dft_pool_gate_wait_entered(dft_pool_gate *g, int n) {
   double give_up = now_seconds() + GIVE_UP_SECONDS;
   while (atomic_load(&g->entered) < n && now_seconds() < give_up)
     nap();
   CU_ASSERT(atomic_load(&g->entered) >= n);
 }
 
-void tp_gate_open(tp_gate *g) { atomic_store(&g->open, 1); }
+void dft_pool_gate_open(dft_pool_gate *g) { atomic_store(&g->open, 1); }
 
 /* ------------------------------------------------------------ values */
 
-long *tp_value_new(long v) {
+long *dft_pool_value_new(long v) {
   long *p = malloc(sizeof *p);
   if (p == NULL)
     abort();
@@ -216,16 +219,16 @@ long *tp_value_new(long v) {
   return p;
 }
 
-void tp_value_free(void *v) {
-  tp_check_reactor_thread();
+void dft_pool_value_free(void *v) {
+  dft_pool_check_reactor_thread();
   atomic_fetch_sub(&values_live, 1);
   free(v);
 }
 
-long tp_values_live(void) { return atomic_load(&values_live); }
+long dft_pool_values_live(void) { return atomic_load(&values_live); }
 
-tp_arg *tp_arg_new(long n, tp_gate *gate) {
-  tp_arg *a = malloc(sizeof *a);
+dft_pool_arg *dft_pool_arg_new(long n, dft_pool_gate *gate) {
+  dft_pool_arg *a = malloc(sizeof *a);
   if (a == NULL)
     abort();
   a->n = n;
@@ -235,42 +238,42 @@ tp_arg *tp_arg_new(long n, tp_gate *gate) {
   return a;
 }
 
-void tp_arg_free(void *arg) {
-  tp_check_reactor_thread();
+void dft_pool_arg_free(void *arg) {
+  dft_pool_check_reactor_thread();
   atomic_fetch_sub(&args_live, 1);
   atomic_fetch_add(&arg_frees, 1);
   free(arg);
 }
 
-long tp_args_live(void) { return atomic_load(&args_live); }
+long dft_pool_args_live(void) { return atomic_load(&args_live); }
 
-long tp_arg_frees(void) { return atomic_load(&arg_frees); }
+long dft_pool_arg_frees(void) { return atomic_load(&arg_frees); }
 
 /* ------------------------------------------------------------ work */
 
-long tp_works_run(void) { return atomic_load(&works_run); }
+long dft_pool_works_run(void) { return atomic_load(&works_run); }
 
-static tp_arg *enter(void *arg) {
-  tp_arg *a = arg;
+static dft_pool_arg *enter(void *arg) {
+  dft_pool_arg *a = arg;
   atomic_fetch_add(&works_run, 1);
   atomic_store(&a->ran, 1);
   if (a->gate != NULL)
-    tp_gate_pass(a->gate);
+    dft_pool_gate_pass(a->gate);
   return a;
 }
 
-df_result tp_work_value(void *arg) {
-  tp_arg *a = enter(arg);
-  return df_ok(tp_value_new(a->n * 3), tp_value_free);
+df_result dft_pool_work_value(void *arg) {
+  dft_pool_arg *a = enter(arg);
+  return df_ok(dft_pool_value_new(a->n * 3), dft_pool_value_free);
 }
 
-df_result tp_work_fail(void *arg) {
-  tp_arg *a = enter(arg);
+df_result dft_pool_work_fail(void *arg) {
+  dft_pool_arg *a = enter(arg);
   return df_fail(
       df_failure_new(&DF_ERROR, (int)a->n, "work failed on %ld", a->n));
 }
 
-df_result tp_work_null(void *arg) {
+df_result dft_pool_work_null(void *arg) {
   (void)enter(arg);
   return df_ok(NULL, NULL);
 }
@@ -278,14 +281,14 @@ df_result tp_work_null(void *arg) {
 /* ------------------------------------------------------------ outcomes */
 
 static df_result record(df_result in, void *arg) {
-  tp_outcome *out = arg;
-  tp_check_reactor_thread();
+  dft_pool_outcome *out = arg;
+  dft_pool_check_reactor_thread();
   out->fired++;
   out->seq = ++fire_seq;
   out->success = !df_result_is_failure(in);
   if (out->success) {
     out->value =
-        in.ptr != NULL && in.free == tp_value_free ? *(long *)in.ptr : -1;
+        in.ptr != NULL && in.free == dft_pool_value_free ? *(long *)in.ptr : -1;
   } else {
     df_failure *f = df_result_failure(in);
     out->type = df_failure_type(f);
@@ -296,7 +299,7 @@ static df_result record(df_result in, void *arg) {
   return df_ok(NULL, NULL);
 }
 
-void tp_watch(df_deferred *d, tp_outcome *out) {
+void dft_pool_watch(df_deferred *d, dft_pool_outcome *out) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   memset(out, 0, sizeof *out);
   CU_ASSERT_PTR_EQUAL(df_add_both(d, record, out), d);
@@ -305,59 +308,67 @@ void tp_watch(df_deferred *d, tp_outcome *out) {
 
 /* ------------------------------------------------------------ holder */
 
-void tp_hold_begin(tp_holder *h) {
-  tp_gate_init(&h->gate);
-  tp_watch(df_defer_to_thread_opts(tp.pool, tp_work_value,
-                                   tp_arg_new(0, &h->gate), &tp_owned_arg),
-           &h->out);
-  tp_gate_wait_entered(&h->gate, 1);
+void dft_pool_hold_begin(dft_pool_holder *h) {
+  dft_pool_gate_init(&h->gate);
+  dft_pool_watch(df_defer_to_thread_opts(dft_pool.pool, dft_pool_work_value,
+                                         dft_pool_arg_new(0, &h->gate),
+                                         &dft_pool_owned_arg),
+                 &h->out);
+  dft_pool_gate_wait_entered(&h->gate, 1);
 }
 
-void tp_hold_end(tp_holder *h) {
-  tp_gate_open(&h->gate);
-  tp_run_until_count(&h->out.fired, 1);
+void dft_pool_hold_end(dft_pool_holder *h) {
+  dft_pool_gate_open(&h->gate);
+  dft_pool_run_until_count(&h->out.fired, 1);
   CU_ASSERT(h->out.success);
 }
 
 /* ------------------------------------------------------------ batches */
 
-void tp_submit(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  tp_watch(df_defer_to_thread_opts(tp.pool, fn, arg, &tp_owned_arg), out);
+void dft_pool_submit(df_work_fn fn, dft_pool_arg *arg, dft_pool_outcome *out) {
+  dft_pool_watch(
+      df_defer_to_thread_opts(dft_pool.pool, fn, arg, &dft_pool_owned_arg),
+      out);
 }
 
-df_deferred *tp_submit_watched(df_work_fn fn, tp_arg *arg, tp_outcome *out) {
-  df_deferred *d = df_defer_to_thread_opts(tp.pool, fn, arg, &tp_owned_arg);
+df_deferred *dft_pool_submit_watched(df_work_fn fn, dft_pool_arg *arg,
+                                     dft_pool_outcome *out) {
+  df_deferred *d =
+      df_defer_to_thread_opts(dft_pool.pool, fn, arg, &dft_pool_owned_arg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(d);
   df_ref(d);
-  tp_watch(d, out);
+  dft_pool_watch(d, out);
   return d;
 }
 
-bool tp_queue_empty(void) {
-  pthread_mutex_lock(&tp.pool->queue.mutex);
-  bool empty = tp.pool->queue.length == 0;
-  pthread_mutex_unlock(&tp.pool->queue.mutex);
+bool dft_pool_queue_empty(void) {
+  pthread_mutex_lock(&dft_pool.pool->queue.mutex);
+  bool empty = dft_pool.pool->queue.length == 0;
+  pthread_mutex_unlock(&dft_pool.pool->queue.mutex);
   return empty;
 }
 
-void tp_assert_stats_add_up(void) {
-  struct df_pool_stats s = tp_stats();
+void dft_pool_assert_stats_add_up(void) {
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.submitted,
                   s.queued + s.running + s.completed + s.cancelled);
 }
 
-void tp_queue_pair(tp_gate *gate, df_deferred **first, tp_outcome *first_out,
-                   df_deferred **second, tp_outcome *second_out) {
-  tp_gate_init(gate);
-  tp_holder h;
-  tp_hold_begin(&h);
-  *first = tp_submit_watched(tp_work_value, tp_arg_new(1, gate), first_out);
-  *second = tp_submit_watched(tp_work_value, tp_arg_new(2, NULL), second_out);
-  tp_hold_end(&h);
-  tp_gate_wait_entered(gate, 1);
-  CU_ASSERT(!tp_queue_empty());
-  struct df_pool_stats s = tp_stats();
+void dft_pool_queue_pair(dft_pool_gate *gate, df_deferred **first,
+                         dft_pool_outcome *first_out, df_deferred **second,
+                         dft_pool_outcome *second_out) {
+  dft_pool_gate_init(gate);
+  dft_pool_holder h;
+  dft_pool_hold_begin(&h);
+  *first = dft_pool_submit_watched(dft_pool_work_value,
+                                   dft_pool_arg_new(1, gate), first_out);
+  *second = dft_pool_submit_watched(dft_pool_work_value,
+                                    dft_pool_arg_new(2, NULL), second_out);
+  dft_pool_hold_end(&h);
+  dft_pool_gate_wait_entered(gate, 1);
+  CU_ASSERT(!dft_pool_queue_empty());
+  struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.queued, 1);
   CU_ASSERT_EQUAL(s.running, 1);
-  tp_assert_stats_add_up();
+  dft_pool_assert_stats_add_up();
 }

@@ -1,6 +1,6 @@
-/* The reactor suites' helpers; see reactor_fixture.h. */
+/* The reactor suites' helpers; see dft_reactor.h. */
 #define _GNU_SOURCE /* pipe2 */
-#include "reactor_fixture.h"
+#include "dft_reactor.h"
 
 #include <fcntl.h>
 #include <poll.h>

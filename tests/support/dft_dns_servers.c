@@ -1,7 +1,7 @@
-/* Misbehaving DNS servers for the tests; see dns_servers.h. */
+/* Misbehaving DNS servers for the tests; see dft_dns_servers.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "dns_servers.h"
+#include "dft_dns_servers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,7 +36,7 @@ static int bound_udp(int *port) {
   return fd;
 }
 
-int df_test_silent_server(char servers[32]) {
+int dft_silent_server(char servers[32]) {
   int port = 0;
   int fd = bound_udp(&port);
   if (fd >= 0) {
@@ -45,7 +45,7 @@ int df_test_silent_server(char servers[32]) {
   return fd;
 }
 
-int df_test_closed_port(char servers[32]) {
+int dft_closed_port(char servers[32]) {
   int port = 0;
   int fd = bound_udp(&port);
   if (fd < 0) {
@@ -61,7 +61,7 @@ int df_test_closed_port(char servers[32]) {
 typedef struct reply reply;
 struct reply {
   reply *next;
-  df_test_responder *owner;
+  dft_responder *owner;
   df_timer *timer;
   struct sockaddr_storage to;
   socklen_t tolen;
@@ -69,7 +69,7 @@ struct reply {
   unsigned char bytes[512];
 };
 
-struct df_test_responder {
+struct dft_responder {
   df_reactor *reactor;
   int fd;
   df_watch *watch;
@@ -84,7 +84,7 @@ struct df_test_responder {
 /* Builds the answer to \p q in \p r: the question echoed, one record of
  * the asked type (TTL 0). Returns false for anything but a single A or AAAA
  * question, or when \p r should not be answered (a dropped AAAA). */
-static bool build_reply(const df_test_responder *s, const unsigned char *q,
+static bool build_reply(const dft_responder *s, const unsigned char *q,
                         size_t qlen, reply *r) {
   if (qlen < 12 || q[4] != 0 || q[5] != 1) {
     return false;
@@ -101,7 +101,7 @@ static bool build_reply(const df_test_responder *s, const unsigned char *q,
   if (type != TYPE_A && type != TYPE_AAAA) {
     return false;
   }
-  if (type == TYPE_AAAA && (s->flags & DF_TEST_RESPONDER_DROP_AAAA)) {
+  if (type == TYPE_AAAA && (s->flags & DFT_RESPONDER_DROP_AAAA)) {
     return false;
   }
   size_t rdlen = type == TYPE_A ? 4 : 16;
@@ -121,7 +121,7 @@ static bool build_reply(const df_test_responder *s, const unsigned char *q,
   a[2] = 0;
   a[3] = (unsigned char)type;
   a[4] = 0;
-  a[5] = 1; /* IN */
+  a[5] = 1;            /* IN */
   memset(a + 6, 0, 4); /* TTL 0 */
   a[10] = 0;
   a[11] = (unsigned char)rdlen;
@@ -137,9 +137,9 @@ static bool build_reply(const df_test_responder *s, const unsigned char *q,
 }
 
 static void send_reply(reply *r) {
-  df_test_responder *s = r->owner;
-  if (sendto(s->fd, r->bytes, r->len, 0, (struct sockaddr *)&r->to,
-             r->tolen) == (ssize_t)r->len) {
+  dft_responder *s = r->owner;
+  if (sendto(s->fd, r->bytes, r->len, 0, (struct sockaddr *)&r->to, r->tolen) ==
+      (ssize_t)r->len) {
     s->replies++;
   }
 }
@@ -159,8 +159,8 @@ static void on_delay(void *arg) {
   free(r);
 }
 
-static void handle_query(df_test_responder *s, const unsigned char *q,
-                         size_t qlen, const struct sockaddr_storage *from,
+static void handle_query(dft_responder *s, const unsigned char *q, size_t qlen,
+                         const struct sockaddr_storage *from,
                          socklen_t fromlen) {
   reply *r = calloc(1, sizeof *r);
   if (r == NULL) {
@@ -190,12 +190,13 @@ static void handle_query(df_test_responder *s, const unsigned char *q,
 static void on_readable(df_watch *w, int fd, unsigned events, void *arg) {
   (void)w;
   (void)events;
-  df_test_responder *s = arg;
+  dft_responder *s = arg;
   for (;;) {
     unsigned char q[512];
     struct sockaddr_storage from;
     socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fromlen);
+    ssize_t n =
+        recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fromlen);
     if (n < 0) {
       return; /* EAGAIN: drained */
     }
@@ -204,9 +205,8 @@ static void on_readable(df_watch *w, int fd, unsigned events, void *arg) {
   }
 }
 
-df_test_responder *df_test_responder_new(df_reactor *r, double delay,
-                                         unsigned flags) {
-  df_test_responder *s = calloc(1, sizeof *s);
+dft_responder *dft_responder_new(df_reactor *r, double delay, unsigned flags) {
+  dft_responder *s = calloc(1, sizeof *s);
   if (s == NULL) {
     return NULL;
   }
@@ -229,19 +229,13 @@ df_test_responder *df_test_responder_new(df_reactor *r, double delay,
   return s;
 }
 
-const char *df_test_responder_servers(const df_test_responder *s) {
-  return s->servers;
-}
+const char *dft_responder_servers(const dft_responder *s) { return s->servers; }
 
-size_t df_test_responder_queries(const df_test_responder *s) {
-  return s->queries;
-}
+size_t dft_responder_queries(const dft_responder *s) { return s->queries; }
 
-size_t df_test_responder_replies(const df_test_responder *s) {
-  return s->replies;
-}
+size_t dft_responder_replies(const dft_responder *s) { return s->replies; }
 
-void df_test_responder_free(df_test_responder *s) {
+void dft_responder_free(dft_responder *s) {
   if (s == NULL) {
     return;
   }

@@ -1,7 +1,7 @@
-/* Loopback TCP targets and an fd census; see loopback.h. */
+/* Loopback TCP targets and an fd census; see dft_loopback.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "loopback.h"
+#include "dft_loopback.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -59,7 +59,7 @@ static int bound_tcp(int family, int port) {
   return fd;
 }
 
-int df_test_listener(int family, int port, int backlog, int *port_out) {
+int dft_listener(int family, int port, int backlog, int *port_out) {
   int fd = bound_tcp(family, port);
   if (fd < 0) {
     return -1;
@@ -74,10 +74,9 @@ int df_test_listener(int family, int port, int backlog, int *port_out) {
   return fd;
 }
 
-int df_test_hanging_listener(int family, int port, int *port_out,
-                             int *filler) {
+int dft_hanging_listener(int family, int port, int *port_out, int *filler) {
   int p = 0;
-  int fd = df_test_listener(family, port, 0, &p);
+  int fd = dft_listener(family, port, 0, &p);
   if (fd < 0) {
     return -1;
   }
@@ -100,7 +99,7 @@ int df_test_hanging_listener(int family, int port, int *port_out,
   return fd;
 }
 
-int df_test_refused_port(int family) {
+int dft_refused_port(int family) {
   int fd = bound_tcp(family, 0);
   if (fd < 0) {
     return 0;
@@ -110,7 +109,7 @@ int df_test_refused_port(int family) {
   return port;
 }
 
-int df_test_free_dual_port(void) {
+int dft_free_dual_port(void) {
   for (int tries = 0; tries < 20; tries++) {
     int v4 = bound_tcp(AF_INET, 0);
     if (v4 < 0) {
@@ -127,7 +126,7 @@ int df_test_free_dual_port(void) {
   return 0;
 }
 
-bool df_test_have_ipv6(void) {
+bool dft_have_ipv6(void) {
   int fd = bound_tcp(AF_INET6, 0);
   if (fd < 0) {
     return false;
@@ -136,7 +135,7 @@ bool df_test_have_ipv6(void) {
   return true;
 }
 
-int df_test_fd_count(void) {
+int dft_fd_count(void) {
   DIR *dir = opendir("/proc/self/fd");
   if (dir == NULL) {
     return -1;

@@ -1,66 +1,60 @@
-/* The frame of the DNS and connect suites; see dns_fixture.h. */
+/* The frame of the DNS and connect suites; see dft_dns.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "dns_fixture.h"
+#include "dft_dns.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "dft_alloc.h"
-#include "dnsmasq.h"
-#include "loopback.h"
-#include "runner.h"
+#include "dft_dnsmasq.h"
+#include "dft_loopback.h"
+#include "dft_runner.h"
 
 /* ------------------------------------------------------------ suite */
 
-static df_test_dnsmasq dns;
+static dft_dnsmasq dns;
 static bool have_ipv6;
 
 static int suite_init(void) {
-  have_ipv6 = df_test_have_ipv6();
-  return df_test_dnsmasq_start(&dns) == 0 ? 0 : 1;
+  have_ipv6 = dft_have_ipv6();
+  return dft_dnsmasq_start(&dns) == 0 ? 0 : 1;
 }
 
 static int suite_cleanup(void) {
-  df_test_dnsmasq_stop(&dns);
+  dft_dnsmasq_stop(&dns);
   return 0;
 }
 
-int df_test_dns_main(const char *suite, CU_TestInfo *tests) {
+int dft_dns_main(const char *suite, CU_TestInfo *tests) {
   if (dft_alloc_install() != 0) {
     fprintf(stderr, "%s: cannot install the counting allocator\n", suite);
     return 1;
   }
-  return df_test_run(suite, tests, suite_init, suite_cleanup);
+  return dft_run(suite, tests, suite_init, suite_cleanup, NULL, NULL);
 }
 
-const char *df_test_dns_servers(void) { return dns.servers; }
+const char *dft_dns_servers(void) { return dns.servers; }
 
-bool df_test_ipv6(void) { return have_ipv6; }
+bool dft_ipv6(void) { return have_ipv6; }
 
 /* ------------------------------------------------------------ objects */
 
-df_reactor *df_test_reactor(void) {
-  df_reactor *r = NULL;
-  CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
-  return r;
-}
-
-df_resolver *df_test_resolver(df_reactor *r, const df_resolver_options *o) {
+df_resolver *dft_resolver(df_reactor *r, const df_resolver_options *o) {
   df_resolver *res = NULL;
   CU_ASSERT_EQUAL_FATAL(df_resolver_new(&res, r, o), 0);
   return res;
 }
 
-struct df_resolver_stats df_test_stats(const df_resolver *res) {
+struct df_resolver_stats dft_resolver_stats(const df_resolver *res) {
   struct df_resolver_stats st;
   memset(&st, 0, sizeof st);
   CU_ASSERT_EQUAL(df_resolver_stats(res, &st), 0);
   return st;
 }
 
-int df_test_teardown(df_reactor *r, df_resolver *res) {
+int dft_dns_teardown(df_reactor *r, df_resolver *res) {
   df_resolver_free(res);
   return df_reactor_free(r);
 }
@@ -68,7 +62,7 @@ int df_test_teardown(df_reactor *r, df_resolver *res) {
 /* ------------------------------------------------------------ outcomes */
 
 static df_result record(df_result in, void *arg) {
-  df_test_outcome *o = arg;
+  dft_outcome *o = arg;
   o->fired++;
   if (df_result_is_failure(in)) {
     const df_failure *f = df_result_failure(in);
@@ -85,25 +79,25 @@ static df_result record(df_result in, void *arg) {
   return df_ok(NULL, NULL);
 }
 
-void df_test_capture(df_deferred *d, df_test_outcome *o) {
+void dft_capture(df_deferred *d, dft_outcome *o) {
   o->value = df_ok(NULL, NULL);
   df_add_both(d, record, o);
   df_unref(d);
 }
 
-void df_test_outcome_clear(df_test_outcome *o) {
+void dft_outcome_clear(dft_outcome *o) {
   df_result_free(o->value);
   memset(o, 0, sizeof *o);
   o->value = df_ok(NULL, NULL);
 }
 
-void df_test_expect_invalid(df_deferred *d, const char *names) {
-  df_test_outcome o = {0};
-  df_test_capture(d, &o);
+void dft_expect_invalid(df_deferred *d, const char *names) {
+  dft_outcome o = {0};
+  dft_capture(d, &o);
   CU_ASSERT_EQUAL(o.fired, 1);
   CU_ASSERT_PTR_EQUAL(o.type, &DF_INVALID_ARGUMENT);
   CU_ASSERT_PTR_NOT_NULL(strstr(o.message, names));
-  df_test_outcome_clear(&o);
+  dft_outcome_clear(&o);
 }
 
 /* ------------------------------------------------------------ running */
@@ -114,8 +108,8 @@ static double wall(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-bool df_test_run_until_true(df_reactor *r, df_test_cond cond, const void *arg,
-                            double limit) {
+bool dft_run_until_true(df_reactor *r, dft_cond cond, const void *arg,
+                        double limit) {
   double end = wall() + limit;
   while (!cond(arg) && wall() < end) {
     df_reactor_run_once(r, 10);
@@ -125,8 +119,8 @@ bool df_test_run_until_true(df_reactor *r, df_test_cond cond, const void *arg,
 
 static bool flag_set(const void *flag) { return *(const int *)flag != 0; }
 
-bool df_test_run_until(df_reactor *r, const int *flag, double limit) {
-  return df_test_run_until_true(r, flag_set, flag, limit);
+bool dft_run_until(df_reactor *r, const int *flag, double limit) {
+  return dft_run_until_true(r, flag_set, flag, limit);
 }
 
 static bool nothing_pending(const void *res) {
@@ -134,6 +128,6 @@ static bool nothing_pending(const void *res) {
   return df_resolver_stats(res, &st) == 0 && st.pending == 0;
 }
 
-bool df_test_drain_resolver(df_reactor *r, df_resolver *res, double limit) {
-  return df_test_run_until_true(r, nothing_pending, res, limit);
+bool dft_drain_resolver(df_reactor *r, df_resolver *res, double limit) {
+  return dft_run_until_true(r, nothing_pending, res, limit);
 }

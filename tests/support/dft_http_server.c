@@ -1,7 +1,7 @@
-/* A small HTTP/1.0 server on the reactor; see http_server.h. */
+/* A small HTTP/1.0 server on the reactor; see dft_http_server.h. */
 #define _GNU_SOURCE /* accept4 */
 
-#include "http_server.h"
+#include "dft_http_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 typedef struct conn conn;
 struct conn {
   conn *next;
-  df_test_http_server *server;
+  dft_http_server *server;
   int fd;
   df_watch *watch;
   bool requested; /* a complete request was read */
@@ -24,7 +24,7 @@ struct conn {
   char buf[2048];
 };
 
-struct df_test_http_server {
+struct dft_http_server {
   df_reactor *reactor;
   int fd;
   df_watch *watch;
@@ -52,7 +52,7 @@ static void answer(conn *c) {
   int n = snprintf(response, sizeof response,
                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
                    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                   strlen(DF_TEST_HTTP_BODY), DF_TEST_HTTP_BODY);
+                   strlen(DFT_HTTP_BODY), DFT_HTTP_BODY);
   if (send(c->fd, response, (size_t)n, MSG_NOSIGNAL) == n) {
     c->server->answered++;
   }
@@ -93,7 +93,7 @@ static void on_conn(df_watch *w, int fd, unsigned events, void *arg) {
 static void on_listener(df_watch *w, int fd, unsigned events, void *arg) {
   (void)w;
   (void)events;
-  df_test_http_server *s = arg;
+  dft_http_server *s = arg;
   for (;;) {
     int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
@@ -116,8 +116,8 @@ static void on_listener(df_watch *w, int fd, unsigned events, void *arg) {
   }
 }
 
-df_test_http_server *df_test_http_server_new(df_reactor *r, int *port) {
-  df_test_http_server *s = calloc(1, sizeof *s);
+dft_http_server *dft_http_server_new(df_reactor *r, int *port) {
+  dft_http_server *s = calloc(1, sizeof *s);
   if (s == NULL) {
     return NULL;
   }
@@ -142,20 +142,12 @@ df_test_http_server *df_test_http_server_new(df_reactor *r, int *port) {
   return s;
 }
 
-size_t df_test_http_accepted(const df_test_http_server *s) {
-  return s->accepted;
-}
-size_t df_test_http_requests(const df_test_http_server *s) {
-  return s->requests;
-}
-size_t df_test_http_answered(const df_test_http_server *s) {
-  return s->answered;
-}
-size_t df_test_http_aborted(const df_test_http_server *s) {
-  return s->aborted;
-}
+size_t dft_http_accepted(const dft_http_server *s) { return s->accepted; }
+size_t dft_http_requests(const dft_http_server *s) { return s->requests; }
+size_t dft_http_answered(const dft_http_server *s) { return s->answered; }
+size_t dft_http_aborted(const dft_http_server *s) { return s->aborted; }
 
-void df_test_http_server_free(df_test_http_server *s) {
+void dft_http_server_free(dft_http_server *s) {
   if (s == NULL) {
     return;
   }
