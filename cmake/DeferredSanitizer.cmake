@@ -13,3 +13,13 @@ if(DF_SAN_FLAGS)
   add_link_options(${DF_SAN_FLAGS})
   add_compile_definitions(DF_SANITIZED=1)
 endif()
+
+# libFuzzer (clang only): every object gets the coverage libFuzzer follows;
+# the fuzz targets link with -fsanitize=fuzzer (tests/fuzz.cmake).
+option(DF_LIBFUZZER "Build the fuzz targets as libFuzzer programs (clang)" OFF)
+if(DF_LIBFUZZER)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "DF_LIBFUZZER needs clang, not ${CMAKE_C_COMPILER_ID}")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -2,7 +2,7 @@
 # only when one is missing. Sourced by run-tests.sh and run-bench.sh.
 DF_PACKAGES="cmake make gcc pkg-config libcunit1-dev valgrind python3-twisted
   libuv1-dev libc-ares-dev dnsmasq-base libsqlite3-dev nats-server libnats-dev
-  doxygen clang-format"
+  doxygen clang-format clang libclang-rt-14-dev"
 
 df_install_deps() {
   local missing=""

@@ -3,8 +3,9 @@
 # (.clang-format), builds, and runs every suite: plain (warnings are
 # errors), under AddressSanitizer+UBSan, the threaded suites under
 # ThreadSanitizer, the core suites under valgrind; builds the API docs
-# (Doxygen, warnings are errors); then builds a consumer against the
-# installed package.
+# (Doxygen, warnings are errors); runs the DNS fuzz targets under libFuzzer
+# for a bounded time (clang); then builds a consumer against the installed
+# package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -55,6 +56,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 configure tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDF_SANITIZER=thread
 TSAN_OPTIONS=halt_on_error=1 run_ctest tsan -L threaded
+
+# libFuzzer (clang, ASan+UBSan): each DNS target for 18 s from the committed
+# corpus; scripts/fuzz.sh runs longer.
+DF_BUILD_DIR="$build" scripts/fuzz.sh "${DF_FUZZ_TIME:-18}" libfuzzer
 
 echo "== install and consumer"
 rm -rf "$build/stage" "$build/consumer"
