@@ -649,11 +649,19 @@ void df_cancel(df_deferred *d) {
     if (d->flags & F_CALLED)
       return; /* fired but paused: nothing to cancel (R7.6) */
   }
+  /* A cancel that comes back to a Deferred it is cancelling (a list whose
+   * member waits on the list) would recurse for ever; Twisted recurses
+   * until a RecursionError that DeferredList.cancel swallows. Here the
+   * inner cancel does nothing: the outer one is already at work. */
+  if (d->flags & F_CANCELLING)
+    return;
   df_ref(d);
+  d->flags |= F_CANCELLING;
   if (d->canceller != NULL)
     d->canceller(d, d->canceller_arg);
   else
     d->flags |= F_SUPPRESS;
+  d->flags &= (uint16_t)~F_CANCELLING;
   if (!(d->flags & F_CALLED) && !(d->flags & F_CANCELLER_DECIDES))
     df_fire(
         d, df_fail(df_failure_new(&DF_CANCELLED, 0, "Deferred was cancelled")));

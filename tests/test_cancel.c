@@ -406,6 +406,35 @@ static void test_s20_cancel_of_unfired_deferred_then_release_frees_steps(void) {
   df_unref(d);
 }
 
+/* A list whose member waits on the list: cancelling the list comes back to
+ * the list through the member (S19) and must not recurse for ever. As in
+ * Twisted 22.4 (where the recursion ends in a RecursionError that
+ * DeferredList.cancel swallows), the cancel returns with the list unfired
+ * and the member still waiting on it. */
+static df_deferred *cycle_list;
+
+static df_result wait_on_cycle_list(df_result in, void *arg) {
+  (void)arg;
+  df_result_free(in);
+  return df_wait(cycle_list);
+}
+
+static void test_s19_cancel_of_a_list_its_member_waits_on_returns(void) {
+  df_deferred *m = df_deferred_new(NULL, NULL);
+  df_add_callback(m, wait_on_cycle_list, NULL);
+  cycle_list = df_list(&m, 1, DF_CONSUME_ERRORS);
+  CU_ASSERT_EQUAL(df_callback(m, NULL, NULL), 0);
+  CU_ASSERT(df_waiting(m));
+  df_cancel(cycle_list);
+  CU_ASSERT_FALSE(df_called(cycle_list));
+  CU_ASSERT(df_waiting(m));
+  /* The cycle never fires by itself; firing the list ends it. */
+  CU_ASSERT_EQUAL(df_callback(cycle_list, NULL, NULL), 0);
+  CU_ASSERT_FALSE(df_waiting(m));
+  df_unref(m);
+  df_unref(cycle_list);
+}
+
 static CU_TestInfo tests[] = {
     {"s14_cancel_many_times_before_and_after_firing",
      test_s14_cancel_many_times_before_and_after_firing},
@@ -448,6 +477,8 @@ static CU_TestInfo tests[] = {
      test_s19_fired_but_paused_inner_ignores_the_cancel},
     {"s19_r7_9_cancel_reaches_the_innermost_deferred",
      test_s19_r7_9_cancel_reaches_the_innermost_deferred},
+    {"s19_cancel_of_a_list_its_member_waits_on_returns",
+     test_s19_cancel_of_a_list_its_member_waits_on_returns},
     {"r7_8_cancel_of_paused_unfired_waits_for_unpause",
      test_r7_8_cancel_of_paused_unfired_waits_for_unpause},
     {"r7_8_cancel_of_paused_fired_changes_nothing",

@@ -214,6 +214,9 @@ static void test_c2_bad_input_fails_with_invalid_argument(void) {
   dft_expect_invalid(df_resolve(res, long_label, AF_INET), "label");
   dft_expect_invalid(df_resolve(res, "a..test", AF_INET), "empty label");
   dft_expect_invalid(df_resolve(res, ".", AF_INET), "empty label");
+  /* c-ares would read these as addresses, from a half-written buffer. */
+  dft_expect_invalid(df_resolve(res, "::127.0.0/1", AF_UNSPEC), "'/'");
+  dft_expect_invalid(df_resolve(res, "127.0.0.1/8", AF_INET), "'/'");
   dft_expect_invalid(df_resolve(res, DFT_NAME_BOTH, 12345), "family");
 
   CU_ASSERT_EQUAL(dft_resolver_stats(res).started, 0);

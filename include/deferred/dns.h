@@ -210,8 +210,9 @@ DF_EXTERN size_t df_address_format(const df_address *a, char *buf, size_t len);
  *    other family than \p family fails with ARES_ENODATA;
  *  - the input is bad: DF_INVALID_ARGUMENT, the message naming the
  *    argument: \p res or \p host NULL, \p host empty, longer than 253
- *    characters (254 with a final dot) or with a label longer than 63,
- *    \p family not one of the three above;
+ *    characters (254 with a final dot), with a label longer than 63 or
+ *    with a '/' (no host name has one; c-ares would read "::1/64" as an
+ *    address), \p family not one of the three above;
  *  - \p res is being freed: DF_DNS "resolver closed";
  *  - memory ran out for the request or the literal's list: DF_NO_MEMORY.
  *
