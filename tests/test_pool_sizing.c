@@ -88,24 +88,38 @@ static void test_elastic_pool_grows_to_run_blocking_jobs_at_once(void) {
   dft_pool_end();
 }
 
+/* Submits three jobs held on \p gate and waits until two of them run: on
+ * a pool that can have two threads, the third then waits in the queue. */
+static void hold_three_on_two_threads(dft_pool_gate *gate,
+                                      dft_pool_outcome outs[3]) {
+  dft_pool_gate_init(gate);
+  for (int i = 0; i < 3; i++)
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, gate), &outs[i]);
+  dft_pool_gate_wait_entered(gate, 2);
+}
+
+/* Opens \p gate and runs until the three jobs succeeded. */
+static void release_three(dft_pool_gate *gate, dft_pool_outcome outs[3]) {
+  dft_pool_gate_open(gate);
+  for (int i = 0; i < 3; i++) {
+    dft_pool_run_until_count(&outs[i].fired, 1);
+    CU_ASSERT(outs[i].success);
+  }
+}
+
 /* Growth stops at max_threads: the jobs beyond wait in the queue. */
 static void test_elastic_pool_stops_growing_at_max_threads(void) {
   if (!dft_pool_begin_opts(
           &(df_pool_options){.min_threads = 1, .max_threads = 2}))
     return;
   dft_pool_gate gate;
-  dft_pool_gate_init(&gate);
   dft_pool_outcome outs[3];
-  for (int i = 0; i < 3; i++)
-    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, &gate), &outs[i]);
-  dft_pool_gate_wait_entered(&gate, 2);
+  hold_three_on_two_threads(&gate, outs);
   struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 2);
   CU_ASSERT_EQUAL(s.queued, 1);
   CU_ASSERT_EQUAL(s.running, 2);
-  dft_pool_gate_open(&gate);
-  for (int i = 0; i < 3; i++)
-    dft_pool_run_until_count(&outs[i].fired, 1);
+  release_three(&gate, outs);
   CU_ASSERT_EQUAL(dft_pool_stats().threads_started, 2);
   dft_pool_end();
 }
@@ -203,20 +217,13 @@ static void test_failed_growth_keeps_the_pool_working(void) {
     return;
   }
   dft_pool_gate gate;
-  dft_pool_gate_init(&gate);
   dft_pool_outcome outs[3];
-  for (int i = 0; i < 3; i++)
-    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, &gate), &outs[i]);
-  dft_pool_gate_wait_entered(&gate, 2);
+  hold_three_on_two_threads(&gate, outs);
   struct df_pool_stats s = dft_pool_stats();
   CU_ASSERT_EQUAL(s.threads, 2);
   CU_ASSERT_EQUAL(s.thread_failures, 1);
   CU_ASSERT_EQUAL(s.queued, 1);
-  dft_pool_gate_open(&gate);
-  for (int i = 0; i < 3; i++) {
-    dft_pool_run_until_count(&outs[i].fired, 1);
-    CU_ASSERT(outs[i].success);
-  }
+  release_three(&gate, outs);
   df__pool_set_thread_create_hook(NULL);
   dft_pool_end();
 }
