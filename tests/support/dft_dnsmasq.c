@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* setgroups */
 
 #include "dft_dnsmasq.h"
+#include "dft_children.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,88 +21,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------ cleanup */
-
-/* Children still running, for the exit and signal paths. Written only by
- * the main thread; read by the signal handler, hence sig_atomic_t. */
-#define MAX_SERVERS 8
-static volatile sig_atomic_t running[MAX_SERVERS];
-
-static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGABRT,
-                                    SIGSEGV, SIGBUS,  SIGFPE, SIGILL,  SIGALRM};
-#define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
-static struct sigaction previous[N_FATAL];
-static bool handlers_installed;
-
-/* Only async-signal-safe calls: kill and waitpid. */
-static void kill_all_children(void) {
-  for (int i = 0; i < MAX_SERVERS; i++) {
-    pid_t pid = (pid_t)running[i];
-    if (pid > 0) {
-      running[i] = 0;
-      kill(pid, SIGTERM);
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-      }
-    }
-  }
-}
-
-static void at_exit(void) { kill_all_children(); }
-
-/* Stops the servers, then lets the signal do what it would have done:
- * the previous handler (a sanitizer's, for instance) or the default action.
- * A fault re-executes the faulting instruction on return, which raises it
- * again under the restored handler with its original details. */
-static void on_signal(int sig) {
-  int saved = errno;
-  kill_all_children();
-  for (size_t i = 0; i < N_FATAL; i++) {
-    if (fatal_signals[i] == sig) {
-      sigaction(sig, &previous[i], NULL);
-    }
-  }
-  if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL) {
-    raise(sig);
-  }
-  errno = saved;
-}
-
-static void install_handlers(void) {
-  if (handlers_installed) {
-    return;
-  }
-  handlers_installed = true;
-  atexit(at_exit);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < N_FATAL; i++) {
-    sigaction(fatal_signals[i], &sa, &previous[i]);
-    if (previous[i].sa_handler == SIG_IGN) {
-      /* An ignored signal does not end the process: leave it ignored. */
-      sigaction(fatal_signals[i], &previous[i], NULL);
-    }
-  }
-}
-
-static void remember(pid_t pid) {
-  for (int i = 0; i < MAX_SERVERS; i++) {
-    if (running[i] == 0) {
-      running[i] = pid;
-      return;
-    }
-  }
-}
-
-static void forget(pid_t pid) {
-  for (int i = 0; i < MAX_SERVERS; i++) {
-    if (running[i] == pid) {
-      running[i] = 0;
-    }
-  }
-}
 
 /* ------------------------------------------------------------ probing */
 
@@ -281,7 +200,6 @@ static int start_once(dft_dnsmasq *m, int *why) {
             plan.binary, strerror(errno));
     return -ENOENT;
   }
-  install_handlers();
   pid_t pid = fork();
   if (pid < 0) {
     return -errno;
@@ -289,7 +207,7 @@ static int start_once(dft_dnsmasq *m, int *why) {
   if (pid == 0) {
     run_child(&plan);
   }
-  remember(pid);
+  dft_children_add(pid);
   int status = 0;
   if (wait_ready(pid, port, &status)) {
     m->pid = pid;
@@ -301,7 +219,7 @@ static int start_once(dft_dnsmasq *m, int *why) {
   if (kill(pid, SIGTERM) == 0) {
     waitpid(pid, &status, 0);
   }
-  forget(pid);
+  dft_children_remove(pid);
   *why = status;
   return -EAGAIN;
 }
@@ -328,7 +246,7 @@ void dft_dnsmasq_stop(dft_dnsmasq *m) {
   }
   pid_t pid = m->pid;
   m->pid = 0;
-  forget(pid);
+  dft_children_remove(pid);
   kill(pid, SIGTERM);
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }

@@ -1,10 +1,11 @@
 /* nats-server with JetStream as a hermetic server on loopback, and worker
- * processes for the remote suites; see dft_nats_server.h. The cleanup follows
- * dft_dnsmasq.c: children recorded in a signal-safe table, killed at exit and
- * on fatal signals, and asked for a parent-death signal. */
+ * processes for the remote suites; see dft_nats_server.h. Children are
+ * recorded with dft_children_add() (killed at exit and on fatal signals) and
+ * asked for a parent-death signal. */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 
 #include "dft_nats_server.h"
+#include "dft_children.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,90 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------ cleanup */
-
-#define MAX_CHILDREN 16
-static volatile sig_atomic_t running[MAX_CHILDREN];
-
-static const int fatal_signals[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGABRT,
-                                    SIGSEGV, SIGBUS,  SIGFPE, SIGILL,  SIGALRM};
-#define N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
-static struct sigaction previous[N_FATAL];
-static bool handlers_installed;
-
-/* Only async-signal-safe calls: kill and waitpid. */
-static void kill_all_children(void) {
-  for (int i = 0; i < MAX_CHILDREN; i++) {
-    pid_t pid = (pid_t)running[i];
-    if (pid > 0) {
-      running[i] = 0;
-      kill(pid, SIGKILL);
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-      }
-    }
-  }
-}
-
-static void at_exit(void) { kill_all_children(); }
-
-static void on_signal(int sig) {
-  int saved = errno;
-  kill_all_children();
-  for (size_t i = 0; i < N_FATAL; i++) {
-    if (fatal_signals[i] == sig) {
-      sigaction(sig, &previous[i], NULL);
-    }
-  }
-  if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL) {
-    raise(sig);
-  }
-  errno = saved;
-}
-
-static void install_handlers(void) {
-  if (handlers_installed) {
-    return;
-  }
-  handlers_installed = true;
-  atexit(at_exit);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < N_FATAL; i++) {
-    sigaction(fatal_signals[i], &sa, &previous[i]);
-    if (previous[i].sa_handler == SIG_IGN) {
-      sigaction(fatal_signals[i], &previous[i], NULL);
-    }
-  }
-}
-
-static void remember(pid_t pid) {
-  for (int i = 0; i < MAX_CHILDREN; i++) {
-    if (running[i] == 0) {
-      running[i] = pid;
-      return;
-    }
-  }
-}
-
-static void forget(pid_t pid) {
-  for (int i = 0; i < MAX_CHILDREN; i++) {
-    if (running[i] == pid) {
-      running[i] = 0;
-    }
-  }
-}
-
-static bool known(pid_t pid) {
-  for (int i = 0; i < MAX_CHILDREN; i++) {
-    if (running[i] == pid) {
-      return true;
-    }
-  }
-  return false;
-}
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -136,7 +53,6 @@ static void run_child(char *const argv[], bool quiet, pid_t parent) {
 }
 
 static pid_t spawn(char *const argv[], bool quiet) {
-  install_handlers();
   pid_t parent = getpid();
   fflush(NULL);
   pid_t pid = fork();
@@ -146,17 +62,17 @@ static pid_t spawn(char *const argv[], bool quiet) {
   if (pid == 0) {
     run_child(argv, quiet, parent);
   }
-  remember(pid);
+  dft_children_add(pid);
   return pid;
 }
 
 pid_t dft_child_start(char *const argv[]) { return spawn(argv, false); }
 
 int dft_child_stop(pid_t pid, int sig) {
-  if (pid <= 0 || !known(pid)) {
+  if (pid <= 0 || !dft_children_has(pid)) {
     return -1;
   }
-  forget(pid);
+  dft_children_remove(pid);
   kill(pid, sig);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -247,7 +163,7 @@ static int launch(dft_nats *n) {
   for (int i = 0; i < 250; i++) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      forget(pid);
+      dft_children_remove(pid);
       return -EADDRINUSE; /* exited: a port taken meanwhile */
     }
     if (healthy(n->monitor_port)) {
