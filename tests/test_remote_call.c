@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "dft_ports.h"
 #include "dft_remote.h"
 #include "dft_remote_jobs.h"
 
@@ -269,7 +271,8 @@ static void test_unreachable_at_new(void) {
   df_remote *rc = NULL;
   CU_ASSERT_EQUAL_FATAL(df_reactor_new(&r, NULL), 0);
   char url[64];
-  snprintf(url, sizeof url, "nats://127.0.0.1:%d", dft_free_port());
+  snprintf(url, sizeof url, "nats://127.0.0.1:%d",
+           dft_loopback_port(SOCK_STREAM, 0));
   df_remote_options opts = {.servers = url, .connect_timeout = 1};
   CU_ASSERT_EQUAL_FATAL(df_remote_new(&rc, r, &opts), 0);
   dft_remote_outcome o, ready, later;

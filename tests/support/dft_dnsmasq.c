@@ -3,6 +3,7 @@
 
 #include "dft_dnsmasq.h"
 #include "dft_children.h"
+#include "dft_ports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,33 +28,8 @@
 /* A free port on 127.0.0.1 for both UDP and TCP, as the kernel chose it for
  * UDP; 0 when the TCP side of that port is taken. */
 static int pick_port(void) {
-  int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (u < 0) {
-    return 0;
-  }
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sin;
-  int port = 0;
-  if (bind(u, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-      getsockname(u, (struct sockaddr *)&sin, &len) == 0) {
-    port = ntohs(sin.sin_port);
-  }
-  close(u);
-  int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (t < 0 || port == 0) {
-    if (t >= 0) {
-      close(t);
-    }
-    return 0;
-  }
-  if (bind(t, (struct sockaddr *)&sin, sizeof sin) != 0) {
-    port = 0;
-  }
-  close(t);
-  return port;
+  int port = dft_loopback_port(SOCK_DGRAM, 0);
+  return port != 0 && dft_loopback_port(SOCK_STREAM, port) == port ? port : 0;
 }
 
 /* One A query for example.test; true when any reply with our id came back

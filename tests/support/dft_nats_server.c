@@ -6,6 +6,7 @@
 
 #include "dft_nats_server.h"
 #include "dft_children.h"
+#include "dft_ports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,25 +82,6 @@ int dft_child_stop(pid_t pid, int sig) {
 }
 
 /* ------------------------------------------------------------ probing */
-
-int dft_free_port(void) {
-  int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (t < 0) {
-    return 0;
-  }
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sin;
-  int port = 0;
-  if (bind(t, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-      getsockname(t, (struct sockaddr *)&sin, &len) == 0) {
-    port = ntohs(sin.sin_port);
-  }
-  close(t);
-  return port;
-}
 
 /* GET /healthz on the monitoring port; true on {"status":"ok"}. */
 static bool healthy(int port) {
@@ -190,8 +172,8 @@ int dft_nats_start(dft_nats *n) {
   }
   int rc = -EAGAIN;
   for (int attempt = 0; attempt < 10; attempt++) {
-    n->port = dft_free_port();
-    n->monitor_port = dft_free_port();
+    n->port = dft_loopback_port(SOCK_STREAM, 0);
+    n->monitor_port = dft_loopback_port(SOCK_STREAM, 0);
     if (n->port == 0 || n->monitor_port == 0 || n->port == n->monitor_port) {
       continue;
     }

@@ -40,9 +40,6 @@ int dft_nats_restart(dft_nats *n);
  * \p n. */
 void dft_nats_stop(dft_nats *n);
 
-/* A free TCP port on 127.0.0.1 (nothing listens on it when this returns). */
-int dft_free_port(void);
-
 /* Starts \p argv[0] (a path) with \p argv as a child process with the
  * same cleanup guarantees; stdout and stderr are inherited. Returns the
  * PID, or a negative errno value. */

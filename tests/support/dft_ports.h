@@ -1,0 +1,10 @@
+/* Ports on 127.0.0.1 for the servers a suite starts. */
+#ifndef DFT_PORTS_H
+#define DFT_PORTS_H
+
+/* Binds a socket of \p type (SOCK_STREAM, SOCK_DGRAM) to 127.0.0.1:\p port
+ * (0: a port the kernel picks), closes it, and returns the port it had: free
+ * a moment ago, to hand to a server. 0 when the bind failed. */
+int dft_loopback_port(int type, int port);
+
+#endif
