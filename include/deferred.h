@@ -18,7 +18,6 @@
 #include "deferred/list.h"
 #include "deferred/reactor.h"
 #include "deferred/trace.h"
-#include "deferred/trace.h"
 #include "deferred/pool.h"
 #include "deferred/dns.h"
 #include "deferred/remote.h"

@@ -303,6 +303,8 @@ static enum run_outcome run_steps(df_deferred *cur, struct run_stack *st) {
       steps_reset(q);
       break;
     }
+    if (why == FAST_GREW)
+      steps_compact_ran(q); /* the loop stored the head; none holds it */
     if (why == FAST_SWITCH || why == FAST_GREW)
       continue;
     cur->flags &= (uint16_t)~F_RUNNING;

@@ -90,6 +90,15 @@ static inline void steps_reset(struct steps *q) { q->head = q->count = 0; }
  * front. \return 0 or DF_ENOMEM (the queue is unchanged). */
 DF__HIDDEN int steps_grow(struct steps *q, uint32_t n, bool may_compact);
 
+/* Between two callbacks of a run that stored its head: when most of a heap
+ * array is steps already run (a callback that keeps adding the next step
+ * to its own Deferred), the live ones move to the front, so the array grows
+ * with the steps waiting, not with every step the run has seen. */
+static inline void steps_compact_ran(struct steps *q) {
+  if (DF__UNLIKELY(q->head >= 32 && q->head > q->cap / 2))
+    (void)steps_grow(q, 0, true); /* moves, never allocates */
+}
+
 static inline int steps_reserve(struct steps *q, uint32_t n, bool may_compact) {
   if (DF__LIKELY(q->cap - q->count >= n))
     return 0;

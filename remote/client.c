@@ -591,6 +591,10 @@ static void fire_ready_waiters(df_remote *rc) {
 static void ready_run(void *owner, df__ritem *it) {
   df_remote *rc = owner;
   ready_item *r = (ready_item *)it;
+  if (rc->state != RC_CONNECTING) {
+    df_free(r); /* the connection was lost meanwhile: that failure stands */
+    return;
+  }
   if (r->status == NATS_OK) {
     rc->state = RC_READY;
     rc->max_payload = r->max_payload;
@@ -794,12 +798,20 @@ df_deferred *df_remote_call_timeout(df_remote *rc, const char *name,
     return df_fail_now(
         df_failure_new(&DF_NO_MEMORY, 0, "remote call %s", name));
   }
+  /* Before anything can reach the call: a call without its deadline could
+   * stay pending for ever. */
+  if (df_add_timeout(d, rc->reactor, seconds) == NULL) {
+    table_remove(rc, c);
+    call_free(c);
+    df_unref(d);
+    return df_fail_now(
+        df_failure_new(&DF_NO_MEMORY, 0, "remote call %s: no timer", name));
+  }
   c->rc = rc;
   c->d = df_ref(d);
   c->deadline_ms = df__wall_ms() + (int64_t)(seconds * 1000.0);
   rc->stats.submitted++;
   rc->stats.pending++;
-  df_add_timeout(d, rc->reactor, seconds);
   if (rc->state == RC_READY) {
     publish_call(rc, c);
   } else {

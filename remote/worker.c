@@ -55,8 +55,7 @@ struct df_remote_job {
   const handler *h;
   atomic_int state;
   atomic_bool stop;
-  job_end skip_end;  /* how a skipped job ends */
-  bool skip_counted; /* counted as given back rather than skipped */
+  job_end skip_end; /* how a skipped job ends */
   bool awaiting_receipt;
   df_timer *resend;
   natsMsg *result_msg; /* kept for re-sending; the library thread's */
@@ -145,8 +144,7 @@ typedef struct status_item { /* set-up done, or the fetcher exited */
 
 typedef struct net_item { /* a NATS call on the library thread */
   df__ritem base;
-  df_remote_job *job; /* publish: the job whose result_msg to send */
-  natsMsg *msg;       /* ack, nak, term, in progress: ownership per op */
+  natsMsg *msg; /* ack, nak, term, in progress: ownership per op */
   int op;
 } net_item;
 enum { OP_PUBLISH, OP_ACK, OP_NAK, OP_TERM, OP_IN_PROGRESS, OP_DESTROY };
@@ -185,8 +183,8 @@ static void net_run(void *owner, df__ritem *it) {
   df_remote_worker *w = owner;
   net_item *n = (net_item *)it;
   switch (n->op) {
-  case OP_PUBLISH:
-    natsConnection_PublishMsg(w->nc, n->job->result_msg);
+  case OP_PUBLISH: /* borrowed: its OP_DESTROY comes after, in order */
+    natsConnection_PublishMsg(w->nc, n->msg);
     break;
   case OP_ACK:
     natsMsg_Ack(n->msg, NULL);
@@ -219,17 +217,18 @@ static void net_drop(void *owner, df__ritem *it) {
   df_free(n);
 }
 
-static bool post_net(df_remote_worker *w, int op, natsMsg *msg,
-                     df_remote_job *job) {
+static bool post_net(df_remote_worker *w, int op, natsMsg *msg) {
   net_item *n = df_calloc(1, sizeof *n);
   if (n == NULL) {
+    if (op_owns(op)) {
+      natsMsg_Destroy(msg); /* the op took it, even when it cannot run */
+    }
     return false;
   }
   n->base.run = net_run;
   n->base.drop = net_drop;
   n->op = op;
   n->msg = msg;
-  n->job = job;
   if (!df__rthread_post(&w->net, &n->base)) {
     net_drop(w, &n->base);
     return false;
@@ -423,15 +422,23 @@ static void give_slot(df_remote_worker *w) {
   pthread_mutex_unlock(&w->slot_lock);
 }
 
+/* Fires the start (or close) waiters. Each is taken out of the array
+ * before it fires, so that one its callback adds (a close made inside the
+ * start's callback) is kept, or fired too when it is of the kind being
+ * fired now. */
 static void fire_waiters(df_remote_worker *w, bool closes) {
-  size_t kept = 0;
-  for (size_t i = 0; i < w->nwaiters; i++) {
-    df_deferred *d = w->waiters[i];
+  size_t i = 0;
+  while (i < w->nwaiters) {
     if (w->waiter_is_close[i] != closes) {
-      w->waiters[kept] = d;
-      w->waiter_is_close[kept++] = w->waiter_is_close[i];
+      i++;
       continue;
     }
+    df_deferred *d = w->waiters[i];
+    size_t after = w->nwaiters - i - 1;
+    memmove(&w->waiters[i], &w->waiters[i + 1], after * sizeof *w->waiters);
+    memmove(&w->waiter_is_close[i], &w->waiter_is_close[i + 1],
+            after * sizeof *w->waiter_is_close);
+    w->nwaiters--;
     w->firing++;
     if (!closes && w->failed) {
       df_errback(d, df_failure_ref(w->conn_failure));
@@ -441,7 +448,6 @@ static void fire_waiters(df_remote_worker *w, bool closes) {
     w->firing--;
     df_unref(d);
   }
-  w->nwaiters = kept;
 }
 
 static df_deferred *add_waiter(df_remote_worker *w, bool is_close) {
@@ -507,14 +513,14 @@ static void job_end_with(df_remote_worker *w, df_remote_job *j, job_end how) {
   w->stats.held--;
   natsMsg *msg = j->msg;
   j->msg = NULL;
-  if (!post_net(w, ops[how], msg, NULL)) {
+  if (!post_net(w, ops[how], msg)) {
     /* The library thread is gone (freeing): the server redelivers. */
   }
   if (j->result_msg != NULL) {
     natsMsg *r = j->result_msg;
     j->result_msg = NULL;
     /* Destroyed in order after the publishes that borrow it. */
-    post_net(w, OP_DESTROY, r, NULL);
+    post_net(w, OP_DESTROY, r);
   }
   job_free(j);
   maybe_closed(w);
@@ -548,7 +554,9 @@ static bool recently_cancelled(const df_remote_worker *w, const char *id) {
 static void resend_due(void *arg);
 
 static void publish_result(df_remote_worker *w, df_remote_job *j) {
-  if (post_net(w, OP_PUBLISH, NULL, j)) {
+  /* The message, not the job: the library thread may publish it after the
+   * job ended (a receipt that raced a resend), and reads nothing else. */
+  if (post_net(w, OP_PUBLISH, j->result_msg)) {
     j->awaiting_receipt = true;
     df_call_later(&j->resend, w->reactor, RESEND_SECONDS, resend_due, j);
   } else {
@@ -592,12 +600,12 @@ static df_result run_job(void *arg) {
     return df_ok(NULL, NULL); /* skipped: never runs */
   }
   df_result r = j->h->fn(j, j->h->arg);
-  if (!df_result_is_failure(r) && r.ptr != NULL && r.free != NULL &&
-      r.free != df_bytes_free) {
-    df_result_free(r);
-    r = df_fail(df__env_bad_value());
-  }
-  if (df_result_kind(r) == DF_DEFERRED) {
+  /* Bytes, borrowed or owned (shared ones too: their release function is
+   * the library's mark), or a failure; a Deferred or any other value is a
+   * programming error. */
+  df_free_fn release = df_result_release_fn(r);
+  if (!df_result_is_failure(r) && r.ptr != NULL && release != NULL &&
+      release != df_bytes_free) {
     df_result_free(r);
     r = df_fail(df__env_bad_value());
   }
@@ -632,9 +640,11 @@ static df_result job_ran(df_result r, void *arg) {
 /* Moves a queued job to SKIPPED; false when it started already. */
 static bool skip(df_remote_job *j, job_end how) {
   int expected = JOB_QUEUED;
-  j->skip_end = how;
   atomic_store_explicit(&j->stop, true, memory_order_release);
-  return atomic_compare_exchange_strong(&j->state, &expected, JOB_SKIPPED);
+  if (!atomic_compare_exchange_strong(&j->state, &expected, JOB_SKIPPED))
+    return false;
+  j->skip_end = how; /* the first skip decides: a later one changes nothing */
+  return true;
 }
 
 static const handler *find_handler(const df_remote_worker *w,
@@ -689,7 +699,7 @@ static void fetched_run(void *owner, df__ritem *it) {
   df_remote_job *j = job_from(w, msg);
   if (j == NULL) { /* not ours to run: malformed, or memory ran out */
     give_slot(w);
-    post_net(w, OP_TERM, msg, NULL);
+    post_net(w, OP_TERM, msg);
     return;
   }
   held_add(w, j);
@@ -761,7 +771,7 @@ static void mark_in_progress(void *arg) {
   df_remote_worker *w = arg;
   for (df_remote_job *j = w->held; j != NULL; j = j->next) {
     if (!j->awaiting_receipt && atomic_load(&j->state) != JOB_SKIPPED &&
-        post_net(w, OP_IN_PROGRESS, j->msg, NULL)) {
+        post_net(w, OP_IN_PROGRESS, j->msg)) {
       w->stats.in_progress++;
     }
   }

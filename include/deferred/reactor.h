@@ -339,8 +339,9 @@ DF_EXTERN df_deferred *df_sleep(df_reactor *r, double seconds);
  *  reference to \p d, so \p d cannot be freed under it.
  *  \param d borrowed (the caller keeps its reference).
  *  \return \p d; NULL when \p d or \p r is NULL, \p seconds is negative or not
- *          a number, or memory ran out (then \p d is unchanged and no timer is
- *          armed). Reactor thread only.
+ *          a number, or memory ran out (then no timer is armed and \p d
+ *          behaves as before: at most a step that passes every result
+ *          through was added). Reactor thread only.
  *  \param r the reactor whose clock times it.
  *  \param seconds the delay, at least 0. */
 DF_EXTERN df_deferred *df_add_timeout(df_deferred *d, df_reactor *r,
