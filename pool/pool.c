@@ -154,7 +154,8 @@ static void block_async_signals(sigset_t *old) {
 static int start_worker(df_pool *p) {
   df__worker *w = df_malloc(sizeof *w);
   int rc = DF_ENOMEM;
-  if (w != NULL && df__sleeper_init(&w->sleeper) == 0) {
+  if (w != NULL) {
+    df__sleeper_init(&w->sleeper);
     w->pool = p;
     w->exited = false;
     pthread_mutex_lock(&p->queue.mutex);
@@ -172,7 +173,6 @@ static int start_worker(df_pool *p) {
     pthread_mutex_lock(&p->queue.mutex);
     df__link_remove(&w->link);
     pthread_mutex_unlock(&p->queue.mutex);
-    df__sleeper_destroy(&w->sleeper);
   }
   df_free(w);
   pthread_mutex_lock(&p->queue.mutex);
@@ -184,7 +184,6 @@ static int start_worker(df_pool *p) {
 
 static void join_worker(df__worker *w) {
   pthread_join(w->thread, NULL);
-  df__sleeper_destroy(&w->sleeper);
   df_free(w);
 }
 

@@ -19,8 +19,9 @@
  * the awake workers keep up with wakes nobody.
  *
  * A sleeping worker waits on a futex word of its own; whoever wakes it takes
- * it off the list under the mutex, sets the word and wakes the futex
- * (still under the mutex, where the reactor thread queues jobs). Not a
+ * it off the list under the mutex, sets the word and wakes the futex: a
+ * submission does it still under the mutex, a close after releasing it;
+ * the sleeper handles both (it takes the post before it sleeps again). Not a
  * condition variable: glibc's pthread_cond_signal() may wait, on a futex,
  * for the waiters it woke earlier, and that would be the reactor thread
  * waiting for a worker to be scheduled. Not a semaphore either: sem_wait()
@@ -175,14 +176,11 @@ void df__queue_remove_taken_locked(df__queue *q, df__link *link) {
   q->length--;
 }
 
-int df__sleeper_init(df__sleeper *s) {
+void df__sleeper_init(df__sleeper *s) {
   s->next = NULL;
   s->listed = false;
   atomic_init(&s->posted, 0);
-  return 0;
 }
-
-void df__sleeper_destroy(df__sleeper *s) { (void)s; }
 
 void df__sleeper_post(df__sleeper *s) {
   atomic_store_explicit(&s->posted, 1, memory_order_release);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "deferred/pool.h" /* DF_POOL_AGING_LIMIT */
+
 #define DF__CONTAINER_OF(ptr, type, field)                                     \
   ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
 
@@ -43,17 +45,6 @@ static inline void df__link_remove(df__link *q) {
   df__link_init(q);
 }
 
-/* Moves every node of `from` to the end of `to`; `from` ends empty. */
-static inline void df__link_splice(df__link *to, df__link *from) {
-  if (df__link_empty(from))
-    return;
-  from->next->prev = to->prev;
-  to->prev->next = from->next;
-  from->prev->next = to;
-  to->prev = from->prev;
-  df__link_init(from);
-}
-
 /* ---------------------------------------------------------------- queue */
 
 /* Classes in the order they are served: index 0 first. */
@@ -62,7 +53,7 @@ enum { DF__CLASS_HIGH = 0, DF__CLASS_NORMAL = 1, DF__CLASS_LOW = 2 };
 
 /* Jobs of other classes that may start while a class waits, before the
  * oldest job of that class goes next (see df__queue_pop_locked()). */
-#define DF__AGING_LIMIT 16u
+#define DF__AGING_LIMIT DF_POOL_AGING_LIMIT
 
 /* A worker as the queue sees it: something to wake. */
 typedef struct df__sleeper {
@@ -122,9 +113,8 @@ void df__queue_remove_locked(df__queue *q, df__link *link, unsigned cls);
 void df__queue_take_all_locked(df__queue *q, df__link *out);
 void df__queue_remove_taken_locked(df__queue *q, df__link *link);
 
-/* 0 (a futex word needs no resource). */
-int df__sleeper_init(df__sleeper *s);
-void df__sleeper_destroy(df__sleeper *s);
+/* A futex word needs no resource: nothing to destroy. */
+void df__sleeper_init(df__sleeper *s);
 void df__sleeper_post(df__sleeper *s);
 
 /* Sleeps, mutex held on entry and on return, until woken or until

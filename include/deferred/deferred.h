@@ -36,7 +36,7 @@
  *  | makes an object: reactor, pool, resolver, remote caller and worker, timer, watch, async handle | `int df_x_new(T **out, ...)`; likewise df_call_later(), df_watch_fd(), df_async_new() | a negative code, `*out` set to NULL |
  *  | returns a Deferred: submissions, lookups, connects, sleeps, lists, remote calls, df_maybe() | the caller's reference | only through the Deferred, already failed (DF_INVALID_ARGUMENT naming the argument, DF_POOL_FULL, ...); NULL only when memory for that Deferred ran out |
  *  | adds to a Deferred: df_add_*(), df_chain(), df_add_timeout() | the same Deferred, so calls chain | NULL when nothing was added (a NULL or bad argument, no memory); the Deferred is unchanged |
- *  | frees an object with a life: df_reactor_free(), df_pool_free(), df_resolver_free(), df_remote_free(), df_remote_worker_free() | `int` | DF_EBUSY (work left, or called from a callback the object is running), DF_EINVAL (off the reactor thread); NULL is a no-op (0) |
+ *  | frees an object with a life: df_reactor_free(), df_pool_free(), df_resolver_free(), df_remote_free(), df_remote_worker_free() | `int` | DF_EBUSY (work left, or called from a callback the object is running), DF_EINVAL (pool, resolver, remote: off the reactor thread; a reactor is freed by the thread that runs it); NULL is a no-op (0) |
  *  | releases a value or a handle: df_unref(), df_failure_unref(), the df_free_fn of every value, df_timer_cancel(), df_watch_stop(), df_async_free() | `void` | cannot fail; NULL is a no-op |
  *  | reads counters                       | `int df_x_stats(x, struct df_x_stats *out)` | DF_EINVAL |
  *  | asks: df_called(), df_reactor_in_thread(), accessors | a `bool` or the value | cannot fail; NULL gives false, 0 or "" |

@@ -58,7 +58,9 @@
  *  calls c-ares makes (stdio reading /etc/resolv.conf and the hosts file,
  *  the socket calls) and the kernel's sockets.
  *
- *  When memory runs out, the promise is DF_NO_MEMORY, at once: a literal's
+ *  When memory runs out, the promise is DF_NO_MEMORY without waiting for a
+ *  timeout (in the same call, or in the next reactor round for lookups in
+ *  flight on a channel that lost a socket): a literal's
  *  address list, the request, the answer's copy, c-ares' own allocations
  *  (ARES_ENOMEM), and a c-ares socket the reactor cannot watch (no memory
  *  for the watch or the resolver's socket table; the channel is then closed,
@@ -210,7 +212,8 @@ DF_EXTERN size_t df_address_format(const df_address *a, char *buf, size_t len);
  *    other family than \p family fails with ARES_ENODATA;
  *  - the input is bad: DF_INVALID_ARGUMENT, the message naming the
  *    argument: \p res or \p host NULL, \p host empty, longer than 253
- *    characters (254 with a final dot), with a label longer than 63 or
+ *    characters (254 with a final dot), with an empty label ("a..b", a
+ *    leading dot, "." alone), with a label longer than 63 or
  *    with a '/' (no host name has one; c-ares would read "::1/64" as an
  *    address), \p family not one of the three above;
  *  - \p res is being freed: DF_DNS "resolver closed";

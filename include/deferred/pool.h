@@ -25,7 +25,8 @@
  *    computes a result from its argument and returns it.
  *  - Deferreds returned here are fired on the reactor thread only, inside a
  *    reactor round (or inside df_cancel(), df_pool_close() and
- *    df_defer_to_thread() itself for a refused job). Their callbacks never
+ *    df_defer_to_thread() itself: for a refused job, and, when an elastic
+ *    pool with no thread left cannot start one, for every job waiting). Their callbacks never
  *    run on a worker. Argument destructors and the free functions of
  *    discarded results run on the reactor thread too.
  *
@@ -85,8 +86,9 @@
  *
  *  Cost: one mutex guards the queue and is held for a few pointer moves;
  *  jobs run with no lock held. Results come back through a lock-free list,
- *  and one wake-up of the reactor serves every completion that arrives
- *  until it has delivered them all (df_pool_stats() counts the wake-ups).
+ *  and one wake-up of the reactor serves the completions that arrive until
+ *  it has delivered them all, up to 1024 a round (the rest get a wake-up of
+ *  their own; df_pool_stats() counts the wake-ups).
  *  Memory: a job's bookkeeping shares its Deferred's allocation, so a
  *  submission allocates once. Every allocation goes through the library's
  *  allocator (deferred/alloc.h).
@@ -201,8 +203,10 @@ struct df_pool_stats {
   uint64_t completed; /*!< jobs whose work function returned and whose
                            result reached the reactor thread */
   uint64_t failed;    /*!< of completed: the result was a failure */
-  uint64_t cancelled; /*!< jobs dropped before they started, by
-                           df_cancel() or DF_POOL_CANCEL */
+  uint64_t cancelled; /*!< jobs dropped before they started: by
+                           df_cancel(), DF_POOL_CANCEL, or an elastic pool
+                           that had no thread and could start none (those
+                           were accepted, so not counted in rejected) */
   uint64_t abandoned; /*!< running jobs whose Deferred was cancelled; their
                            late results were (or will be) freed unseen */
   uint64_t threads_started; /*!< threads started, over the pool's life */

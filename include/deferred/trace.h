@@ -86,12 +86,15 @@ DF_EXTERN int df_trace_start_opts(df_reactor *r, const char *path,
  *
  *  Reactor thread only. Frees the ring whether or not writing succeeded.
  *  \param r the traced reactor.
- *  \return 0; DF_EINVAL if \p r is NULL, this is not the reactor thread
- *          or no trace of \p r runs; or -errno from writing the file. */
+ *  \return 0; DF_ENOMEM when memory to put the file together ran out (the
+ *          file is then incomplete); DF_EINVAL if \p r is NULL, this is not
+ *          the reactor thread or no trace of \p r runs; or -errno from
+ *          writing the file. */
 DF_EXTERN int df_trace_stop(df_reactor *r);
 
-/*! Events lost to the ring's bound. While a trace runs: the events
- *  overwritten so far (or skipped because their slot was being written).
+/*! Events lost to the ring's bound. While a trace runs: at most this many
+ *  were overwritten so far or skipped because their slot was being written
+ *  (a skip the ring later overwrote anyway counts twice until the stop).
  *  After df_trace_stop(): what the written file left out, the number in
  *  its "dropped_events". 0 for a reactor never traced, and for NULL.
  *
