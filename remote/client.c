@@ -278,16 +278,17 @@ static void on_result(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
   result_item *r = df_calloc(1, sizeof *r);
   bool queued = false;
   bool malformed = false;
-  if (r != NULL && df__env_read_result(msg, &r->env)) {
+  int read = r != NULL ? df__env_read_result(msg, &r->env) : DF_ENOMEM;
+  if (read == 0) {
     r->base.run = result_run;
     r->base.drop = result_drop;
     r->seq = seq_of_id(rc, r->env.id);
     queued = df__rq_push(&rc->inbox, &r->base);
     if (!queued)
       result_drop(rc, &r->base);
-  } else if (r != NULL) {
+  } else {
     df_free(r);
-    malformed = true;
+    malformed = read == DF_EINVAL;
   }
   const char *receipt = natsMsg_GetReply(msg);
   /* A malformed result is confirmed too: re-sending it would not help. One

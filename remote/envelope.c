@@ -171,45 +171,55 @@ natsStatus df__env_result(natsMsg **out, const char *reply, const char *receipt,
   return s;
 }
 
-static char *header_copy(natsMsg *m, const char *key) {
+/* Copies header \p key of \p m into \p *out: 0, DF_EINVAL when the header
+ * is missing, DF_ENOMEM. */
+static int header_copy(natsMsg *m, const char *key, char **out) {
   const char *v = NULL;
+  *out = NULL;
   if (natsMsgHeader_Get(m, key, &v) != NATS_OK || v == NULL) {
-    return NULL;
+    return DF_EINVAL;
   }
-  return df_strdup(v);
+  *out = df_strdup(v);
+  return *out != NULL ? 0 : DF_ENOMEM;
 }
 
-bool df__env_read_result(natsMsg *m, df__result_env *out) {
-  memset(out, 0, sizeof *out);
+static int read_result(natsMsg *m, df__result_env *out) {
   const char *status = NULL;
-  out->id = header_copy(m, DF__H_ID);
-  if (out->id == NULL ||
-      natsMsgHeader_Get(m, DF__H_STATUS, &status) != NATS_OK) {
-    df__result_env_clear(out);
-    return false;
+  int rc = header_copy(m, DF__H_ID, &out->id);
+  if (rc != 0) {
+    return rc;
+  }
+  if (natsMsgHeader_Get(m, DF__H_STATUS, &status) != NATS_OK) {
+    return DF_EINVAL;
   }
   out->ok = strcmp(status, "ok") == 0;
   if (out->ok) {
     out->value =
         df_bytes_new(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
-    if (out->value == NULL) {
-      df__result_env_clear(out);
-      return false;
-    }
-    return true;
+    return out->value != NULL ? 0 : DF_ENOMEM;
   }
   int64_t code = 0;
-  char *code_text = header_copy(m, DF__H_ERR_CODE);
+  char *code_text = NULL;
+  if (header_copy(m, DF__H_ERR_CODE, &code_text) == DF_ENOMEM) {
+    return DF_ENOMEM;
+  }
   bool code_ok = parse_i64(code_text, &code);
   df_free(code_text);
-  out->err_type = header_copy(m, DF__H_ERR_TYPE);
-  out->err_message = header_copy(m, DF__H_ERR_MSG);
   out->err_code = code_ok ? (int)code : 0;
-  if (out->err_type == NULL || out->err_message == NULL) {
-    df__result_env_clear(out);
-    return false;
+  rc = header_copy(m, DF__H_ERR_TYPE, &out->err_type);
+  if (rc == 0) {
+    rc = header_copy(m, DF__H_ERR_MSG, &out->err_message);
   }
-  return true;
+  return rc;
+}
+
+int df__env_read_result(natsMsg *m, df__result_env *out) {
+  memset(out, 0, sizeof *out);
+  int rc = read_result(m, out);
+  if (rc != 0) {
+    df__result_env_clear(out);
+  }
+  return rc;
 }
 
 void df__result_env_clear(df__result_env *e) {

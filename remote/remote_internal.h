@@ -189,7 +189,9 @@ typedef struct df__result_env {
   int err_code;
   char *err_message;
 } df__result_env;
-bool df__env_read_result(natsMsg *m, df__result_env *out);
+/* Reads a result message: 0; DF_EINVAL when it is malformed (a missing
+ * header); DF_ENOMEM. \p out is cleared on error. */
+int df__env_read_result(natsMsg *m, df__result_env *out);
 void df__result_env_clear(df__result_env *e);
 
 /* The failure a worker sends for a value a job function must not return. */
