@@ -18,6 +18,7 @@ function(df_add_library name)
       PRIVATE ${PROJECT_SOURCE_DIR}/lib)
     target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_LIBS} PRIVATE ${ARG_PRIVATE_LIBS})
     df_warnings(${target})
+    df_lto(${target} ${kind})
     # Before 1.0 every minor version may break the ABI (0.2 renamed calls
     # and changed how they report errors), so the SONAME carries it:
     # libdeferred.so.0.2.

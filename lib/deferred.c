@@ -13,6 +13,7 @@
 
 #include "deferred-inl.h"
 #include "internal.h"
+#include "placed.h"
 
 /* ------------------------------------------------------------ run stack */
 
@@ -379,28 +380,10 @@ static inline void run_if_ready(df_deferred *d) {
   ((sizeof(df_deferred) + _Alignof(max_align_t) - 1) &                         \
    ~(_Alignof(max_align_t) - 1))
 
-static df_deferred *new_deferred(df_canceller_fn canceller, void *arg,
-                                 size_t extra, const char *file, int line) {
-  df_deferred *d;
-
-  if (DF__LIKELY(!df__debugging)) {
-    d = df__malloc(extra == 0 ? sizeof *d : STORAGE_OFFSET + extra);
-    if (d == NULL)
-      return NULL;
-    d->flags = 0;
-  } else {
-    struct debug_prefix *p = df__malloc(
-        sizeof *p + (extra == 0 ? sizeof *d : STORAGE_OFFSET + extra));
-    if (p == NULL)
-      return NULL;
-    p->info.created_file = file;
-    p->info.created_line = line;
-    p->info.fired_file = NULL;
-    p->info.fired_line = 0;
-    d = (df_deferred *)(void *)(p + 1);
-    d->flags = F_DEBUG;
-  }
+static df_deferred *init_deferred(df_deferred *d, unsigned flags,
+                                  df_canceller_fn canceller, void *arg) {
   d->refs = 1;
+  d->flags = (uint16_t)flags;
   d->paused = 0;
   d->res_ptr = NULL;
   d->res_free = NULL;
@@ -408,6 +391,23 @@ static df_deferred *new_deferred(df_canceller_fn canceller, void *arg,
   d->canceller_arg = arg;
   steps_init(&d->steps);
   return d;
+}
+
+static df_deferred *new_deferred(df_canceller_fn canceller, void *arg,
+                                 size_t extra, const char *file, int line) {
+  size_t size = extra == 0 ? sizeof(df_deferred) : STORAGE_OFFSET + extra;
+  if (DF__LIKELY(!df__debugging)) {
+    df_deferred *d = df__malloc(size);
+    return d != NULL ? init_deferred(d, 0, canceller, arg) : NULL;
+  }
+  struct debug_prefix *p = df__malloc(sizeof *p + size);
+  if (p == NULL)
+    return NULL;
+  p->info.created_file = file;
+  p->info.created_line = line;
+  p->info.fired_file = NULL;
+  p->info.fired_line = 0;
+  return init_deferred((df_deferred *)(void *)(p + 1), F_DEBUG, canceller, arg);
 }
 
 df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
@@ -432,6 +432,30 @@ df_deferred *df_deferred_new_with_storage_at(df_canceller_fn canceller,
   return d;
 }
 
+/* placed.h: the Deferred follows its df__placement, at an offset fit for
+ * any object. */
+#define PLACED_OFFSET                                                          \
+  ((sizeof(df__placement) + _Alignof(max_align_t) - 1) &                       \
+   ~(_Alignof(max_align_t) - 1))
+
+size_t df__placed_block_size(size_t storage) {
+  size_t align = _Alignof(max_align_t);
+  if (storage > SIZE_MAX - PLACED_OFFSET - STORAGE_OFFSET - align)
+    return 0;
+  return (PLACED_OFFSET + STORAGE_OFFSET + storage + align - 1) & ~(align - 1);
+}
+
+df_deferred *df__deferred_place(df__placement *block, df_canceller_fn canceller,
+                                void **storage) {
+  df_deferred *d = (df_deferred *)(void *)((char *)block + PLACED_OFFSET);
+  *storage = (char *)d + STORAGE_OFFSET;
+  return init_deferred(d, F_PLACED, canceller, *storage);
+}
+
+static df__placement *placement_of(df_deferred *d) {
+  return (df__placement *)(void *)((char *)d - PLACED_OFFSET);
+}
+
 df_deferred *df_ref(df_deferred *d) {
   if (d != NULL)
     d->refs++;
@@ -445,10 +469,14 @@ static void destroy(df_deferred *d) {
   steps_release(&d->steps);
   if (d->flags & F_CANCELLER_OWNS_ARG)
     d->canceller(NULL, d->canceller_arg);
-  if (d->flags & F_DEBUG)
+  if (d->flags & F_PLACED) {
+    df__placement *block = placement_of(d);
+    block->release(block);
+  } else if (d->flags & F_DEBUG) {
     df__free((struct debug_prefix *)(void *)d - 1);
-  else
+  } else {
     df__free(d);
+  }
 }
 
 void df_unref(df_deferred *d) {

@@ -10,9 +10,9 @@
  *                                               result is freed on delivery
  *   drop       reactor  df__job_drop_waiting()  QUEUED -> DROPPING -> failed
  *
- * The job lives in its Deferred's allocation (df_deferred_new_with_storage()),
- * so a submission allocates once; the pool's reference to the Deferred
- * keeps the job alive until its Deferred has fired.
+ * The job lives in its Deferred's block, carved out of a slab (blocks.c),
+ * so most submissions allocate nothing; the pool's reference to the
+ * Deferred keeps the job alive until its Deferred has fired.
  *
  * A cancel and a claim both decide under the queue's mutex, so a job either
  * starts or is taken back, never both. Every Deferred is fired exactly once:
@@ -98,13 +98,13 @@ static void deliver_one(df_pool *p, df__job *job) {
 static void cancel_job(df_deferred *d, void *arg) {
   df__job *job = arg;
   df_pool *p = job->pool;
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   bool waiting = job->state != DF__JOB_RUNNING;
   if (job->state == DF__JOB_QUEUED)
     df__queue_remove_locked(&p->queue, &job->link, job->cls);
   else if (job->state == DF__JOB_DROPPING)
     df__queue_remove_taken_locked(&p->queue, &job->link);
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
 
   if (waiting) {
     end_unstarted(
@@ -146,14 +146,21 @@ static const unsigned char class_of[] = {
     [DF_PRIORITY_LOW] = DF__CLASS_LOW,
 };
 
+/* A Deferred with the job in its block (blocks.c). Debug mode records
+ * where each Deferred was made, which needs the core's own allocation. */
+static df_deferred *new_job(df_pool *p, df__job **job) {
+  if (DF__UNLIKELY(df_get_debugging()))
+    return df_deferred_new_with_storage(cancel_job, sizeof **job, (void **)job);
+  return df__blocks_new_deferred(&p->blocks, cancel_job, (void **)job);
+}
+
 df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
                             const df_job_options *opts, bool *start_thread) {
   df_arg_free_fn arg_free = opts->arg_free;
   uint64_t traced_from = df__trace_on(p->trace) ? df__trace_clock() : 0;
   *start_thread = false;
   df__job *job;
-  df_deferred *d =
-      df_deferred_new_with_storage(cancel_job, sizeof *job, (void **)&job);
+  df_deferred *d = new_job(p, &job);
   if (d == NULL)
     return refuse(p, NULL, arg, arg_free,
                   df_failure_new(&DF_NO_MEMORY, DF_ENOMEM,
@@ -168,9 +175,9 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
   job->abandoned = false;
   job->trace_id = traced_from != 0 ? df__trace_new_id() : 0;
 
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   if (p->queue.length >= p->max_queued) {
-    pthread_mutex_unlock(&p->queue.mutex);
+    df__mutex_unlock(&p->queue.mutex);
     return refuse(p, d, arg, arg_free,
                   df_failure_new(&DF_POOL_FULL, 0,
                                  "df_defer_to_thread: the queue is full "
@@ -185,7 +192,7 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
    * it wakes, instead of handing it one job at a time. */
   if (wake.sleeper != NULL)
     df__sleeper_post(wake.sleeper);
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   *start_thread = wake.start_thread;
   p->submitted++;
   if (job->trace_id != 0)
@@ -308,20 +315,20 @@ void df__job_drop_waiting(df_pool *p, const df_error_type *type,
                           const char *message) {
   df__link dropped;
   df__link_init(&dropped);
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   df__queue_take_all_locked(&p->queue, &dropped);
   for (df__link *at = dropped.next; at != &dropped; at = at->next)
     DF__CONTAINER_OF(at, df__job, link)->state = DF__JOB_DROPPING;
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   for (;;) {
-    pthread_mutex_lock(&p->queue.mutex);
+    df__mutex_lock(&p->queue.mutex);
     if (df__link_empty(&dropped)) {
-      pthread_mutex_unlock(&p->queue.mutex);
+      df__mutex_unlock(&p->queue.mutex);
       return;
     }
     df__link *link = dropped.next;
     df__queue_remove_taken_locked(&p->queue, link);
-    pthread_mutex_unlock(&p->queue.mutex);
+    df__mutex_unlock(&p->queue.mutex);
     df__job *job = DF__CONTAINER_OF(link, df__job, link);
     end_unstarted(p, job, df_failure_new(type, 0, "%s", message));
   }

@@ -78,10 +78,10 @@ static bool idle_wait_locked(df__worker *self) {
  * will look at the queue, so no sleeper is woken meanwhile; it looks again
  * under the mutex before it sleeps. Mutex held on entry and return. */
 static void yield_for_jobs_locked(df__queue *q) {
-  pthread_mutex_unlock(&q->mutex);
+  df__mutex_unlock(&q->mutex);
   for (unsigned i = 0; i < YIELDS_BEFORE_SLEEP && !df__queue_has_jobs(q); i++)
     sched_yield();
-  pthread_mutex_lock(&q->mutex);
+  df__mutex_lock(&q->mutex);
 }
 
 /* Runs \p job, then the jobs queued meanwhile, one per lock. A finished
@@ -92,11 +92,11 @@ static void run_back_to_back(df_pool *p, df__job *job) {
   df__queue *q = &p->queue;
   for (;;) {
     df__job_start(job);
-    pthread_mutex_lock(&q->mutex);
+    df__mutex_lock(&q->mutex);
     df__job *next = df__job_claim_locked(p);
     if (next == NULL)
       q->busy--;
-    pthread_mutex_unlock(&q->mutex);
+    df__mutex_unlock(&q->mutex);
     df__job_hand_back(job);
     if (next == NULL)
       return;
@@ -109,7 +109,7 @@ static void *worker_main(void *arg) {
   df_pool *p = self->pool;
   df__queue *q = &p->queue;
   bool yielded = false;
-  pthread_mutex_lock(&q->mutex);
+  df__mutex_lock(&q->mutex);
   for (;;) {
     df__job *job = df__job_claim_locked(p);
     if (job == NULL) {
@@ -126,13 +126,13 @@ static void *worker_main(void *arg) {
     }
     yielded = false;
     q->busy++;
-    pthread_mutex_unlock(&q->mutex);
+    df__mutex_unlock(&q->mutex);
     run_back_to_back(p, job);
-    pthread_mutex_lock(&q->mutex);
+    df__mutex_lock(&q->mutex);
   }
   q->threads--;
   self->exited = true;
-  pthread_mutex_unlock(&q->mutex);
+  df__mutex_unlock(&q->mutex);
   /* Ask the reactor to join us. df_pool_close() joins every thread before
    * the handle is freed, so this send has returned by then. */
   atomic_fetch_add_explicit(&p->exited, 1, memory_order_relaxed);
@@ -158,9 +158,9 @@ static int start_worker(df_pool *p) {
     df__sleeper_init(&w->sleeper);
     w->pool = p;
     w->exited = false;
-    pthread_mutex_lock(&p->queue.mutex);
+    df__mutex_lock(&p->queue.mutex);
     df__link_push_back(&p->workers, &w->link);
-    pthread_mutex_unlock(&p->queue.mutex);
+    df__mutex_unlock(&p->queue.mutex);
     sigset_t old;
     block_async_signals(&old); /* inherited by the new thread */
     rc = thread_create(&w->thread, NULL, worker_main, w);
@@ -170,14 +170,14 @@ static int start_worker(df_pool *p) {
       return 0;
     }
     rc = rc > 0 ? -rc : DF_EAGAIN;
-    pthread_mutex_lock(&p->queue.mutex);
+    df__mutex_lock(&p->queue.mutex);
     df__link_remove(&w->link);
-    pthread_mutex_unlock(&p->queue.mutex);
+    df__mutex_unlock(&p->queue.mutex);
   }
   df_free(w);
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   p->queue.threads--;
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   p->thread_failures++;
   return rc;
 }
@@ -191,7 +191,7 @@ static void join_worker(df__worker *w) {
 static void reap_exited(df_pool *p) {
   df__link gone;
   df__link_init(&gone);
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   df__link *at = p->workers.next;
   while (at != &p->workers) {
     df__link *next = at->next;
@@ -201,7 +201,7 @@ static void reap_exited(df_pool *p) {
     }
     at = next;
   }
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   unsigned n = 0;
   while (!df__link_empty(&gone)) {
     df__link *link = gone.next;
@@ -214,21 +214,21 @@ static void reap_exited(df_pool *p) {
 
 /* Tells every thread to leave once the queue is empty, and joins them. */
 static void stop_workers(df_pool *p) {
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   p->queue.stopping = true;
   df__sleeper *s = df__queue_take_sleepers_locked(&p->queue);
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   while (s != NULL) { /* awake workers see `stopping` at their next look */
     df__sleeper *next = s->next;
     df__sleeper_post(s);
     s = next;
   }
   for (;;) {
-    pthread_mutex_lock(&p->queue.mutex);
+    df__mutex_lock(&p->queue.mutex);
     df__link *link = df__link_empty(&p->workers) ? NULL : p->workers.next;
     if (link != NULL)
       df__link_remove(link);
-    pthread_mutex_unlock(&p->queue.mutex);
+    df__mutex_unlock(&p->queue.mutex);
     if (link == NULL)
       break;
     join_worker(DF__CONTAINER_OF(link, df__worker, link));
@@ -250,9 +250,9 @@ static void grow(df_pool *p) {
   int rc = start_worker(p);
   if (rc == 0)
     return;
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   bool none = p->queue.threads == 0;
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   if (!none)
     return;
   if (rc == DF_ENOMEM)
@@ -335,20 +335,18 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   p->max_threads = s.max;
   p->idle_timeout_ns = s.idle_timeout_ns;
   df__link_init(&p->workers);
+  df__blocks_init(&p->blocks, sizeof(df__job));
   atomic_init(&p->done, NULL);
   atomic_init(&p->draining, false);
   atomic_init(&p->exited, 0);
   atomic_init(&p->wakeups, 0);
-  if (df__queue_init(&p->queue) != 0) {
-    free_pool(p);
-    return DF_ENOMEM;
-  }
+  df__queue_init(&p->queue);
   df_async_new(&p->async, reactor, on_wakeup, p);
   int rc = p->async != NULL ? 0 : DF_ENOMEM;
   for (unsigned i = 0; rc == 0 && i < s.initial; i++) {
-    pthread_mutex_lock(&p->queue.mutex); /* the first workers read it */
+    df__mutex_lock(&p->queue.mutex); /* the first workers read it */
     p->queue.threads++;
-    pthread_mutex_unlock(&p->queue.mutex);
+    df__mutex_unlock(&p->queue.mutex);
     rc = start_worker(p);
   }
   if (rc != 0) {
@@ -356,7 +354,6 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
       stop_workers(p);
       df_async_free(p->async);
     }
-    df__queue_destroy(&p->queue);
     free_pool(p);
     return rc;
   }
@@ -449,7 +446,7 @@ int df_pool_free(df_pool *p) {
   /* The workers are joined, so nothing sends any more; a wake-up still
    * pending is dropped with the handle. */
   df_async_free(p->async);
-  df__queue_destroy(&p->queue);
+  df__blocks_destroy(&p->blocks); /* Deferreds still held keep theirs */
   free_pool(p);
   return 0;
 }
@@ -457,11 +454,11 @@ int df_pool_free(df_pool *p) {
 int df_pool_stats(df_pool *p, struct df_pool_stats *out) {
   if (p == NULL || out == NULL || !df_reactor_in_thread(p->reactor))
     return DF_EINVAL;
-  pthread_mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->queue.mutex);
   size_t queued = p->queue.length;
   unsigned threads = p->queue.threads;
   unsigned idle = p->queue.nasleep;
-  pthread_mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->queue.mutex);
   out->threads = threads;
   out->idle = idle;
   out->queued = queued;

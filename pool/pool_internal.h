@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "deferred/alloc.h"
+#include "blocks.h"
 #include "deferred/pool.h"
 #include "job.h"
 #include "queue.h"
@@ -49,6 +50,7 @@ struct df_pool {
 
   /* Reactor thread only. */
   _Alignas(DF__POOL_LINE) bool closed;
+  df__blocks blocks; /* the jobs' memory */
   unsigned delivering; /* callbacks of the pool on the stack */
   uint64_t submitted;
   uint64_t rejected;

@@ -1,8 +1,8 @@
 /* The queue of waiting jobs, by class, and the workers sleeping on it.
  *
- * One mutex guards both (after libuv's threadpool.c): the reactor thread
- * takes it to queue or cancel a job, a worker to take one. Its critical
- * sections are a few pointer moves; jobs run with no lock held.
+ * One mutex (mutex.c) guards both, after libuv's threadpool.c: the reactor
+ * thread takes it to queue or cancel a job, a worker to take one. Its
+ * critical sections are a few pointer moves; jobs run with no lock held.
  *
  * The concurrency contract: a queued job never waits while a thread could
  * run it. The queue keeps one invariant for it, checked each time a job is
@@ -43,21 +43,8 @@
 #include "deferred/error.h"
 #include "queue.h"
 
-/* The mutex's sections are a few pointer moves, so a thread that finds it
- * taken spins briefly before it sleeps in the kernel (glibc's adaptive
- * mutex): three threads on two cores otherwise trade futex calls for every
- * job of a burst. */
-int df__queue_init(df__queue *q) {
-  pthread_mutexattr_t attr;
-  if (pthread_mutexattr_init(&attr) != 0)
-    return DF_ENOMEM;
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-  (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-  int rc = pthread_mutex_init(&q->mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
-  if (rc != 0)
-    return DF_ENOMEM;
+void df__queue_init(df__queue *q) {
+  df__mutex_init(&q->mutex);
   for (unsigned c = 0; c < DF__CLASSES; c++) {
     df__link_init(&q->classes[c]);
     q->passed[c] = 0;
@@ -69,10 +56,7 @@ int df__queue_init(df__queue *q) {
   q->threads = 0;
   q->busy = 0;
   q->stopping = false;
-  return 0;
 }
-
-void df__queue_destroy(df__queue *q) { pthread_mutex_destroy(&q->mutex); }
 
 /* The class bits change under the mutex only, so relaxed accesses suffice
  * there; df__queue_has_jobs() reads them without it. */
@@ -220,9 +204,9 @@ bool df__queue_sleep_locked(df__queue *q, df__sleeper *s,
   s->listed = true;
   q->asleep = s;
   q->nasleep++;
-  pthread_mutex_unlock(&q->mutex);
+  df__mutex_unlock(&q->mutex);
   int rc = wait_until(s, deadline);
-  pthread_mutex_lock(&q->mutex);
+  df__mutex_lock(&q->mutex);
   if (rc == 0)
     return true;
   if (!s->listed) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "deferred/pool.h" /* DF_POOL_AGING_LIMIT */
+#include "mutex.h"
 
 #define DF__CONTAINER_OF(ptr, type, field)                                     \
   ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
@@ -64,7 +65,7 @@ typedef struct df__sleeper {
 } df__sleeper;
 
 typedef struct df__queue {
-  pthread_mutex_t mutex;
+  df__mutex mutex;
   df__link classes[DF__CLASSES]; /* FIFO each */
   size_t length;                 /* jobs waiting to start, every class */
   atomic_uint waiting;           /* bit c set: class c is not empty;
@@ -79,9 +80,8 @@ typedef struct df__queue {
   bool stopping;    /* workers exit once the queue is empty */
 } df__queue;
 
-/* 0, or DF_ENOMEM when the mutex could not be made. */
-int df__queue_init(df__queue *q);
-void df__queue_destroy(df__queue *q);
+/* An empty queue: nothing to allocate, nothing to destroy. */
+void df__queue_init(df__queue *q);
 
 /* What the thread that queued a job must do so that the job does not wait
  * while a thread could run it. */

@@ -1,6 +1,6 @@
 /* Allocation failure at every site the pool reaches: df_pool_new() (the
  * pool, its wake-up handle, each worker's bookkeeping), each submission
- * (the job node, the Deferred, its failure), elastic growth, cancel and
+ * (the slab of its job and Deferred, its failure), elastic growth, cancel and
  * close. Every program below is run once per allocation it makes, with
  * that allocation failing (the counting allocator of dft_alloc.c, installed
  * through df_replace_allocator()), until a run makes no allocation that
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blocks.h" /* pool/: DF__BLOCKS_PER_SLAB */
 #include "dft_alloc.h"
 #include "dft_runner.h"
 #include "dft_pool.h"
@@ -179,25 +180,76 @@ static void test_elastic_growth_at_every_allocation_failure(void) {
   run_every_site("elastic growth", program_elastic_growth);
 }
 
-/* A job shares its Deferred's allocation: one allocation per submission,
- * and nothing left once delivered. */
-static void test_a_submission_allocates_once(void) {
+/* A job and its Deferred share a block carved out of a slab of
+ * DF__BLOCKS_PER_SLAB (pool/blocks.c): a burst allocates one slab per that
+ * many jobs, delivery allocates nothing, and the slabs of delivered jobs
+ * are freed, all but the one the pool takes blocks from. */
+static void test_a_burst_allocates_a_slab_per_slab_of_jobs(void) {
+  if (!dft_pool_begin(2, 0))
+    return;
+  dft_pool_outcome warm;
+  dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(1, NULL), &warm);
+  dft_pool_run_until_count(&warm.fired, 1);
+  long before = dft_alloc_outstanding(); /* the first slab, now empty */
+  dft_alloc_fail_none();                 /* resets the call counter */
+  enum { N = 4 * DF__BLOCKS_PER_SLAB + 3 };
+  static dft_pool_outcome outs[N];
+  for (int i = 0; i < N; i++)
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, NULL), &outs[i]);
+  /* The first slab holds the first DF__BLOCKS_PER_SLAB; each later one
+   * as many. */
+  long slabs =
+      (N - DF__BLOCKS_PER_SLAB + DF__BLOCKS_PER_SLAB - 1) / DF__BLOCKS_PER_SLAB;
+  CU_ASSERT_EQUAL(dft_alloc_calls(), slabs);
+  dft_pool_run_until_completed(N + 1);
+  CU_ASSERT_EQUAL(dft_alloc_calls(), slabs);
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+  dft_pool_end();
+}
+
+/* A steady flow reuses the blocks of delivered jobs: no allocation. */
+static void test_a_steady_flow_allocates_nothing(void) {
   if (!dft_pool_begin(2, 0))
     return;
   dft_pool_outcome warm;
   dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(1, NULL), &warm);
   dft_pool_run_until_count(&warm.fired, 1);
   long before = dft_alloc_outstanding();
-  dft_alloc_fail_none(); /* resets the call counter */
-  enum { N = 50 };
-  dft_pool_outcome outs[N];
-  for (int i = 0; i < N; i++)
-    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new(i, NULL), &outs[i]);
-  CU_ASSERT_EQUAL(dft_alloc_calls(), N);
-  dft_pool_run_until_completed(N + 1);
-  CU_ASSERT_EQUAL(dft_alloc_calls(), N);
+  dft_alloc_fail_none();
+  enum { N = 3 * DF__BLOCKS_PER_SLAB };
+  for (uint64_t i = 0; i < N; i++) {
+    dft_pool_outcome out;
+    dft_pool_submit(dft_pool_work_value, dft_pool_arg_new((long)i, NULL), &out);
+    dft_pool_run_until_count(&out.fired, 1);
+    CU_ASSERT(out.success);
+  }
+  CU_ASSERT_EQUAL(dft_alloc_calls(), 0);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
   dft_pool_end();
+}
+
+/* Deferreds a program keeps may outlive their pool: each slab goes with
+ * the last Deferred carved out of it, whichever of pool and Deferred is
+ * freed first. */
+static void test_deferreds_outlive_their_pool(void) {
+  long before = dft_alloc_outstanding();
+  if (!dft_pool_begin(2, 0))
+    return;
+  enum { N = DF__BLOCKS_PER_SLAB + 2 }; /* two slabs */
+  df_deferred *d[N];
+  static dft_pool_outcome outs[N];
+  for (int i = 0; i < N; i++)
+    d[i] = dft_pool_submit_watched(dft_pool_work_value,
+                                   dft_pool_arg_new(i, NULL), &outs[i]);
+  dft_pool_run_until_completed(N);
+  df_unref(d[0]); /* the first slab still holds the others */
+  dft_pool_end();
+  for (int i = 1; i < N; i++) {
+    CU_ASSERT_EQUAL(outs[i].fired, 1);
+    CU_ASSERT(outs[i].success);
+    df_unref(d[i]);
+  }
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
 }
 
 static int install_allocator(void) { return dft_alloc_install(); }
@@ -214,7 +266,10 @@ static CU_TestInfo tests[] = {
      test_cancel_and_close_at_every_allocation_failure},
     {"elastic_growth_at_every_allocation_failure",
      test_elastic_growth_at_every_allocation_failure},
-    {"a_submission_allocates_once", test_a_submission_allocates_once},
+    {"a_burst_allocates_a_slab_per_slab_of_jobs",
+     test_a_burst_allocates_a_slab_per_slab_of_jobs},
+    {"a_steady_flow_allocates_nothing", test_a_steady_flow_allocates_nothing},
+    {"deferreds_outlive_their_pool", test_deferreds_outlive_their_pool},
     CU_TEST_INFO_NULL,
 };
 
