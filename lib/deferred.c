@@ -5,7 +5,9 @@
  * Deferreds waiting on each other fires at constant C stack depth (S26).
  *
  * Memory: one allocation of 128 bytes holds a Deferred with up to four
- * one-slot steps; longer chains move to one growable array (steps.c).
+ * one-slot steps; longer chains move to one growable array (steps.c). A
+ * layer that recycles its Deferreds' memory places them in blocks of its
+ * own instead (placed.h).
  */
 #include <stdint.h>
 #include <stddef.h>

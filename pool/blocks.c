@@ -19,8 +19,9 @@
  * Workers only use a job's fields, between a claim under the queue's mutex
  * and the hand-back, so they never see a block change hands.
  *
- * Under AddressSanitizer a block given back is poisoned until it is taken
- * again, so a use after the last df_unref() is still reported. */
+ * Under AddressSanitizer a block given back is poisoned (all but its
+ * placement) until it is taken again, so a use of a Deferred after its last
+ * df_unref() is still reported. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,15 +45,10 @@
 #define UNPOISON(at, size) ((void)(at), (void)(size))
 #endif
 
-/* A block given back: its placement stays valid (owner: the slab), the
- * word after it links the slab's returned blocks. */
-typedef struct returned_block {
-  df__placement placement;
-  struct returned_block *next;
-} returned_block;
-
 struct df__slab {
-  returned_block *returned; /* given back, taken again first */
+  /* Blocks given back, taken again first; linked through their
+   * placement's owner, which is the slab again once a block is taken. */
+  df__placement *returned;
   size_t block_size;
   unsigned live;   /* blocks taken and not given back */
   unsigned carved; /* blocks taken from the untouched part so far */
@@ -69,19 +65,26 @@ static df__placement *carved_block(df__slab *s, unsigned i) {
                                    (size_t)i * s->block_size);
 }
 
+/* The bytes of a block after its placement: the Deferred and the job,
+ * poisoned while the block is not in use. */
+static void *payload(df__placement *block) { return block + 1; }
+
 /* The core's release of a placed Deferred's block. */
 static void give_back(df__placement *block) {
   df__slab *s = block->owner;
+  size_t payload_size = s->block_size - sizeof *block;
+  s->live--;
   if (s->retired) {
-    if (--s->live == 0)
+    if (s->live == 0) {
       df_free(s);
+      return;
+    }
+    POISON(payload(block), payload_size);
     return;
   }
-  s->live--;
-  returned_block *r = (returned_block *)(void *)block;
-  r->next = s->returned;
-  s->returned = r;
-  POISON((char *)block + sizeof *r, s->block_size - sizeof *r);
+  block->owner = s->returned;
+  s->returned = block;
+  POISON(payload(block), payload_size);
 }
 
 static void retire(df__slab *s) {
@@ -106,11 +109,12 @@ static df__slab *new_slab(size_t block_size) {
 static df__placement *take(df__blocks *b) {
   df__slab *s = b->current;
   if (s != NULL && s->returned != NULL) {
-    returned_block *r = s->returned;
-    UNPOISON((char *)r + sizeof *r, s->block_size - sizeof *r);
-    s->returned = r->next;
+    df__placement *block = s->returned;
+    s->returned = block->owner;
+    block->owner = s;
+    UNPOISON(payload(block), s->block_size - sizeof *block);
     s->live++;
-    return &r->placement;
+    return block;
   }
   if (s == NULL || s->carved == DF__BLOCKS_PER_SLAB) {
     df__slab *fresh = new_slab(b->block_size);

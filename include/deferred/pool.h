@@ -89,8 +89,14 @@
  *  and one wake-up of the reactor serves the completions that arrive until
  *  it has delivered them all, up to 1024 a round (the rest get a wake-up of
  *  their own; df_pool_stats() counts the wake-ups).
- *  Memory: a job's bookkeeping shares its Deferred's allocation, so a
- *  submission allocates once. Every allocation goes through the library's
+ *  Memory: a job and its Deferred share one block, carved out of slabs of
+ *  64 blocks that the pool allocates as jobs need them: a burst allocates
+ *  once per 64 submissions, a steady flow reuses the blocks of delivered
+ *  jobs and allocates nothing. A slab is freed when the last Deferred
+ *  carved out of it is released, so Deferreds may outlive their pool; a
+ *  Deferred kept long after its job keeps its slab (about 15 KB) alive. In
+ *  debug mode (df_set_debugging()) each Deferred is allocated on its own,
+ *  to carry its df_debug_info. Every allocation goes through the library's
  *  allocator (deferred/alloc.h).
  */
 #ifndef DEFERRED_POOL_H
