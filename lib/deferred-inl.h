@@ -17,7 +17,7 @@ enum {
   F_DEBUG = 1u << 3,    /* a struct debug_prefix precedes the Deferred */
   F_CANCELLER_DECIDES = 1u << 4,
   F_CANCELLER_OWNS_ARG = 1u << 5,
-  F_WAITED_ON = 1u << 6, /* another Deferred has waited on this one */
+  F_WAITED_ON = 1u << 6,  /* another Deferred has waited on this one */
   F_CANCELLING = 1u << 7, /* df_cancel() of it is on the C stack */
   F_PLACED = 1u << 8      /* in its maker's block, a df__placement before it
                              (placed.h) */

@@ -50,7 +50,7 @@ struct df_pool {
 
   /* Reactor thread only. */
   _Alignas(DF__POOL_LINE) bool closed;
-  df__blocks blocks; /* the jobs' memory */
+  df__blocks blocks;   /* the jobs' memory */
   unsigned delivering; /* callbacks of the pool on the stack */
   uint64_t submitted;
   uint64_t rejected;
