@@ -1,6 +1,6 @@
 /* A job's life, every transition of it (who makes it, in which function):
  *
- *   queue      reactor  df__job_submit()        one allocation, queued
+ *   queue      reactor  df__job_submit()        a block of a slab, queued
  *   claim      worker   df__job_claim_locked()  QUEUED -> RUNNING (mutex)
  *   start      worker   df__job_start()         the work, no lock held
  *   hand back  worker   df__job_hand_back()     onto the lock-free `done`
@@ -9,10 +9,13 @@
  *   abandon    reactor  cancel_job()            RUNNING: fails now, the late
  *                                               result is freed on delivery
  *   drop       reactor  df__job_drop_waiting()  QUEUED -> DROPPING -> failed
+ *   recycle    reactor  give_back() (blocks.c)  the Deferred's last reference
+ *                                               went: the block is its slab's
  *
  * The job lives in its Deferred's block, carved out of a slab (blocks.c),
  * so most submissions allocate nothing; the pool's reference to the
- * Deferred keeps the job alive until its Deferred has fired.
+ * Deferred keeps the job alive until its Deferred has fired, and the
+ * program's references keep it after that.
  *
  * A cancel and a claim both decide under the queue's mutex, so a job either
  * starts or is taken back, never both. Every Deferred is fired exactly once:
