@@ -1,5 +1,6 @@
-/* pause/unpause: R4, with the documented differences (unbalanced unpause,
- * R4.3; a waiting Deferred cannot be unpaused early, R4.5). */
+/* pause/unpause: R4 and a pause made inside a run (R3.4), with the
+ * documented differences (unbalanced unpause, R4.3; a waiting Deferred
+ * cannot be unpaused early, R4.5). */
 #include "dft.h"
 
 static void test_r4_1_paused_deferred_keeps_result_and_runs_nothing(void) {
@@ -131,7 +132,38 @@ static void test_r4_1_pause_from_callback_holds_later_steps(void) {
   df_unref(d);
 }
 
+/* A step that pauses its own Deferred does not stop the run it is made in
+ * (R3.4), but the Deferred stays paused: a Deferred that then waits on it
+ * (S26, R5.3) stays waiting, cancel cannot end that wait (the inner has
+ * fired, S18/S19), and the pair holds each other until the unpause, which
+ * runs the waiter's rest and lets both go. Found by the core fuzz driver
+ * (seed 96620), which let go of such a Deferred without undoing the pause;
+ * Twisted keeps the same pair alive, only its garbage collector frees it. */
+static void
+test_r3_4_s26_waiter_of_deferred_paused_by_own_step_runs_on_unpause(void) {
+  df_deferred *inner = df_deferred_new(NULL, NULL);
+  df_add_callback(inner, cb_pause_self, inner);
+  df_add_callback(inner, dft_cb_trace, DFT_S("inner"));
+  df_callback(inner, dft_str("v"), dft_str_free);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "inner='v'");
+  df_deferred *outer = df_deferred_new(NULL, NULL);
+  df_add_callback(outer, dft_cb_wait, inner);
+  df_add_callback(outer, dft_cb_trace, DFT_S("outer"));
+  df_callback(outer, NULL, NULL);
+  CU_ASSERT(df_waiting(outer));
+  df_cancel(outer);
+  CU_ASSERT(df_waiting(outer));
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "inner='v'");
+  df_unref(outer); /* the inner's chain holds the waiter now */
+  CU_ASSERT_EQUAL(df_unpause(inner), 0);
+  CU_ASSERT_STRING_EQUAL(dft_trace_text(), "inner='v' outer='v'");
+  CU_ASSERT(dft_peek_is_none(inner)); /* handed to the waiter (R5.2) */
+  df_unref(inner);
+}
+
 static CU_TestInfo tests[] = {
+    {"r3_4_s26_waiter_of_deferred_paused_by_own_step_runs_on_unpause",
+     test_r3_4_s26_waiter_of_deferred_paused_by_own_step_runs_on_unpause},
     {"r4_1_paused_deferred_keeps_result_and_runs_nothing",
      test_r4_1_paused_deferred_keeps_result_and_runs_nothing},
     {"r4_1_callbacks_added_while_paused_wait_for_unpause",

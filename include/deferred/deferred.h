@@ -25,8 +25,10 @@
  *    long explicit chains cannot overflow the stack (Twisted recurses, R6.3).
  *  - Reference counting has no cycle collector: a Deferred that waits on one
  *    that never fires, or a list whose member never fires, stays alive until
- *    that one is fired or cancelled. Twisted's garbage collector would free
- *    and report such cycles.
+ *    that one is fired or cancelled; one that waits on a paused one stays
+ *    alive until that one is unpaused (a cancel cannot end that wait once
+ *    the paused one has fired). Twisted's garbage collector would free and
+ *    report such cycles.
  *
  *  How every call of the library reports failure (core, reactor, pool, dns,
  *  remote, trace), the one convention:
