@@ -23,6 +23,13 @@ if(TARGET deferred_pool_static)
     target_include_directories(${suite} PRIVATE ${PROJECT_SOURCE_DIR}/pool)
   endforeach()
 
+  # The queue's mutex on its own (pool/mutex.c, linked through the static
+  # pool).
+  df_add_suite(test_pool_mutex SOURCES test_pool_mutex.c
+               LIBS deferred_pool_static Threads::Threads
+               LABELS threaded core TIMEOUT 180)
+  target_include_directories(test_pool_mutex PRIVATE ${PROJECT_SOURCE_DIR}/pool)
+
   # Allocation failures injected at every site: the counting allocator.
   df_add_suite(test_pool_alloc SOURCES test_pool_alloc.c support/dft_alloc.c
                LIBS dft_pool_support LABELS threaded core TIMEOUT 180)
