@@ -7,17 +7,17 @@ set(DF_PC_LIBS "-ldeferred")
 set(DF_PC_PRIVATE "")
 if(TARGET deferred_pool)
   list(APPEND DF_INSTALL_TARGETS deferred_pool deferred_pool_static)
-  string(APPEND DF_PC_LIBS " -ldeferred_pool")
+  set(DF_PC_LIBS "-ldeferred_pool ${DF_PC_LIBS}") # static links: users first
   string(APPEND DF_PC_PRIVATE " -pthread")
 endif()
 if(TARGET deferred_dns)
   list(APPEND DF_INSTALL_TARGETS deferred_dns deferred_dns_static)
-  string(APPEND DF_PC_LIBS " -ldeferred_dns")
+  set(DF_PC_LIBS "-ldeferred_dns ${DF_PC_LIBS}")
   set(DF_PC_REQUIRES_PRIVATE "libcares")
 endif()
 if(TARGET deferred_remote)
   list(APPEND DF_INSTALL_TARGETS deferred_remote deferred_remote_static)
-  string(APPEND DF_PC_LIBS " -ldeferred_remote")
+  set(DF_PC_LIBS "-ldeferred_remote ${DF_PC_LIBS}")
   if(DF_PC_REQUIRES_PRIVATE)
     string(APPEND DF_PC_REQUIRES_PRIVATE ", libnats")
   else()
@@ -30,6 +30,25 @@ install(TARGETS ${DF_INSTALL_TARGETS}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# With link-time optimisation the static libraries carry GCC's bytecode
+# beside their machine code (DeferredLto.cmake). Bytecode links only with the
+# GCC that wrote it, so the installed copies keep the machine code alone, as
+# Debian's dh_strip does with static libraries.
+if(DF_LTO_ACTIVE AND CMAKE_OBJCOPY)
+  foreach(target IN LISTS DF_INSTALL_TARGETS)
+    if(target MATCHES "_static$")
+      install(CODE "
+        set(lib \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:${target}>\")
+        execute_process(COMMAND \"${CMAKE_OBJCOPY}\" -w -R .gnu.lto_* -R .gnu.debuglto_*
+                                -N __gnu_lto_v1 -N __gnu_lto_slim \"\${lib}\"
+                        RESULT_VARIABLE rc)
+        if(NOT rc EQUAL 0)
+          message(FATAL_ERROR \"could not drop the LTO bytecode of \${lib}\")
+        endif()")
+    endif()
+  endforeach()
+endif()
+
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h")

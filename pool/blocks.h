@@ -17,6 +17,9 @@ typedef struct df__slab df__slab;
 /* Blocks of one size, for one pool; reactor thread only. */
 typedef struct df__blocks {
   df__slab *current; /* where blocks are taken from; NULL before the first */
+  df__slab *spare;   /* an emptied slab kept for the next, or NULL */
+  df__slab *full;    /* slabs with every block out */
+  df__slab *partial; /* slabs with blocks out and some given back */
   size_t block_size; /* bytes of a block (df__placed_block_size()) */
 } df__blocks;
 
@@ -32,7 +35,8 @@ df_deferred *df__blocks_new_deferred(df__blocks *b, df_canceller_fn canceller,
                                      void **storage);
 
 /* The pool is done with \p b: an unused slab is freed now, one whose
- * Deferreds are still referenced when its last one goes. */
+ * Deferreds are still referenced when its last one goes (on the thread that
+ * releases it, one thread at a time). */
 void df__blocks_destroy(df__blocks *b);
 
 #endif /* DF_POOL_BLOCKS_H */

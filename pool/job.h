@@ -19,7 +19,8 @@ enum {
                            its way back to the reactor thread */
 };
 
-/* One submission, in its Deferred's allocation. */
+/* One submission, in its Deferred's block (blocks.c), or in its
+ * Deferred's own allocation in debug mode. */
 typedef struct df__job {
   df__link link;        /* in the queue while QUEUED */
   struct df__job *next; /* the completion stack */

@@ -73,5 +73,10 @@ PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" \
   $(PKG_CONFIG_PATH="$PWD/$build/stage/lib/pkgconfig" pkg-config --cflags --libs deferred) \
   -Wl,-rpath,"$PWD/$build/stage/lib"
 "$build/consumer/consumer_pc"
+# The installed static libraries, linked by a program built without LTO.
+cc -std=c11 -Wall -Wextra -Werror tests/consumer/main.c -o "$build/consumer/consumer_static" \
+  -I"$build/stage/include" "$build/stage/lib/libdeferred_pool.a" \
+  "$build/stage/lib/libdeferred.a" -pthread
+"$build/consumer/consumer_static"
 echo "all test phases passed"
 echo "$total passed, 0 failed"

@@ -183,7 +183,7 @@ static void test_elastic_growth_at_every_allocation_failure(void) {
 /* A job and its Deferred share a block carved out of a slab of
  * DF__BLOCKS_PER_SLAB (pool/blocks.c): a burst allocates one slab per that
  * many jobs, delivery allocates nothing, and the slabs of delivered jobs
- * are freed, all but the one the pool takes blocks from. */
+ * are freed, all but the one the pool takes blocks from and one spare. */
 static void test_a_burst_allocates_a_slab_per_slab_of_jobs(void) {
   if (!dft_pool_begin(2, 0))
     return;
@@ -203,12 +203,12 @@ static void test_a_burst_allocates_a_slab_per_slab_of_jobs(void) {
   CU_ASSERT_EQUAL(dft_alloc_calls(), slabs);
   dft_pool_run_until_completed(N + 1);
   CU_ASSERT_EQUAL(dft_alloc_calls(), slabs);
-  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before + 1); /* the spare */
   dft_pool_end();
 }
 
-/* A steady flow reuses the blocks of delivered jobs: no allocation. */
-static void test_a_steady_flow_allocates_nothing(void) {
+/* One job at a time reuses the block of the job before: no allocation. */
+static void test_one_job_at_a_time_allocates_nothing(void) {
   if (!dft_pool_begin(2, 0))
     return;
   dft_pool_outcome warm;
@@ -225,6 +225,56 @@ static void test_a_steady_flow_allocates_nothing(void) {
   }
   CU_ASSERT_EQUAL(dft_alloc_calls(), 0);
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+  dft_pool_end();
+}
+
+/* A steady flow, each completion submitting the next job, with several
+ * slabs' worth of jobs in flight: once it runs, the slab that empties is
+ * the spare the next one needs, so nothing is allocated. */
+enum { FLOW_IN_FLIGHT = 3 * DF__BLOCKS_PER_SLAB + 7, FLOW_JOBS = 20000 };
+
+typedef struct flow {
+  long submitted;
+  long completed;
+  long calls_in_steady_state; /* allocations after the first jobs */
+} flow;
+
+static df_result flow_work(void *arg) {
+  (void)arg;
+  return df_ok(NULL, NULL);
+}
+
+static void flow_submit(flow *f);
+
+static df_result flow_done(df_result in, void *arg) {
+  flow *f = arg;
+  df_result_free(in);
+  if (++f->completed == 2 * FLOW_IN_FLIGHT)
+    dft_alloc_fail_none(); /* resets the call counter: steady from here */
+  if (f->submitted < FLOW_JOBS)
+    flow_submit(f);
+  if (f->completed == FLOW_JOBS)
+    f->calls_in_steady_state = dft_alloc_calls();
+  return df_ok(NULL, NULL);
+}
+
+static void flow_submit(flow *f) {
+  f->submitted++;
+  df_deferred *d = df_defer_to_thread(dft_pool.pool, flow_work, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  df_add_callback(d, flow_done, f);
+  df_unref(d);
+}
+
+static void test_a_steady_flow_allocates_nothing(void) {
+  if (!dft_pool_begin(2, 0))
+    return;
+  flow f = {0, 0, -1};
+  for (int i = 0; i < FLOW_IN_FLIGHT; i++)
+    flow_submit(&f);
+  dft_pool_run_until_completed(FLOW_JOBS);
+  CU_ASSERT_EQUAL(f.completed, FLOW_JOBS);
+  CU_ASSERT_EQUAL(f.calls_in_steady_state, 0);
   dft_pool_end();
 }
 
@@ -252,6 +302,38 @@ static void test_deferreds_outlive_their_pool(void) {
   CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
 }
 
+/* Debug mode records where each Deferred was made, which needs the core's
+ * own allocation: with it on, each submission allocates its Deferred. One
+ * pool may hand out both kinds; each is freed its own way, before or after
+ * the pool. */
+static void test_debug_mode_allocates_each_deferred(void) {
+  long before = dft_alloc_outstanding();
+  if (!dft_pool_begin(2, 0))
+    return;
+  enum { N = 12 };
+  df_deferred *d[N];
+  static dft_pool_outcome outs[N];
+  dft_alloc_fail_none();
+  for (int i = 0; i < N; i++) {
+    df_set_debugging(i % 3 == 0);
+    d[i] = dft_pool_submit_watched(dft_pool_work_value,
+                                   dft_pool_arg_new(i, NULL), &outs[i]);
+  }
+  df_set_debugging(false);
+  CU_ASSERT_EQUAL(dft_alloc_calls(), N / 3 + 1); /* and the first slab */
+  dft_pool_run_until_completed(N);
+  for (int i = 0; i < N; i += 2)
+    df_unref(d[i]);
+  dft_pool_end();
+  for (int i = 0; i < N; i++) {
+    CU_ASSERT_EQUAL(outs[i].fired, 1);
+    CU_ASSERT(outs[i].success);
+    if (i % 2 == 1)
+      df_unref(d[i]);
+  }
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+}
+
 static int install_allocator(void) { return dft_alloc_install(); }
 
 static int uninstall_allocator(void) {
@@ -268,8 +350,12 @@ static CU_TestInfo tests[] = {
      test_elastic_growth_at_every_allocation_failure},
     {"a_burst_allocates_a_slab_per_slab_of_jobs",
      test_a_burst_allocates_a_slab_per_slab_of_jobs},
+    {"one_job_at_a_time_allocates_nothing",
+     test_one_job_at_a_time_allocates_nothing},
     {"a_steady_flow_allocates_nothing", test_a_steady_flow_allocates_nothing},
     {"deferreds_outlive_their_pool", test_deferreds_outlive_their_pool},
+    {"debug_mode_allocates_each_deferred",
+     test_debug_mode_allocates_each_deferred},
     CU_TEST_INFO_NULL,
 };
 

@@ -100,8 +100,8 @@ DF_EXTERN df_deferred *df_deferred_new_at(df_canceller_fn canceller, void *arg,
 
 /*! \brief Makes an unfired Deferred with \p size bytes of storage for the
  *  caller in the same allocation (use the df_deferred_new_with_storage()
- *  macro): a layer that keeps a record per Deferred (a pool's job, a
- *  lookup) then allocates once instead of twice.
+ *  macro): a layer that keeps a record per Deferred (a lookup, a remote
+ *  call) then allocates once instead of twice.
  *  \param canceller optional (S15); it receives the storage as its
  *         argument.
  *  \param size bytes of storage, aligned for any object, uninitialised.

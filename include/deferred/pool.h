@@ -23,7 +23,11 @@
  *  - A work function (df_work_fn) runs on a worker thread with no lock of the
  *    pool held. It must not touch Deferreds, the reactor or the pool: it
  *    computes a result from its argument and returns it.
- *  - Deferreds returned here are fired on the reactor thread only, inside a
+ *  - Deferreds returned here are used and released on the reactor thread
+ *    (deferred.h: one thread creates, fires and releases a Deferred); the
+ *    last reference to one may be dropped after df_pool_free(), on one
+ *    thread at a time.
+ *  - They are fired on the reactor thread only, inside a
  *    reactor round (or inside df_cancel(), df_pool_close() and
  *    df_defer_to_thread() itself: for a refused job, and, when an elastic
  *    pool with no thread left cannot start one, for every job waiting). Their callbacks never
@@ -91,13 +95,15 @@
  *  their own; df_pool_stats() counts the wake-ups).
  *  Memory: a job and its Deferred share one block, carved out of slabs of
  *  64 blocks that the pool allocates as jobs need them: a burst allocates
- *  once per 64 submissions, a steady flow reuses the blocks of delivered
- *  jobs and allocates nothing. A slab is freed when the last Deferred
- *  carved out of it is released, so Deferreds may outlive their pool; a
- *  Deferred kept long after its job keeps its slab (about 15 KB) alive. In
- *  debug mode (df_set_debugging()) each Deferred is allocated on its own,
- *  to carry its df_debug_info. Every allocation goes through the library's
- *  allocator (deferred/alloc.h).
+ *  once per 64 submissions; a steady flow, however many jobs it keeps in
+ *  flight, reuses the blocks and slabs of delivered jobs and allocates
+ *  nothing once running. Slabs no longer needed are freed, but one spare.
+ *  Deferreds may outlive their pool: a slab with Deferreds still referenced
+ *  when the pool is freed goes with the last of them, and a Deferred kept
+ *  long after its job keeps its slab (about 15 KB) alive. In debug mode
+ *  (df_set_debugging()) each Deferred is allocated on its own, to carry its
+ *  df_debug_info. Every allocation goes through the library's allocator
+ *  (deferred/alloc.h).
  */
 #ifndef DEFERRED_POOL_H
 #define DEFERRED_POOL_H
