@@ -1,7 +1,12 @@
 /* Ownership: every value, failure, step argument and Deferred is freed
  * exactly once on every path (the counting allocator and the counted values
  * check it; ASan and valgrind check the frees themselves). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "dft.h"
+#include "placed.h" /* lib/: Deferreds in their maker's memory */
 
 static void test_s09_reported_failure_is_freed_after_the_report(void) {
   long before = dft_alloc_outstanding();
@@ -338,7 +343,68 @@ static void test_s13_succeed_value_is_freed_with_the_deferred(void) {
   CU_ASSERT_STRING_EQUAL(borrowed, "borrowed");
 }
 
+/* A Deferred placed in its maker's block (lib/placed.h, how the pool
+ * recycles its jobs' memory) gives the block back exactly once, after
+ * everything it held (its result, its steps' arguments) was released, and
+ * allocates nothing of its own for up to four callbacks. */
+typedef struct maker {
+  df__placement *released;
+  int releases;
+  long str_frees_at_release;
+  long arg_frees_at_release;
+} maker;
+
+static void maker_release(df__placement *block) {
+  maker *m = block->owner;
+  m->released = block;
+  m->releases++;
+  m->str_frees_at_release = dft_str_frees();
+  m->arg_frees_at_release = dft_arg_frees();
+}
+
+static df_result keep_value(df_result in, void *arg) {
+  (void)arg;
+  return in;
+}
+
+static void test_placed_deferred_gives_its_block_back_last(void) {
+  size_t size = df__placed_block_size(24);
+  CU_ASSERT_FATAL(size >= 24);
+  CU_ASSERT_EQUAL(size % _Alignof(max_align_t), 0);
+  df__placement *block = malloc(size); /* fit for any object */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(block);
+  maker m = {NULL, 0, 0, 0};
+  block->release = maker_release;
+  block->owner = &m;
+  long before = dft_alloc_outstanding();
+  long str_frees = dft_str_frees();
+  long arg_frees = dft_arg_frees();
+  void *storage = NULL;
+  df_deferred *d = df__deferred_place(block, NULL, &storage);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+  CU_ASSERT(storage != NULL && (char *)storage + 24 <= (char *)block + size);
+  CU_ASSERT_EQUAL((uintptr_t)storage % _Alignof(max_align_t), 0);
+  memset(storage, 0x5a, 24); /* the maker's bytes: the core never reads them */
+  df_add_callbacks_full(d, keep_value, dft_arg_new("cb"), NULL, NULL,
+                        dft_arg_free);
+  df_add_callback(d, keep_value, NULL);
+  df_ref(d);
+  df_callback(d, dft_str("value"), dft_str_free);
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before); /* nothing allocated */
+  df_unref(d);
+  CU_ASSERT_EQUAL(m.releases, 0); /* a reference is left */
+  df_unref(d);
+  CU_ASSERT_EQUAL(m.releases, 1);
+  CU_ASSERT_PTR_EQUAL(m.released, block);
+  CU_ASSERT_EQUAL(m.str_frees_at_release, str_frees + 1); /* value first */
+  CU_ASSERT_EQUAL(m.arg_frees_at_release, arg_frees + 1); /* and the arg */
+  CU_ASSERT_EQUAL(dft_alloc_outstanding(), before);
+  free(block);
+}
+
 static CU_TestInfo tests[] = {
+    {"placed_deferred_gives_its_block_back_last",
+     test_placed_deferred_gives_its_block_back_last},
     {"s09_reported_failure_is_freed_after_the_report",
      test_s09_reported_failure_is_freed_after_the_report},
     {"s10_refused_fire_frees_its_value_and_keeps_the_first",
