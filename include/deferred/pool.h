@@ -97,11 +97,11 @@
  *  64 blocks that the pool allocates as jobs need them: a burst allocates
  *  once per 64 submissions; a steady flow, however many jobs it keeps in
  *  flight, reuses the blocks and slabs of delivered jobs and allocates
- *  nothing once running. Slabs no longer needed are freed, but one spare.
- *  Deferreds may outlive their pool: a slab with Deferreds still referenced
- *  when the pool is freed goes with the last of them. A Deferred kept long
- *  after its job keeps its slab (about 15 KB) allocated; the slab's other
- *  blocks are reused meanwhile. In debug mode
+ *  nothing once running. Slabs no longer needed are freed, all but one
+ *  spare. Deferreds may outlive their pool: a slab with Deferreds still
+ *  referenced when the pool is freed goes with the last of them. A Deferred
+ *  kept long after its job keeps its slab (about 15 KB) allocated; the
+ *  slab's other blocks are reused meanwhile. In debug mode
  *  (df_set_debugging()) each Deferred is allocated on its own, to carry its
  *  df_debug_info. Every allocation goes through the library's allocator
  *  (deferred/alloc.h).
