@@ -77,6 +77,20 @@ int df_bench_run_child(char *const argv[], const char *env_name,
 
 uint64_t df_bench_now_ns(void);
 
+/* programs.c. This program's path, for re-running itself as a child; false
+ * when it cannot be read. */
+bool df_bench_self_path(char *buf, size_t size);
+
+/* The valgrind on PATH, or NULL. */
+const char *df_bench_find_valgrind(void);
+
+/* $TMPDIR, or /tmp. */
+const char *df_bench_temp_dir(void);
+
+/* The instruction total of a callgrind output file (its "summary:" line, or
+ * "totals:"), or -1. */
+double df_bench_callgrind_total(const char *file);
+
 /*! \brief Nanoseconds of CPU time used by the calling thread
  *  (CLOCK_THREAD_CPUTIME_ID). For single-threaded loops on a shared
  *  machine: time the thread spent preempted does not count, so the figure

@@ -176,28 +176,6 @@ static int measure_floors(const chain_config *c, chain_row *row) {
  * instructions per callback. */
 #define CHILD_FLAG "--callgrind-child"
 
-static bool find_valgrind(char *buf, size_t size) {
-  const char *path = getenv("PATH");
-  if (path == NULL) {
-    return false;
-  }
-  while (*path != '\0') {
-    size_t len = strcspn(path, ":");
-    if (len > 0 && len + sizeof "/valgrind" <= size) {
-      memcpy(buf, path, len);
-      strcpy(buf + len, "/valgrind");
-      if (access(buf, X_OK) == 0) {
-        return true;
-      }
-    }
-    path += len;
-    if (*path == ':') {
-      path++;
-    }
-  }
-  return false;
-}
-
 /* The child: runs the workload and exits; its output is not read. */
 static int callgrind_child(int argc, char **argv) {
   if (argc != 5) {
@@ -232,12 +210,12 @@ static double callgrind_run(const char *valgrind, const char *variant, size_t n,
   char n_text[24];
   char iters_text[24];
   char out[256];
-  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (len <= 0) {
+  if (!df_bench_self_path(self, sizeof self)) {
     return -1.0;
   }
-  self[len] = '\0';
-  char log_path[] = "/tmp/deferred-bench-callgrind-XXXXXX";
+  char log_path[4096];
+  snprintf(log_path, sizeof log_path, "%s/deferred-bench-callgrind-XXXXXX",
+           df_bench_temp_dir()); /* a mkstemp() template */
   int fd = mkstemp(log_path);
   if (fd < 0) {
     return -1.0;
@@ -367,9 +345,7 @@ static int debug_cost(const chain_config *c, double *off, double *on) {
 
 /* The script next to the binary, else the one in the source tree. */
 static bool find_script(char *buf, size_t size) {
-  ssize_t len = readlink("/proc/self/exe", buf, size - 1);
-  if (len > 0) {
-    buf[len] = '\0';
+  if (df_bench_self_path(buf, size)) {
     char *slash = strrchr(buf, '/');
     if (slash != NULL &&
         (size_t)(slash - buf) + sizeof "/" TWISTED_SCRIPT_NAME <= size) {
@@ -736,7 +712,6 @@ int df_bench_chain(int argc, char **argv, const df_bench_opts *o) {
   chain_config c;
   chain_row rows[MAX_SIZES];
   chain_extras x = {0.0, 0.0, 0, 0, 0.0, 0.0};
-  char valgrind_path[4096];
   if (argc > 1 && strcmp(argv[1], CHILD_FLAG) == 0) {
     df_set_debugging(false);
     return callgrind_child(argc, argv);
@@ -745,10 +720,7 @@ int df_bench_chain(int argc, char **argv, const df_bench_opts *o) {
     return 1;
   }
   df_set_debugging(false);
-  const char *valgrind =
-      !c.only_chain && find_valgrind(valgrind_path, sizeof valgrind_path)
-          ? valgrind_path
-          : NULL;
+  const char *valgrind = !c.only_chain ? df_bench_find_valgrind() : NULL;
 
   printf("chain: one Deferred, N trivial callbacks, fired, released "
          "(thread CPU time, median of %zu runs of ~%llu callbacks; best: the "

@@ -118,7 +118,7 @@ static void run_callgrind(const pool_config *c, pool_report *r) {
            "without --callgrind)\n");
     return;
   }
-  const char *valgrind = pool_callgrind_find_valgrind();
+  const char *valgrind = df_bench_find_valgrind();
   if (valgrind == NULL) {
     printf("\ninstructions per job: skipped, valgrind is not installed\n");
     return;

@@ -129,7 +129,6 @@ int pool_suite_run_child(const char *impl, const pool_suite *s,
 /* ---------------------------------------------------------------- callgrind */
 
 /* The valgrind executable found on PATH, or NULL. */
-const char *pool_callgrind_find_valgrind(void);
 
 /* Instructions (Ir, every thread) of this program running \p s on \p impl
  * once under `valgrind --tool=callgrind`, or -1 when that failed. */

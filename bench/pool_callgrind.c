@@ -15,56 +15,15 @@
 #include "bench.h"
 #include "pool_bench.h"
 
-const char *pool_callgrind_find_valgrind(void) {
-  static char found[4096];
-  const char *path = getenv("PATH");
-  if (path == NULL)
-    return NULL;
-  while (*path != '\0') {
-    size_t len = strcspn(path, ":");
-    if (len > 0 && len < sizeof found - sizeof "/valgrind") {
-      memcpy(found, path, len);
-      strcpy(found + len, "/valgrind");
-      if (access(found, X_OK) == 0)
-        return found;
-    }
-    path += len;
-    if (*path == ':')
-      path++;
-  }
-  return NULL;
-}
-
-/* The Ir total of a callgrind output file, or -1. */
-static double read_total(const char *file) {
-  FILE *f = fopen(file, "r");
-  char line[512];
-  double summary = -1.0;
-  double totals = -1.0;
-  if (f == NULL)
-    return -1.0;
-  while (fgets(line, sizeof line, f) != NULL) {
-    if (strncmp(line, "summary:", 8) == 0)
-      summary = strtod(line + 8, NULL);
-    else if (strncmp(line, "totals:", 7) == 0)
-      totals = strtod(line + 7, NULL);
-  }
-  fclose(f);
-  return summary >= 0 ? summary : totals;
-}
-
 double pool_callgrind_instructions(const char *valgrind, const char *impl,
                                    const pool_suite *s) {
   char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
+  if (!df_bench_self_path(self, sizeof self))
     return -1.0;
-  self[n] = '\0';
-  const char *tmp = getenv("TMPDIR");
   char out_file[4200];
   char out_opt[4300];
   snprintf(out_file, sizeof out_file, "%s/deferred-bench-callgrind.%ld.out",
-           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (long)getpid());
+           df_bench_temp_dir(), (long)getpid());
   snprintf(out_opt, sizeof out_opt, "--callgrind-out-file=%s", out_file);
 
   char buf[POOL_SUITE_FIELDS][24];
@@ -84,7 +43,7 @@ double pool_callgrind_instructions(const char *valgrind, const char *impl,
   pool_figures ignored;
   double total = -1.0;
   if (status == 0 && pool_figures_parse(output, &ignored) == 0)
-    total = read_total(out_file);
+    total = df_bench_callgrind_total(out_file);
   unlink(out_file);
   return total;
 }

@@ -197,10 +197,8 @@ static int run_case(const df_bench_opts *o, const dft_nats *server, int workers,
   }
   pid_t pids[8];
   char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
+  if (!df_bench_self_path(self, sizeof self))
     return 1;
-  self[n] = '\0';
   for (int i = 0; i < workers; i++) {
     char *argv[] = {self,
                     (char *)"remote",

@@ -46,9 +46,8 @@ static df_result count_done(df_result in, void *arg) {
 }
 
 static void temp_path(char *out, size_t len) {
-  const char *tmp = getenv("TMPDIR");
-  snprintf(out, len, "%s/deferred-bench-trace.%ld.json",
-           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (long)getpid());
+  snprintf(out, len, "%s/deferred-bench-trace.%ld.json", df_bench_temp_dir(),
+           (long)getpid());
 }
 
 /* One burst of \p jobs on \p threads threads; ns per job, or -1. With
@@ -133,29 +132,11 @@ static int child_main(int argc, char **argv) {
   return ns < 0 ? 1 : 0;
 }
 
-static double read_total(const char *file) {
-  FILE *f = fopen(file, "r");
-  char line[512];
-  double total = -1.0;
-  if (f == NULL)
-    return -1.0;
-  while (fgets(line, sizeof line, f) != NULL) {
-    if (strncmp(line, "summary:", 8) == 0)
-      total = strtod(line + 8, NULL);
-    else if (strncmp(line, "totals:", 7) == 0 && total < 0)
-      total = strtod(line + 7, NULL);
-  }
-  fclose(f);
-  return total;
-}
-
 /* \p mode: 0 no trace, 1 a trace without writing its file, 2 with. */
 static double callgrind_total(const char *valgrind, int mode, long jobs) {
   char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
+  if (!df_bench_self_path(self, sizeof self))
     return -1.0;
-  self[n] = '\0';
   char out_file[600], out_opt[700], jobs_s[24], threads_s[24];
   temp_path(out_file, sizeof out_file - 16);
   strcat(out_file, ".callgrind");
@@ -180,7 +161,7 @@ static double callgrind_total(const char *valgrind, int mode, long jobs) {
   char output[256];
   int status = df_bench_run_child(argv, NULL, NULL, output, sizeof output);
   double total = status == 0 && strstr(output, "\nok\n") != NULL
-                     ? read_total(out_file)
+                     ? df_bench_callgrind_total(out_file)
                      : -1.0;
   unlink(out_file);
   return total;
@@ -238,7 +219,7 @@ int df_bench_trace(int argc, char **argv, const df_bench_opts *o) {
   }
   bool callgrind = o->callgrind == DF_BENCH_CALLGRIND_ON ||
                    (o->callgrind == DF_BENCH_CALLGRIND_DEFAULT && !o->quick);
-  const char *valgrind = pool_callgrind_find_valgrind();
+  const char *valgrind = df_bench_find_valgrind();
   if (!callgrind || valgrind == NULL) {
     printf("\n  instructions per job: %s\n",
            !callgrind ? "not measured (--no-callgrind, or --quick)"
