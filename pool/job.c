@@ -101,13 +101,13 @@ static void deliver_one(df_pool *p, df__job *job) {
 static void cancel_job(df_deferred *d, void *arg) {
   df__job *job = arg;
   df_pool *p = job->pool;
-  df__mutex_lock(&p->queue.mutex);
+  df__mutex_lock(&p->jobq.mutex);
   bool waiting = job->state != DF__JOB_RUNNING;
   if (job->state == DF__JOB_QUEUED)
-    df__queue_remove_locked(&p->queue, &job->link, job->cls);
+    df__jobq_remove_locked(&p->jobq, &job->link, job->cls);
   else if (job->state == DF__JOB_DROPPING)
-    df__queue_remove_taken_locked(&p->queue, &job->link);
-  df__mutex_unlock(&p->queue.mutex);
+    df__jobq_remove_taken_locked(&p->jobq, &job->link);
+  df__mutex_unlock(&p->jobq.mutex);
 
   if (waiting) {
     end_unstarted(
@@ -178,9 +178,9 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
   job->abandoned = false;
   job->trace_id = traced_from != 0 ? df__trace_new_id() : 0;
 
-  df__mutex_lock(&p->queue.mutex);
-  if (p->queue.length >= p->max_queued) {
-    df__mutex_unlock(&p->queue.mutex);
+  df__mutex_lock(&p->jobq.mutex);
+  if (p->jobq.length >= p->max_queued) {
+    df__mutex_unlock(&p->jobq.mutex);
     return refuse(p, d, arg, arg_free,
                   df_failure_new(&DF_POOL_FULL, 0,
                                  "df_defer_to_thread: the queue is full "
@@ -189,13 +189,13 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
   }
   df_ref(d); /* the job's reference, dropped once the pool fired d */
   df__wake wake =
-      df__queue_push_locked(&p->queue, &job->link, job->cls, p->max_threads);
+      df__jobq_push_locked(&p->jobq, &job->link, job->cls, p->max_threads);
   /* Posted under the mutex, as libuv signals: the woken worker then finds
    * the mutex free or about to be, and this thread goes on queueing while
    * it wakes, instead of handing it one job at a time. */
   if (wake.sleeper != NULL)
     df__sleeper_post(wake.sleeper);
-  df__mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->jobq.mutex);
   *start_thread = wake.start_thread;
   p->submitted++;
   if (job->trace_id != 0)
@@ -207,10 +207,10 @@ df_deferred *df__job_submit(df_pool *p, df_work_fn fn, void *arg,
 /* ---------------------------------------------------------------- workers */
 
 df__job *df__job_claim_locked(df_pool *p) {
-  df__link *link = df__queue_pop_locked(&p->queue);
+  df__queue *link = df__jobq_pop_locked(&p->jobq);
   if (link == NULL)
     return NULL;
-  df__job *job = DF__CONTAINER_OF(link, df__job, link);
+  df__job *job = DF__QUEUE_DATA(link, df__job, link);
   job->state = DF__JOB_RUNNING;
   return job;
 }
@@ -316,23 +316,23 @@ void df__job_deliver(df_pool *p) {
  * and fails it with DF_CANCELLED instead, so each still fires once. */
 void df__job_drop_waiting(df_pool *p, const df_error_type *type,
                           const char *message) {
-  df__link dropped;
-  df__link_init(&dropped);
-  df__mutex_lock(&p->queue.mutex);
-  df__queue_take_all_locked(&p->queue, &dropped);
-  for (df__link *at = dropped.next; at != &dropped; at = at->next)
-    DF__CONTAINER_OF(at, df__job, link)->state = DF__JOB_DROPPING;
-  df__mutex_unlock(&p->queue.mutex);
+  df__queue dropped;
+  df__queue_init(&dropped);
+  df__mutex_lock(&p->jobq.mutex);
+  df__jobq_take_all_locked(&p->jobq, &dropped);
+  for (df__queue *at = df__queue_head(&dropped); at != &dropped; at = at->next)
+    DF__QUEUE_DATA(at, df__job, link)->state = DF__JOB_DROPPING;
+  df__mutex_unlock(&p->jobq.mutex);
   for (;;) {
-    df__mutex_lock(&p->queue.mutex);
-    if (df__link_empty(&dropped)) {
-      df__mutex_unlock(&p->queue.mutex);
+    df__mutex_lock(&p->jobq.mutex);
+    if (df__queue_empty(&dropped)) {
+      df__mutex_unlock(&p->jobq.mutex);
       return;
     }
-    df__link *link = dropped.next;
-    df__queue_remove_taken_locked(&p->queue, link);
-    df__mutex_unlock(&p->queue.mutex);
-    df__job *job = DF__CONTAINER_OF(link, df__job, link);
+    df__queue *link = df__queue_head(&dropped);
+    df__jobq_remove_taken_locked(&p->jobq, link);
+    df__mutex_unlock(&p->jobq.mutex);
+    df__job *job = DF__QUEUE_DATA(link, df__job, link);
     end_unstarted(p, job, df_failure_new(type, 0, "%s", message));
   }
 }

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "deferred/pool.h"
-#include "queue.h"
+#include "jobqueue.h"
 
 /* Where a job is; changed under the queue's mutex, which is what makes a
  * cancel and a worker's claim exclusive. */
@@ -22,7 +22,7 @@ enum {
 /* One submission, in its Deferred's block (blocks.c), or in its
  * Deferred's own allocation in debug mode. */
 typedef struct df__job {
-  df__link link;        /* in the queue while QUEUED */
+  df__queue link;       /* in the queue while QUEUED */
   struct df__job *next; /* the completion stack */
   df_pool *pool;
   df_work_fn fn;

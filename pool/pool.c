@@ -1,11 +1,11 @@
 /* A pool's life: df_pool_new(), its worker threads and how many there
  * are, df_defer_to_thread(), df_pool_close(), df_pool_free() and
  * df_pool_stats(). The jobs themselves are in job.c, the queue and the
- * sleeping workers in queue.c.
+ * sleeping workers in jobqueue.c.
  *
  * Sizing. A fixed pool starts its threads in df_pool_new() and keeps them
  * until close. An elastic pool starts min_threads there; a job queued when
- * no thread is idle starts one more, up to max_threads (queue.c decides, on
+ * no thread is idle starts one more, up to max_threads (jobqueue.c decides, on
  * the reactor thread, in df_defer_to_thread()); a thread above min_threads
  * that stayed idle for idle_timeout leaves by itself, and the reactor joins
  * it on its next wake-up. A thread that cannot be started leaves the pool
@@ -31,7 +31,7 @@
 /* A worker thread. Allocated by the reactor thread when it starts the
  * thread, freed by it once joined. */
 typedef struct df__worker {
-  df__link link; /* in pool->workers (mutex) */
+  df__queue link; /* in pool->workers (mutex) */
   df__sleeper sleeper;
   df_pool *pool;
   pthread_t thread;
@@ -60,14 +60,14 @@ static struct timespec deadline_after(uint64_t ns) {
  * has more threads than its minimum. */
 static bool idle_wait_locked(df__worker *self) {
   df_pool *p = self->pool;
-  if (p->idle_timeout_ns == 0 || p->queue.threads <= p->min_threads) {
-    (void)df__queue_sleep_locked(&p->queue, &self->sleeper, NULL);
+  if (p->idle_timeout_ns == 0 || p->jobq.threads <= p->min_threads) {
+    (void)df__jobq_sleep_locked(&p->jobq, &self->sleeper, NULL);
     return true;
   }
   struct timespec deadline = deadline_after(p->idle_timeout_ns);
-  if (df__queue_sleep_locked(&p->queue, &self->sleeper, &deadline))
+  if (df__jobq_sleep_locked(&p->jobq, &self->sleeper, &deadline))
     return true;
-  return p->queue.threads <= p->min_threads;
+  return p->jobq.threads <= p->min_threads;
 }
 
 /* A worker that found the queue empty gives its core away a few times
@@ -77,9 +77,9 @@ static bool idle_wait_locked(df__worker *self) {
  * wake-up and a context switch for it. The worker still counts as one that
  * will look at the queue, so no sleeper is woken meanwhile; it looks again
  * under the mutex before it sleeps. Mutex held on entry and return. */
-static void yield_for_jobs_locked(df__queue *q) {
+static void yield_for_jobs_locked(df__jobq *q) {
   df__mutex_unlock(&q->mutex);
-  for (unsigned i = 0; i < YIELDS_BEFORE_SLEEP && !df__queue_has_jobs(q); i++)
+  for (unsigned i = 0; i < YIELDS_BEFORE_SLEEP && !df__jobq_has_jobs(q); i++)
     sched_yield();
   df__mutex_lock(&q->mutex);
 }
@@ -89,7 +89,7 @@ static void yield_for_jobs_locked(df__queue *q) {
  * the reactor, whose next submission then finds this worker busy rather
  * than gone to sleep. Returns with the worker counted idle again. */
 static void run_back_to_back(df_pool *p, df__job *job) {
-  df__queue *q = &p->queue;
+  df__jobq *q = &p->jobq;
   for (;;) {
     df__job_start(job);
     df__mutex_lock(&q->mutex);
@@ -107,7 +107,7 @@ static void run_back_to_back(df_pool *p, df__job *job) {
 static void *worker_main(void *arg) {
   df__worker *self = arg;
   df_pool *p = self->pool;
-  df__queue *q = &p->queue;
+  df__jobq *q = &p->jobq;
   bool yielded = false;
   df__mutex_lock(&q->mutex);
   for (;;) {
@@ -149,7 +149,7 @@ static void block_async_signals(sigset_t *old) {
   pthread_sigmask(SIG_SETMASK, &set, old);
 }
 
-/* Starts a thread that queue.threads counts already; on failure uncounts
+/* Starts a thread that jobq.threads counts already; on failure uncounts
  * it. Returns 0 or a negative code. */
 static int start_worker(df_pool *p) {
   df__worker *w = df_malloc(sizeof *w);
@@ -158,9 +158,9 @@ static int start_worker(df_pool *p) {
     df__sleeper_init(&w->sleeper);
     w->pool = p;
     w->exited = false;
-    df__mutex_lock(&p->queue.mutex);
-    df__link_push_back(&p->workers, &w->link);
-    df__mutex_unlock(&p->queue.mutex);
+    df__mutex_lock(&p->jobq.mutex);
+    df__queue_insert_tail(&p->workers, &w->link);
+    df__mutex_unlock(&p->jobq.mutex);
     sigset_t old;
     block_async_signals(&old); /* inherited by the new thread */
     rc = thread_create(&w->thread, NULL, worker_main, w);
@@ -170,14 +170,14 @@ static int start_worker(df_pool *p) {
       return 0;
     }
     rc = rc > 0 ? -rc : DF_EAGAIN;
-    df__mutex_lock(&p->queue.mutex);
-    df__link_remove(&w->link);
-    df__mutex_unlock(&p->queue.mutex);
+    df__mutex_lock(&p->jobq.mutex);
+    df__queue_remove(&w->link);
+    df__mutex_unlock(&p->jobq.mutex);
   }
   df_free(w);
-  df__mutex_lock(&p->queue.mutex);
-  p->queue.threads--;
-  df__mutex_unlock(&p->queue.mutex);
+  df__mutex_lock(&p->jobq.mutex);
+  p->jobq.threads--;
+  df__mutex_unlock(&p->jobq.mutex);
   p->thread_failures++;
   return rc;
 }
@@ -189,24 +189,24 @@ static void join_worker(df__worker *w) {
 
 /* Joins the threads that left on their idle timeout. */
 static void reap_exited(df_pool *p) {
-  df__link gone;
-  df__link_init(&gone);
-  df__mutex_lock(&p->queue.mutex);
-  df__link *at = p->workers.next;
+  df__queue gone;
+  df__queue_init(&gone);
+  df__mutex_lock(&p->jobq.mutex);
+  df__queue *at = df__queue_head(&p->workers);
   while (at != &p->workers) {
-    df__link *next = at->next;
-    if (DF__CONTAINER_OF(at, df__worker, link)->exited) {
-      df__link_remove(at);
-      df__link_push_back(&gone, at);
+    df__queue *next = at->next;
+    if (DF__QUEUE_DATA(at, df__worker, link)->exited) {
+      df__queue_remove(at);
+      df__queue_insert_tail(&gone, at);
     }
     at = next;
   }
-  df__mutex_unlock(&p->queue.mutex);
+  df__mutex_unlock(&p->jobq.mutex);
   unsigned n = 0;
-  while (!df__link_empty(&gone)) {
-    df__link *link = gone.next;
-    df__link_remove(link);
-    join_worker(DF__CONTAINER_OF(link, df__worker, link));
+  while (!df__queue_empty(&gone)) {
+    df__queue *link = df__queue_head(&gone);
+    df__queue_remove(link);
+    join_worker(DF__QUEUE_DATA(link, df__worker, link));
     n++;
   }
   atomic_fetch_sub_explicit(&p->exited, n, memory_order_relaxed);
@@ -214,24 +214,25 @@ static void reap_exited(df_pool *p) {
 
 /* Tells every thread to leave once the queue is empty, and joins them. */
 static void stop_workers(df_pool *p) {
-  df__mutex_lock(&p->queue.mutex);
-  p->queue.stopping = true;
-  df__sleeper *s = df__queue_take_sleepers_locked(&p->queue);
-  df__mutex_unlock(&p->queue.mutex);
+  df__mutex_lock(&p->jobq.mutex);
+  p->jobq.stopping = true;
+  df__sleeper *s = df__jobq_take_sleepers_locked(&p->jobq);
+  df__mutex_unlock(&p->jobq.mutex);
   while (s != NULL) { /* awake workers see `stopping` at their next look */
     df__sleeper *next = s->next;
     df__sleeper_post(s);
     s = next;
   }
   for (;;) {
-    df__mutex_lock(&p->queue.mutex);
-    df__link *link = df__link_empty(&p->workers) ? NULL : p->workers.next;
+    df__mutex_lock(&p->jobq.mutex);
+    df__queue *link =
+        df__queue_empty(&p->workers) ? NULL : df__queue_head(&p->workers);
     if (link != NULL)
-      df__link_remove(link);
-    df__mutex_unlock(&p->queue.mutex);
+      df__queue_remove(link);
+    df__mutex_unlock(&p->jobq.mutex);
     if (link == NULL)
       break;
-    join_worker(DF__CONTAINER_OF(link, df__worker, link));
+    join_worker(DF__QUEUE_DATA(link, df__worker, link));
   }
   atomic_store_explicit(&p->exited, 0, memory_order_relaxed);
 }
@@ -244,15 +245,15 @@ static void on_wakeup(void *arg) {
   df__job_deliver(p);
 }
 
-/* A job was queued that no thread can run now: start one, as queue.c
+/* A job was queued that no thread can run now: start one, as jobqueue.c
  * asked. With no thread at all left, the waiting jobs cannot run. */
 static void grow(df_pool *p) {
   int rc = start_worker(p);
   if (rc == 0)
     return;
-  df__mutex_lock(&p->queue.mutex);
-  bool none = p->queue.threads == 0;
-  df__mutex_unlock(&p->queue.mutex);
+  df__mutex_lock(&p->jobq.mutex);
+  bool none = p->jobq.threads == 0;
+  df__mutex_unlock(&p->jobq.mutex);
   if (!none)
     return;
   if (rc == DF_ENOMEM)
@@ -334,19 +335,19 @@ int df_pool_new(df_pool **out, df_reactor *reactor,
   p->min_threads = s.min;
   p->max_threads = s.max;
   p->idle_timeout_ns = s.idle_timeout_ns;
-  df__link_init(&p->workers);
+  df__queue_init(&p->workers);
   df__blocks_init(&p->blocks, sizeof(df__job));
   atomic_init(&p->done, NULL);
   atomic_init(&p->draining, false);
   atomic_init(&p->exited, 0);
   atomic_init(&p->wakeups, 0);
-  df__queue_init(&p->queue);
+  df__jobq_init(&p->jobq);
   df_async_new(&p->async, reactor, on_wakeup, p);
   int rc = p->async != NULL ? 0 : DF_ENOMEM;
   for (unsigned i = 0; rc == 0 && i < s.initial; i++) {
-    df__mutex_lock(&p->queue.mutex); /* the first workers read it */
-    p->queue.threads++;
-    df__mutex_unlock(&p->queue.mutex);
+    df__mutex_lock(&p->jobq.mutex); /* the first workers read it */
+    p->jobq.threads++;
+    df__mutex_unlock(&p->jobq.mutex);
     rc = start_worker(p);
   }
   if (rc != 0) {
@@ -454,11 +455,11 @@ int df_pool_free(df_pool *p) {
 int df_pool_stats(df_pool *p, struct df_pool_stats *out) {
   if (p == NULL || out == NULL || !df_reactor_in_thread(p->reactor))
     return DF_EINVAL;
-  df__mutex_lock(&p->queue.mutex);
-  size_t queued = p->queue.length;
-  unsigned threads = p->queue.threads;
-  unsigned idle = p->queue.nasleep;
-  df__mutex_unlock(&p->queue.mutex);
+  df__mutex_lock(&p->jobq.mutex);
+  size_t queued = p->jobq.length;
+  unsigned threads = p->jobq.threads;
+  unsigned idle = p->jobq.nasleep;
+  df__mutex_unlock(&p->jobq.mutex);
   out->threads = threads;
   out->idle = idle;
   out->queued = queued;

@@ -2,7 +2,7 @@
  * stats) and job.c (the jobs). Not installed.
  *
  * Who touches what:
- * - `queue` (queue.h) has the only lock: the queue, the sleepers and the
+ * - `jobq` (jobqueue.h) has the only lock: the queue, the sleepers and the
  *   thread counts are under its mutex;
  * - `done` is a lock-free stack of finished jobs: workers push, the reactor
  *   thread takes the whole stack;
@@ -19,7 +19,7 @@
 #include "blocks.h"
 #include "deferred/pool.h"
 #include "job.h"
-#include "queue.h"
+#include "jobqueue.h"
 
 /* Groups written by different threads sit on different cache lines. */
 #define DF__POOL_LINE 64
@@ -36,8 +36,8 @@ struct df_pool {
   struct df__trace_hook *trace; /* the reactor's (lib/trace.h) */
 
   /* The lock, the queue and the sleepers. */
-  _Alignas(DF__POOL_LINE) df__queue queue;
-  df__link workers; /* every worker not yet joined (mutex; only
+  _Alignas(DF__POOL_LINE) df__jobq jobq;
+  df__queue workers; /* every worker not yet joined (mutex; only
                        the reactor thread unlinks) */
 
   /* Lock-free hand-back: the top of the stack of finished jobs. */

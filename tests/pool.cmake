@@ -4,8 +4,10 @@
 if(TARGET deferred_pool_static)
   add_library(dft_pool_support STATIC support/dft_pool.c)
   target_link_libraries(dft_pool_support PUBLIC dft_support deferred_pool_static)
-  # dft_pool_queue_empty() and dft_pool_claim_pair() look into the pool's queue.
-  target_include_directories(dft_pool_support PRIVATE ${PROJECT_SOURCE_DIR}/pool)
+  # dft_pool_queue_empty() and dft_pool_claim_pair() look into the pool's queue
+  # (pool/jobqueue.h, whose links are lib/queue.h's).
+  target_include_directories(dft_pool_support PRIVATE ${PROJECT_SOURCE_DIR}/pool
+                                                      ${PROJECT_SOURCE_DIR}/lib)
   df_warnings(dft_pool_support)
 
   foreach(suite

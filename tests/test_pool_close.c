@@ -25,9 +25,9 @@ typedef struct opener {
 static void *open_when_stopping(void *arg) {
   opener *o = arg;
   for (;;) {
-    df__mutex_lock(&o->pool->queue.mutex);
-    bool stopping = o->pool->queue.stopping;
-    df__mutex_unlock(&o->pool->queue.mutex);
+    df__mutex_lock(&o->pool->jobq.mutex);
+    bool stopping = o->pool->jobq.stopping;
+    df__mutex_unlock(&o->pool->jobq.mutex);
     if (stopping)
       break;
     struct timespec ts = {0, 200000};

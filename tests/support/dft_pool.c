@@ -342,9 +342,9 @@ df_deferred *dft_pool_submit_watched(df_work_fn fn, dft_pool_arg *arg,
 }
 
 bool dft_pool_queue_empty(void) {
-  df__mutex_lock(&dft_pool.pool->queue.mutex);
-  bool empty = dft_pool.pool->queue.length == 0;
-  df__mutex_unlock(&dft_pool.pool->queue.mutex);
+  df__mutex_lock(&dft_pool.pool->jobq.mutex);
+  bool empty = dft_pool.pool->jobq.length == 0;
+  df__mutex_unlock(&dft_pool.pool->jobq.mutex);
   return empty;
 }
 

@@ -41,12 +41,12 @@
 #include <unistd.h>
 
 #include "deferred/error.h"
-#include "queue.h"
+#include "jobqueue.h"
 
-void df__queue_init(df__queue *q) {
+void df__jobq_init(df__jobq *q) {
   df__mutex_init(&q->mutex);
   for (unsigned c = 0; c < DF__CLASSES; c++) {
-    df__link_init(&q->classes[c]);
+    df__queue_init(&q->classes[c]);
     q->passed[c] = 0;
   }
   q->length = 0;
@@ -59,20 +59,20 @@ void df__queue_init(df__queue *q) {
 }
 
 /* The class bits change under the mutex only, so relaxed accesses suffice
- * there; df__queue_has_jobs() reads them without it. */
-static unsigned waiting_locked(df__queue *q) {
+ * there; df__jobq_has_jobs() reads them without it. */
+static unsigned waiting_locked(df__jobq *q) {
   return atomic_load_explicit(&q->waiting, memory_order_relaxed);
 }
 
-static void set_waiting_locked(df__queue *q, unsigned waiting) {
+static void set_waiting_locked(df__jobq *q, unsigned waiting) {
   atomic_store_explicit(&q->waiting, waiting, memory_order_relaxed);
 }
 
-static unsigned seekers_locked(const df__queue *q) {
+static unsigned seekers_locked(const df__jobq *q) {
   return q->threads - q->nasleep - q->busy;
 }
 
-static df__sleeper *pop_sleeper_locked(df__queue *q) {
+static df__sleeper *pop_sleeper_locked(df__jobq *q) {
   df__sleeper *s = q->asleep;
   q->asleep = s->next;
   q->nasleep--;
@@ -81,15 +81,15 @@ static df__sleeper *pop_sleeper_locked(df__queue *q) {
   return s;
 }
 
-df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
-                               unsigned max_threads) {
+df__wake df__jobq_push_locked(df__jobq *q, df__queue *link, unsigned cls,
+                              unsigned max_threads) {
   df__wake wake = {NULL, false};
   unsigned waiting = waiting_locked(q);
   if (!(waiting & (1u << cls))) {
     set_waiting_locked(q, waiting | 1u << cls);
     q->passed[cls] = 0; /* counts only while the class waits */
   }
-  df__link_push_back(&q->classes[cls], link);
+  df__queue_insert_tail(&q->classes[cls], link);
   q->length++;
   if (q->length <= seekers_locked(q))
     return wake;
@@ -103,9 +103,9 @@ df__wake df__queue_push_locked(df__queue *q, df__link *link, unsigned cls,
 }
 
 /* Unlinks a job of class \p cls, keeping `waiting` up to date. */
-static void unlink_job(df__queue *q, df__link *link, unsigned cls) {
-  df__link_remove(link);
-  if (df__link_empty(&q->classes[cls]))
+static void unlink_job(df__jobq *q, df__queue *link, unsigned cls) {
+  df__queue_remove(link);
+  if (df__queue_empty(&q->classes[cls]))
     set_waiting_locked(q, waiting_locked(q) & ~(1u << cls));
   q->length--;
 }
@@ -113,7 +113,7 @@ static void unlink_job(df__queue *q, df__link *link, unsigned cls) {
 /* The class that goes next when several wait: the most urgent one, unless
  * a less urgent one has been passed over DF__AGING_LIMIT times. Each
  * waiting class not picked is passed over once more. */
-static unsigned next_of_several_locked(df__queue *q) {
+static unsigned next_of_several_locked(df__jobq *q) {
   unsigned waiting = waiting_locked(q);
   unsigned pick = (unsigned)__builtin_ctz(waiting);
   unsigned longest = DF__AGING_LIMIT - 1;
@@ -130,7 +130,7 @@ static unsigned next_of_several_locked(df__queue *q) {
   return pick;
 }
 
-df__link *df__queue_pop_locked(df__queue *q) {
+df__queue *df__jobq_pop_locked(df__jobq *q) {
   unsigned waiting = waiting_locked(q);
   if (waiting == 0)
     return NULL;
@@ -138,25 +138,28 @@ df__link *df__queue_pop_locked(df__queue *q) {
   unsigned cls = (waiting & (waiting - 1)) == 0
                      ? (unsigned)__builtin_ctz(waiting)
                      : next_of_several_locked(q);
-  df__link *link = q->classes[cls].next;
+  df__queue *link = df__queue_head(&q->classes[cls]);
   unlink_job(q, link, cls);
   return link;
 }
 
-void df__queue_remove_locked(df__queue *q, df__link *link, unsigned cls) {
+void df__jobq_remove_locked(df__jobq *q, df__queue *link, unsigned cls) {
   unlink_job(q, link, cls);
 }
 
-void df__queue_take_all_locked(df__queue *q, df__link *out) {
-  df__link *link;
-  while ((link = df__queue_pop_locked(q)) != NULL) {
-    df__link_push_back(out, link);
+/* One pop at a time, not df__queue_move() on each class: when several
+ * classes wait, the order they would have started interleaves them (aging),
+ * and each pop keeps `waiting` and the aging counts right. */
+void df__jobq_take_all_locked(df__jobq *q, df__queue *out) {
+  df__queue *link;
+  while ((link = df__jobq_pop_locked(q)) != NULL) {
+    df__queue_insert_tail(out, link);
     q->length++; /* still waiting, in `out` */
   }
 }
 
-void df__queue_remove_taken_locked(df__queue *q, df__link *link) {
-  df__link_remove(link);
+void df__jobq_remove_taken_locked(df__jobq *q, df__queue *link) {
+  df__queue_remove(link);
   q->length--;
 }
 
@@ -188,7 +191,7 @@ static int wait_until(df__sleeper *s, const struct timespec *deadline) {
   }
 }
 
-static void unlist_locked(df__queue *q, df__sleeper *s) {
+static void unlist_locked(df__jobq *q, df__sleeper *s) {
   df__sleeper **at = &q->asleep;
   while (*at != s)
     at = &(*at)->next;
@@ -198,8 +201,8 @@ static void unlist_locked(df__queue *q, df__sleeper *s) {
   q->nasleep--;
 }
 
-bool df__queue_sleep_locked(df__queue *q, df__sleeper *s,
-                            const struct timespec *deadline) {
+bool df__jobq_sleep_locked(df__jobq *q, df__sleeper *s,
+                           const struct timespec *deadline) {
   s->next = q->asleep;
   s->listed = true;
   q->asleep = s;
@@ -220,7 +223,7 @@ bool df__queue_sleep_locked(df__queue *q, df__sleeper *s,
   return false;
 }
 
-df__sleeper *df__queue_take_sleepers_locked(df__queue *q) {
+df__sleeper *df__jobq_take_sleepers_locked(df__jobq *q) {
   df__sleeper *list = q->asleep;
   for (df__sleeper *s = list; s != NULL; s = s->next)
     s->listed = false;
