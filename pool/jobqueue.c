@@ -34,13 +34,10 @@
  * goes next (the one kept waiting longest, when two are due). Under a
  * constant flow of high-priority jobs, normal and low ones still start, one
  * in every DF__AGING_LIMIT + 1 or so, instead of never. */
-#define _GNU_SOURCE /* syscall() */
 #include <errno.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "deferred/error.h"
+#include "futex.h"
 #include "jobqueue.h"
 
 void df__jobq_init(df__jobq *q) {
@@ -171,7 +168,7 @@ void df__sleeper_init(df__sleeper *s) {
 
 void df__sleeper_post(df__sleeper *s) {
   atomic_store_explicit(&s->posted, 1, memory_order_release);
-  syscall(SYS_futex, &s->posted, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+  df__futex_wake(&s->posted);
 }
 
 /* Takes a post: 0, or -1 when \p deadline (CLOCK_MONOTONIC, NULL: none)
@@ -180,11 +177,8 @@ static int wait_until(df__sleeper *s, const struct timespec *deadline) {
   for (;;) {
     if (atomic_exchange_explicit(&s->posted, 0, memory_order_acquire) == 1)
       return 0;
-    /* Sleeps only while the word is still 0; absolute deadline. */
-    long rc =
-        syscall(SYS_futex, &s->posted, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
-                0, deadline, NULL, FUTEX_BITSET_MATCH_ANY);
-    if (rc != 0 && errno == ETIMEDOUT)
+    /* Sleeps only while the word is still 0. */
+    if (df__futex_wait(&s->posted, 0, deadline) == ETIMEDOUT)
       return atomic_exchange_explicit(&s->posted, 0, memory_order_acquire) == 1
                  ? 0
                  : -1;

@@ -14,12 +14,7 @@
  * out a 2 wakes one sleeper; that one locks with 2 again, so a sleeper
  * still waiting behind it is not forgotten. Acquire on every lock, release
  * on the unlock: ThreadSanitizer sees the ordering in the atomics. */
-#define _GNU_SOURCE /* syscall() */
-#include <errno.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
+#include "futex.h"
 #include "mutex.h"
 
 /* Spins before sleeping, as many as glibc's adaptive mutex at most. */
@@ -33,10 +28,7 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* The futex calls may set errno; a lock must not change it for its caller
- * (glibc's does not either). */
 void df__mutex_lock_contended(df__mutex *m) {
-  int saved_errno = errno;
   for (unsigned i = 0; i < SPINS; i++) {
     unsigned seen = atomic_load_explicit(&m->state, memory_order_relaxed);
     if (seen == DF__MUTEX_WAITERS)
@@ -44,21 +36,13 @@ void df__mutex_lock_contended(df__mutex *m) {
     if (seen == DF__MUTEX_FREE &&
         atomic_compare_exchange_weak_explicit(&m->state, &seen, DF__MUTEX_HELD,
                                               memory_order_acquire,
-                                              memory_order_relaxed)) {
-      errno = saved_errno;
+                                              memory_order_relaxed))
       return;
-    }
     cpu_relax();
   }
   while (atomic_exchange_explicit(&m->state, DF__MUTEX_WAITERS,
                                   memory_order_acquire) != DF__MUTEX_FREE)
-    syscall(SYS_futex, &m->state, FUTEX_WAIT_PRIVATE, DF__MUTEX_WAITERS, NULL,
-            NULL, 0);
-  errno = saved_errno;
+    (void)df__futex_wait(&m->state, DF__MUTEX_WAITERS, NULL);
 }
 
-void df__mutex_wake(df__mutex *m) {
-  int saved_errno = errno;
-  syscall(SYS_futex, &m->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-  errno = saved_errno;
-}
+void df__mutex_wake(df__mutex *m) { df__futex_wake(&m->state); }
