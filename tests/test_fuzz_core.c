@@ -38,7 +38,6 @@
  * failed (regression_seeds[]). */
 #define _XOPEN_SOURCE 700
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,16 +45,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(DF_SANITIZED)
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 #include <deferred.h>
 #include <deferred/alloc.h>
 #include <deferred/list.h>
 #include <deferred/reactor.h>
 
 #include "dft_alloc.h"
+#include "dft_crash.h"
 
 #define MAX_DEFERREDS 256
 #define SLOTS 8
@@ -667,31 +663,6 @@ static void say_crash(void) {
   (void)ignored;
 }
 
-#if !defined(DF_SANITIZED)
-static void on_crash(int sig) {
-  say_crash();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-#endif
-
-static void watch_crashes(void) {
-#if defined(DF_SANITIZED)
-  __sanitizer_set_death_callback(say_crash);
-#else
-  static char alt[1 << 16];
-  stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
-  sigaltstack(&ss, NULL);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_crash;
-  sa.sa_flags = SA_ONSTACK;
-  int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction(sigs[i], &sa, NULL);
-#endif
-}
-
 /* Seeds of 200 operations that once failed, run first by every run of
  * seeds, so that what they found stays fixed whatever DF_FUZZ_SEEDS and
  * DF_FUZZ_SECONDS reach:
@@ -715,7 +686,7 @@ int main(void) {
   if (dft_alloc_install() != 0)
     return 1;
   df_set_unhandled_hook(count_unhandled, NULL);
-  watch_crashes();
+  dft_watch_crashes(say_crash);
   unsigned ops = (unsigned)env_number("DF_FUZZ_OPS", 200);
   list_waits = env_number("DF_FUZZ_LIST_WAITS", 0) != 0;
   const char *one = getenv("DF_FUZZ_SEED");

@@ -9,7 +9,6 @@
 #define _XOPEN_SOURCE 700
 
 #include <dirent.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(DF_SANITIZED)
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "dft_crash.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,24 +62,6 @@ static void say_crash(void) {
   line[n++] = '\n';
   ssize_t ignored = write(STDERR_FILENO, line, n);
   (void)ignored;
-}
-
-#if !defined(DF_SANITIZED)
-static void on_crash(int sig) {
-  say_crash();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-#endif
-
-static void watch_crashes(void) {
-#if defined(DF_SANITIZED)
-  __sanitizer_set_death_callback(say_crash);
-#else
-  int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    signal(sigs[i], on_crash);
-#endif
 }
 
 static int by_name(const void *a, const void *b) {
@@ -185,7 +164,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s CORPUS-DIRECTORY\n", argv[0]);
     return 2;
   }
-  watch_crashes();
+  dft_watch_crashes(say_crash);
   read_corpus(argv[1]);
   if (corpus_count == 0) {
     fprintf(stderr, "the corpus %s is empty\n", argv[1]);
