@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <deferred.h>
@@ -51,7 +50,7 @@
 #include <deferred/reactor.h>
 
 #include "dft_alloc.h"
-#include "dft_crash.h"
+#include "dft_fuzz_driver.h"
 
 #define MAX_DEFERREDS 256
 #define SLOTS 8
@@ -671,24 +670,13 @@ static void say_crash(void) {
  *          a Deferred waiting on it never finished (see settle()). */
 static const unsigned long long regression_seeds[] = {96620};
 
-static unsigned long env_number(const char *name, unsigned long fallback) {
-  const char *v = getenv(name);
-  return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : fallback;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(void) {
   if (dft_alloc_install() != 0)
     return 1;
   df_set_unhandled_hook(count_unhandled, NULL);
   dft_watch_crashes(say_crash);
-  unsigned ops = (unsigned)env_number("DF_FUZZ_OPS", 200);
-  list_waits = env_number("DF_FUZZ_LIST_WAITS", 0) != 0;
+  unsigned ops = (unsigned)dft_env_number("DF_FUZZ_OPS", 200);
+  list_waits = dft_env_number("DF_FUZZ_LIST_WAITS", 0) != 0;
   const char *one = getenv("DF_FUZZ_SEED");
   if (one != NULL && *one != '\0') {
     trace = true;
@@ -698,9 +686,9 @@ int main(void) {
            ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
   }
-  unsigned long seeds = env_number("DF_FUZZ_SEEDS", 300);
-  double seconds = (double)env_number("DF_FUZZ_SECONDS", 0);
-  double start = now();
+  unsigned long seeds = dft_env_number("DF_FUZZ_SEEDS", 300);
+  double seconds = (double)dft_env_number("DF_FUZZ_SECONDS", 0);
+  double start = dft_monotonic_seconds();
   unsigned long failed = 0;
   for (size_t i = 0; i < sizeof regression_seeds / sizeof *regression_seeds;
        i++) {
@@ -714,7 +702,7 @@ int main(void) {
     }
   }
   unsigned long s = 1;
-  for (; s <= seeds || now() - start < seconds; s++) {
+  for (; s <= seeds || dft_monotonic_seconds() - start < seconds; s++) {
     if (!run_seed(s, ops)) {
       failed++;
       fprintf(stderr,
@@ -726,6 +714,6 @@ int main(void) {
          "operations, %ld unhandled failures reported, %lu seeds failed, "
          "%.1f s\n",
          sizeof regression_seeds / sizeof *regression_seeds, s - 1, ops,
-         operations, unhandled, failed, now() - start);
+         operations, unhandled, failed, dft_monotonic_seconds() - start);
   return failed == 0 ? 0 : 1;
 }

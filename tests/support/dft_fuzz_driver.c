@@ -1,15 +1,28 @@
-/* Naming the input that crashed; see dft_crash.h. */
+/* What the fuzz drivers share; see dft_fuzz_driver.h. */
 #define _XOPEN_SOURCE 700
 
-#include "dft_crash.h"
+#include "dft_fuzz_driver.h"
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(DF_SANITIZED)
 #include <sanitizer/common_interface_defs.h>
 #endif
+
+unsigned long dft_env_number(const char *name, unsigned long fallback) {
+  const char *v = getenv(name);
+  return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : fallback;
+}
+
+double dft_monotonic_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 #if defined(DF_SANITIZED)
 void dft_watch_crashes(void (*say)(void)) {
