@@ -30,7 +30,7 @@ if(TARGET deferred_dns_static)
   set(DF_FUZZ_DNS_RUNS 20000)
   foreach(target dns_servers dns_names dns_answers)
     add_executable(test_fuzz_${target} fuzz/fuzz_${target}.c fuzz/replay_main.c)
-    target_link_libraries(test_fuzz_${target} PRIVATE df_dns_fuzz_support)
+    target_link_libraries(test_fuzz_${target} PRIVATE df_dns_fuzz_support dft_fuzz_driver)
     df_warnings(test_fuzz_${target})
     add_test(NAME test_fuzz_${target}
       COMMAND test_fuzz_${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${target})

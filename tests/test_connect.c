@@ -107,7 +107,7 @@ static void test_c2_connect_by_name(void) {
 }
 
 static void test_c2_connect_over_ipv6_by_family_option(void) {
-  if (!dft_ipv6()) {
+  if (!dft_have_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
@@ -132,7 +132,7 @@ static void test_c2_refused_names_errno_and_address(void) {
 }
 
 static void test_c2_every_address_refused(void) {
-  if (!dft_ipv6()) {
+  if (!dft_have_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }
@@ -164,7 +164,7 @@ static void test_c2_dns_failure_passes_through(void) {
  * \p v6_hangs is false, refuses) and 127.0.0.1 accepts: the IPv4 attempt
  * wins, and the IPv6 one leaves no descriptor behind. */
 static void check_ipv4_attempt_wins(bool v6_hangs, double attempt_delay) {
-  if (!dft_ipv6()) {
+  if (!dft_have_ipv6()) {
     CU_PASS("no IPv6 loopback here");
     return;
   }

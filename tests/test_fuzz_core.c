@@ -38,17 +38,11 @@
  * failed (regression_seeds[]). */
 #define _XOPEN_SOURCE 700
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#if defined(DF_SANITIZED)
-#include <sanitizer/common_interface_defs.h>
-#endif
 
 #include <deferred.h>
 #include <deferred/alloc.h>
@@ -56,6 +50,7 @@
 #include <deferred/reactor.h>
 
 #include "dft_alloc.h"
+#include "dft_fuzz_driver.h"
 
 #define MAX_DEFERREDS 256
 #define SLOTS 8
@@ -667,31 +662,6 @@ static void say_crash(void) {
   (void)ignored;
 }
 
-#if !defined(DF_SANITIZED)
-static void on_crash(int sig) {
-  say_crash();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-#endif
-
-static void watch_crashes(void) {
-#if defined(DF_SANITIZED)
-  __sanitizer_set_death_callback(say_crash);
-#else
-  static char alt[1 << 16];
-  stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
-  sigaltstack(&ss, NULL);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_crash;
-  sa.sa_flags = SA_ONSTACK;
-  int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction(sigs[i], &sa, NULL);
-#endif
-}
-
 /* Seeds of 200 operations that once failed, run first by every run of
  * seeds, so that what they found stays fixed whatever DF_FUZZ_SEEDS and
  * DF_FUZZ_SECONDS reach:
@@ -700,24 +670,13 @@ static void watch_crashes(void) {
  *          a Deferred waiting on it never finished (see settle()). */
 static const unsigned long long regression_seeds[] = {96620};
 
-static unsigned long env_number(const char *name, unsigned long fallback) {
-  const char *v = getenv(name);
-  return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : fallback;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(void) {
   if (dft_alloc_install() != 0)
     return 1;
   df_set_unhandled_hook(count_unhandled, NULL);
-  watch_crashes();
-  unsigned ops = (unsigned)env_number("DF_FUZZ_OPS", 200);
-  list_waits = env_number("DF_FUZZ_LIST_WAITS", 0) != 0;
+  dft_watch_crashes(say_crash);
+  unsigned ops = (unsigned)dft_env_number("DF_FUZZ_OPS", 200);
+  list_waits = dft_env_number("DF_FUZZ_LIST_WAITS", 0) != 0;
   const char *one = getenv("DF_FUZZ_SEED");
   if (one != NULL && *one != '\0') {
     trace = true;
@@ -727,9 +686,9 @@ int main(void) {
            ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
   }
-  unsigned long seeds = env_number("DF_FUZZ_SEEDS", 300);
-  double seconds = (double)env_number("DF_FUZZ_SECONDS", 0);
-  double start = now();
+  unsigned long seeds = dft_env_number("DF_FUZZ_SEEDS", 300);
+  double seconds = (double)dft_env_number("DF_FUZZ_SECONDS", 0);
+  double start = dft_monotonic_seconds();
   unsigned long failed = 0;
   for (size_t i = 0; i < sizeof regression_seeds / sizeof *regression_seeds;
        i++) {
@@ -743,7 +702,7 @@ int main(void) {
     }
   }
   unsigned long s = 1;
-  for (; s <= seeds || now() - start < seconds; s++) {
+  for (; s <= seeds || dft_monotonic_seconds() - start < seconds; s++) {
     if (!run_seed(s, ops)) {
       failed++;
       fprintf(stderr,
@@ -755,6 +714,6 @@ int main(void) {
          "operations, %ld unhandled failures reported, %lu seeds failed, "
          "%.1f s\n",
          sizeof regression_seeds / sizeof *regression_seeds, s - 1, ops,
-         operations, unhandled, failed, now() - start);
+         operations, unhandled, failed, dft_monotonic_seconds() - start);
   return failed == 0 ? 0 : 1;
 }

@@ -133,6 +133,27 @@ static void tick(void *arg) {
   ticks++;
 }
 
+/* A reactor on a manual clock (no time passes between rounds), traced into
+ * \p file with a ring of \p capacity events. */
+static df_reactor *manual_reactor_traced(const char *file, size_t capacity) {
+  df_reactor *r;
+  CU_ASSERT_FATAL(
+      df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
+  CU_ASSERT_EQUAL_FATAL(
+      df_trace_start_opts(r, file, &(df_trace_options){.capacity = capacity}),
+      0);
+  return r;
+}
+
+/* \p rounds rounds of \p r, each with one due timer (tick): every round
+ * records two events, its timers phase and itself. */
+static void run_timer_rounds(df_reactor *r, int rounds) {
+  for (int i = 0; i < rounds; i++) {
+    CU_ASSERT_EQUAL_FATAL(df_call_later(NULL, r, 0, tick, NULL), 0);
+    CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
+  }
+}
+
 #define ROUNDS 50
 #define RING 16
 
@@ -143,16 +164,9 @@ static void tick(void *arg) {
 static void test_ring_drops_the_oldest_and_says_how_many(void) {
   char file[128];
   path_of(file, sizeof file, "ring.json");
-  df_reactor *r;
-  CU_ASSERT_FATAL(
-      df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
-  CU_ASSERT_EQUAL_FATAL(
-      df_trace_start_opts(r, file, &(df_trace_options){.capacity = RING}), 0);
+  df_reactor *r = manual_reactor_traced(file, RING);
   ticks = 0;
-  for (int i = 0; i < ROUNDS; i++) {
-    CU_ASSERT_EQUAL_FATAL(df_call_later(NULL, r, 0, tick, NULL), 0);
-    CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  }
+  run_timer_rounds(r, ROUNDS);
   CU_ASSERT_EQUAL(ticks, ROUNDS);
   CU_ASSERT_EQUAL(df_trace_recorded(r), 2 * ROUNDS);
   CU_ASSERT_EQUAL(df_trace_dropped(r), 2 * ROUNDS - RING); /* while running */
@@ -172,15 +186,8 @@ static void test_ring_drops_the_oldest_and_says_how_many(void) {
 static void test_ring_capacity_rounds_up(void) {
   char file[128];
   path_of(file, sizeof file, "ring5.json");
-  df_reactor *r;
-  CU_ASSERT_FATAL(
-      df_reactor_new(&r, &(df_reactor_options){.manual_clock = true}) == 0);
-  CU_ASSERT_EQUAL_FATAL(
-      df_trace_start_opts(r, file, &(df_trace_options){.capacity = 5}), 0);
-  for (int i = 0; i < 10; i++) {
-    CU_ASSERT_EQUAL_FATAL(df_call_later(NULL, r, 0, tick, NULL), 0);
-    CU_ASSERT_EQUAL(df_reactor_run_once(r, 0), 0);
-  }
+  df_reactor *r = manual_reactor_traced(file, 5);
+  run_timer_rounds(r, 10);
   CU_ASSERT_EQUAL(df_trace_stop(r), 0);
   CU_ASSERT_EQUAL(df_trace_dropped(r), 20 - 8);
   CU_ASSERT_EQUAL(df_reactor_free(r), 0);

@@ -9,17 +9,13 @@
 #define _XOPEN_SOURCE 700
 
 #include <dirent.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#if defined(DF_SANITIZED)
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "dft_fuzz_driver.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,24 +61,6 @@ static void say_crash(void) {
   line[n++] = '\n';
   ssize_t ignored = write(STDERR_FILENO, line, n);
   (void)ignored;
-}
-
-#if !defined(DF_SANITIZED)
-static void on_crash(int sig) {
-  say_crash();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-#endif
-
-static void watch_crashes(void) {
-#if defined(DF_SANITIZED)
-  __sanitizer_set_death_callback(say_crash);
-#else
-  int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    signal(sigs[i], on_crash);
-#endif
 }
 
 static int by_name(const void *a, const void *b) {
@@ -169,23 +147,12 @@ static void mutate(input *in) {
   }
 }
 
-static unsigned long env_number(const char *name, unsigned long fallback) {
-  const char *v = getenv(name);
-  return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : fallback;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS-DIRECTORY\n", argv[0]);
     return 2;
   }
-  watch_crashes();
+  dft_watch_crashes(say_crash);
   read_corpus(argv[1]);
   if (corpus_count == 0) {
     fprintf(stderr, "the corpus %s is empty\n", argv[1]);
@@ -195,20 +162,20 @@ int main(int argc, char **argv) {
     snprintf(running_what, sizeof running_what, "corpus file %zu", i + 1);
     run(corpus[i].bytes, corpus[i].len);
   }
-  unsigned long seed = env_number("DF_FUZZ_SEED", 1);
-  unsigned long runs = env_number("DF_FUZZ_RUNS", 2000);
-  double seconds = (double)env_number("DF_FUZZ_SECONDS", 0);
+  unsigned long seed = dft_env_number("DF_FUZZ_SEED", 1);
+  unsigned long runs = dft_env_number("DF_FUZZ_RUNS", 2000);
+  double seconds = (double)dft_env_number("DF_FUZZ_SECONDS", 0);
   rng = seed * 0x9E3779B97F4A7C15ULL + 1;
-  double start = now();
+  double start = dft_monotonic_seconds();
   static input in;
   unsigned long done = 0;
-  for (; done < runs || now() - start < seconds; done++) {
+  for (; done < runs || dft_monotonic_seconds() - start < seconds; done++) {
     mutate(&in);
     snprintf(running_what, sizeof running_what,
              "random input %lu of DF_FUZZ_SEED=%lu", done + 1, seed);
     run(in.bytes, in.len);
   }
   printf("%s: %zu corpus inputs, %lu random inputs (seed %lu), %.1f s\n",
-         argv[0], corpus_count, done, seed, now() - start);
+         argv[0], corpus_count, done, seed, dft_monotonic_seconds() - start);
   return 0;
 }

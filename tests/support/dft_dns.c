@@ -9,18 +9,14 @@
 
 #include "dft_alloc.h"
 #include "dft_dnsmasq.h"
-#include "dft_loopback.h"
+#include "dft_failure.h"
 #include "dft_runner.h"
 
 /* ------------------------------------------------------------ suite */
 
 static dft_dnsmasq dns;
-static bool have_ipv6;
 
-static int suite_init(void) {
-  have_ipv6 = dft_have_ipv6();
-  return dft_dnsmasq_start(&dns) == 0 ? 0 : 1;
-}
+static int suite_init(void) { return dft_dnsmasq_start(&dns) == 0 ? 0 : 1; }
 
 static int suite_cleanup(void) {
   dft_dnsmasq_stop(&dns);
@@ -36,8 +32,6 @@ int dft_dns_main(const char *suite, CU_TestInfo *tests) {
 }
 
 const char *dft_dns_servers(void) { return dns.servers; }
-
-bool dft_ipv6(void) { return have_ipv6; }
 
 /* ------------------------------------------------------------ objects */
 
@@ -65,11 +59,9 @@ static df_result record(df_result in, void *arg) {
   dft_outcome *o = arg;
   o->fired++;
   if (df_result_is_failure(in)) {
-    const df_failure *f = df_result_failure(in);
     o->ok = false;
-    o->type = df_failure_type(f);
-    o->code = df_failure_code(f);
-    snprintf(o->message, sizeof o->message, "%s", df_failure_message(f));
+    dft_note_failure(df_result_failure(in), &o->type, &o->code, o->message,
+                     sizeof o->message);
     df_result_free(in);
   } else {
     o->ok = true;

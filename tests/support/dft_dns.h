@@ -24,9 +24,6 @@ int dft_dns_main(const char *suite, CU_TestInfo *tests);
 /* "127.0.0.1:PORT" of the suite's dnsmasq, for df_resolver_options. */
 const char *dft_dns_servers(void);
 
-/* True when ::1 can be bound here (probed once, before the tests). */
-bool dft_ipv6(void);
-
 /* ------------------------------------------------------------ objects */
 
 /* A resolver on \p r with \p o (borrowed); the test stops when it cannot

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "dft_dns_servers.h"
+#include "dft_ports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,10 +23,7 @@ static int bound_udp(int *port) {
   if (fd < 0) {
     return -1;
   }
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in sin = dft_loopback_addr(0);
   socklen_t len = sizeof sin;
   if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
       getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {

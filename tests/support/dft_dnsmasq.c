@@ -43,11 +43,7 @@ static bool answers(int port, int wait_ms) {
   if (s < 0) {
     return false;
   }
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_port = htons((uint16_t)port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in to = dft_loopback_addr(port);
   bool ok = false;
   if (sendto(s, query, sizeof query, 0, (struct sockaddr *)&to, sizeof to) ==
       (ssize_t)sizeof query) {

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* accept4 */
 
 #include "dft_http_server.h"
+#include "dft_ports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,10 +124,7 @@ dft_http_server *dft_http_server_new(df_reactor *r, int *port) {
   }
   s->reactor = r;
   s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof sin);
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in sin = dft_loopback_addr(0);
   socklen_t len = sizeof sin;
   if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
       listen(s->fd, 16) != 0 ||

@@ -89,11 +89,7 @@ static bool healthy(int port) {
   if (s < 0) {
     return false;
   }
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_port = htons((uint16_t)port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in to = dft_loopback_addr(port);
   bool ok = false;
   if (connect(s, (struct sockaddr *)&to, sizeof to) == 0) {
     static const char req[] =
