@@ -1,6 +1,7 @@
 /* Helpers shared by the pool suites (see dft_pool.h). */
 #define _POSIX_C_SOURCE 200809L
 
+#include "dft_failure.h"
 #include "dft_pool.h"
 
 #include "pool_internal.h"
@@ -290,10 +291,8 @@ static df_result record(df_result in, void *arg) {
     out->value =
         in.ptr != NULL && in.free == dft_pool_value_free ? *(long *)in.ptr : -1;
   } else {
-    df_failure *f = df_result_failure(in);
-    out->type = df_failure_type(f);
-    out->code = df_failure_code(f);
-    snprintf(out->message, sizeof out->message, "%s", df_failure_message(f));
+    dft_note_failure(df_result_failure(in), &out->type, &out->code,
+                     out->message, sizeof out->message);
   }
   df_result_free(in);
   return df_ok(NULL, NULL);
