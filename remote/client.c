@@ -52,6 +52,9 @@ struct df_remote {
 
   /* Library thread and what it owns. */
   df__rthread net;
+  /* The connect's answer, made with the caller so that sending it cannot
+   * fail: without it df_remote_ready() would never fire. NULL once taken. */
+  struct ready_item *ready_note;
   natsConnection *nc;
   jsCtx *js;
   natsSubscription *reply_sub;
@@ -184,7 +187,7 @@ typedef struct connect_item {
 } connect_item;
 
 typedef struct ready_item {
-  df__ritem base;
+  df__ritem base; /* run: ready_run, drop: drop_plain */
   natsStatus status;
   int64_t max_payload;
   char why[256];
@@ -367,12 +370,8 @@ static natsStatus subscribe(df_remote *rc, natsSubscription **sub,
 static void connect_run(void *owner, df__ritem *it) {
   df_remote *rc = owner;
   df_free(it);
-  ready_item *r = df_calloc(1, sizeof *r);
-  if (r == NULL) {
-    return; /* the caller stays connecting until freed */
-  }
-  r->base.run = ready_run;
-  r->base.drop = drop_plain;
+  ready_item *r = rc->ready_note;
+  rc->ready_note = NULL;
   df__rconn_hooks hooks = {.closed = on_closed, .arg = rc};
   /* Counted before the connect: the closed callback may run once it
    * returns. Undone when no connection was made. */
@@ -889,6 +888,7 @@ static void release(df_remote *rc) {
   df_free(rc->buckets);
   df_free(rc->ready_waiters);
   df_failure_unref(rc->conn_failure);
+  df_free(rc->ready_note); /* the connect never ran */
   df__rdone_destroy(&rc->nats_done);
   df_free(rc);
 }
@@ -930,8 +930,12 @@ int df_remote_new(df_remote **out, df_reactor *reactor,
     return err;
   }
   connect_item *c = df_calloc(1, sizeof *c);
-  err = c == NULL ? DF_ENOMEM : df__rthread_start(&rc->net, rc);
+  rc->ready_note = df_calloc(1, sizeof *rc->ready_note);
+  err = c == NULL || rc->ready_note == NULL ? DF_ENOMEM
+                                            : df__rthread_start(&rc->net, rc);
   if (err == 0) {
+    rc->ready_note->base.run = ready_run;
+    rc->ready_note->base.drop = drop_plain;
     c->base.run = connect_run;
     c->base.drop = drop_plain;
     df__rthread_post(&rc->net, &c->base);
