@@ -356,15 +356,7 @@ static void ready_run(void *owner, df__ritem *it);
 
 static natsStatus subscribe(df_remote *rc, natsSubscription **sub,
                             const char *subject, natsMsgHandler fn) {
-  natsStatus s = natsConnection_Subscribe(sub, rc->nc, subject, fn, rc);
-  if (s == NATS_OK) {
-    df__rdone_add(&rc->nats_done);
-    s = natsSubscription_SetOnCompleteCB(*sub, df__rdone_one, &rc->nats_done);
-    if (s != NATS_OK) {
-      df__rdone_one(&rc->nats_done);
-    }
-  }
-  return s;
+  return df__rconn_subscribe(rc->nc, sub, subject, fn, rc, &rc->nats_done);
 }
 
 static void connect_run(void *owner, df__ritem *it) {
@@ -373,20 +365,8 @@ static void connect_run(void *owner, df__ritem *it) {
   ready_item *r = rc->ready_note;
   rc->ready_note = NULL;
   df__rconn_hooks hooks = {.closed = on_closed, .arg = rc};
-  /* Counted before the connect: the closed callback may run once it
-   * returns. Undone when no connection was made. */
-  df__rdone_add(&rc->nats_done);
-  natsStatus s = df__rconn_open(&rc->nc, &rc->o, &hooks, r->why, sizeof r->why);
-  if (s != NATS_OK) {
-    df__rdone_one(&rc->nats_done);
-  }
-  if (s == NATS_OK) {
-    s = natsConnection_JetStream(&rc->js, rc->nc, NULL);
-    if (s != NATS_OK)
-      df__rconn_reason(s, 0, r->why, sizeof r->why);
-  }
-  if (s == NATS_OK)
-    s = df__rconn_stream(rc->js, &rc->o, r->why, sizeof r->why);
+  natsStatus s = df__rconn_setup(&rc->nc, &rc->js, &rc->o, &hooks,
+                                 &rc->nats_done, r->why, sizeof r->why);
   if (s == NATS_OK) {
     s = subscribe(rc, &rc->reply_sub, rc->reply_subject, on_result);
     if (s == NATS_OK)

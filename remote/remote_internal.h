@@ -147,6 +147,22 @@ void df__rdone_one(void *d);
 bool df__rdone_wait(df__rdone *d, int ms);
 void df__rdone_destroy(df__rdone *d);
 
+/* Connects as df__rconn_open() does, then gets the JetStream context
+ * \p js and creates or checks the stream (df__rconn_stream()). The closed
+ * callback is counted in \p done before the connect (it may run as soon as
+ * the connection exists) and uncounted when no connection was made. On
+ * failure \p why says why; a connection made stays in \p nc for the
+ * caller to close. Library thread. */
+natsStatus df__rconn_setup(natsConnection **nc, jsCtx **js, const df__ropts *o,
+                           const df__rconn_hooks *hooks, df__rdone *done,
+                           char *why, size_t why_len);
+
+/* Subscribes \p fn (with \p arg) to \p subject; the subscription's end is
+ * counted in \p done, so that closing waits for its last callback. */
+natsStatus df__rconn_subscribe(natsConnection *nc, natsSubscription **sub,
+                               const char *subject, natsMsgHandler fn,
+                               void *arg, df__rdone *done);
+
 /* ------------------------------------------------------------ envelopes */
 
 /* Header names; envelope.c documents what each carries. */

@@ -377,15 +377,7 @@ static void on_closed(natsConnection *nc, void *closure) {
 
 static natsStatus subscribe(df_remote_worker *w, natsSubscription **sub,
                             const char *subject, natsMsgHandler fn) {
-  natsStatus s = natsConnection_Subscribe(sub, w->nc, subject, fn, w);
-  if (s == NATS_OK) {
-    df__rdone_add(&w->nats_done);
-    s = natsSubscription_SetOnCompleteCB(*sub, df__rdone_one, &w->nats_done);
-    if (s != NATS_OK) {
-      df__rdone_one(&w->nats_done);
-    }
-  }
-  return s;
+  return df__rconn_subscribe(w->nc, sub, subject, fn, w, &w->nats_done);
 }
 
 static void connect_run(void *owner, df__ritem *it) {
@@ -394,18 +386,8 @@ static void connect_run(void *owner, df__ritem *it) {
   status_item *r = w->ready_note;
   w->ready_note = NULL;
   df__rconn_hooks hooks = {.closed = on_closed, .arg = w};
-  df__rdone_add(&w->nats_done);
-  natsStatus s = df__rconn_open(&w->nc, &w->o, &hooks, r->why, sizeof r->why);
-  if (s != NATS_OK) {
-    df__rdone_one(&w->nats_done);
-  }
-  if (s == NATS_OK) {
-    s = natsConnection_JetStream(&w->js, w->nc, NULL);
-    if (s != NATS_OK)
-      df__rconn_reason(s, 0, r->why, sizeof r->why);
-  }
-  if (s == NATS_OK)
-    s = df__rconn_stream(w->js, &w->o, r->why, sizeof r->why);
+  natsStatus s = df__rconn_setup(&w->nc, &w->js, &w->o, &hooks, &w->nats_done,
+                                 r->why, sizeof r->why);
   if (s == NATS_OK) {
     jsSubOptions so;
     jsSubOptions_Init(&so);
