@@ -897,14 +897,8 @@ int df_remote_new(df_remote **out, df_reactor *reactor,
   rc->nbuckets = 64;
   rc->buckets = df_calloc(rc->nbuckets, sizeof *rc->buckets);
   err = rc->buckets == NULL ? DF_ENOMEM : make_names(rc);
-  if (err == 0) {
-    df_async_new(&rc->async, reactor, inbox_ready, rc);
-    err = rc->async == NULL ? DF_ENOMEM : df__rq_init(&rc->inbox, rc->async);
-    if (err != 0 && rc->async != NULL) {
-      df_async_free(rc->async);
-      rc->async = NULL;
-    }
-  }
+  if (err == 0)
+    err = df__rq_init_reactor(&rc->inbox, &rc->async, reactor, inbox_ready, rc);
   if (err != 0) {
     release(rc);
     return err;

@@ -41,6 +41,11 @@ typedef struct df__rq {
 } df__rq;
 
 int df__rq_init(df__rq *q, df_async *async);
+/* A queue whose consumer is the reactor \p r: makes the df_async handle
+ * \p async that runs \p fn(\p arg) there, then the queue. 0, DF_ENOMEM
+ * (no handle) or df__rq_init()'s error; on error *\p async is NULL. */
+int df__rq_init_reactor(df__rq *q, df_async **async, df_reactor *r,
+                        df_call_fn fn, void *arg);
 /* Appends \p it and wakes the consumer; false (the caller still owns \p it)
  * once the queue is closed. Any thread. */
 bool df__rq_push(df__rq *q, df__ritem *it);

@@ -976,14 +976,8 @@ int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
                                 ? (double)w->o.ack_wait_ms / 3000.0
                                 : opts->in_progress_interval;
   err = make_names(w);
-  if (err == 0) {
-    df_async_new(&w->async, reactor, inbox_ready, w);
-    err = w->async == NULL ? DF_ENOMEM : df__rq_init(&w->inbox, w->async);
-    if (err != 0 && w->async != NULL) {
-      df_async_free(w->async);
-      w->async = NULL;
-    }
-  }
+  if (err == 0)
+    err = df__rq_init_reactor(&w->inbox, &w->async, reactor, inbox_ready, w);
   if (err != 0) {
     release(w);
     return err;
