@@ -52,6 +52,9 @@ struct df_remote {
 
   /* Library thread and what it owns. */
   df__rthread net;
+  /* The connect's answer, made with the caller so that sending it cannot
+   * fail: without it df_remote_ready() would never fire. NULL once taken. */
+  struct ready_item *ready_note;
   natsConnection *nc;
   jsCtx *js;
   natsSubscription *reply_sub;
@@ -184,7 +187,7 @@ typedef struct connect_item {
 } connect_item;
 
 typedef struct ready_item {
-  df__ritem base;
+  df__ritem base; /* run: ready_run, drop: drop_plain */
   natsStatus status;
   int64_t max_payload;
   char why[256];
@@ -353,41 +356,17 @@ static void ready_run(void *owner, df__ritem *it);
 
 static natsStatus subscribe(df_remote *rc, natsSubscription **sub,
                             const char *subject, natsMsgHandler fn) {
-  natsStatus s = natsConnection_Subscribe(sub, rc->nc, subject, fn, rc);
-  if (s == NATS_OK) {
-    df__rdone_add(&rc->nats_done);
-    s = natsSubscription_SetOnCompleteCB(*sub, df__rdone_one, &rc->nats_done);
-    if (s != NATS_OK) {
-      df__rdone_one(&rc->nats_done);
-    }
-  }
-  return s;
+  return df__rconn_subscribe(rc->nc, sub, subject, fn, rc, &rc->nats_done);
 }
 
 static void connect_run(void *owner, df__ritem *it) {
   df_remote *rc = owner;
   df_free(it);
-  ready_item *r = df_calloc(1, sizeof *r);
-  if (r == NULL) {
-    return; /* the caller stays connecting until freed */
-  }
-  r->base.run = ready_run;
-  r->base.drop = drop_plain;
+  ready_item *r = rc->ready_note;
+  rc->ready_note = NULL;
   df__rconn_hooks hooks = {.closed = on_closed, .arg = rc};
-  /* Counted before the connect: the closed callback may run once it
-   * returns. Undone when no connection was made. */
-  df__rdone_add(&rc->nats_done);
-  natsStatus s = df__rconn_open(&rc->nc, &rc->o, &hooks, r->why, sizeof r->why);
-  if (s != NATS_OK) {
-    df__rdone_one(&rc->nats_done);
-  }
-  if (s == NATS_OK) {
-    s = natsConnection_JetStream(&rc->js, rc->nc, NULL);
-    if (s != NATS_OK)
-      df__rconn_reason(s, 0, r->why, sizeof r->why);
-  }
-  if (s == NATS_OK)
-    s = df__rconn_stream(rc->js, &rc->o, r->why, sizeof r->why);
+  natsStatus s = df__rconn_setup(&rc->nc, &rc->js, &rc->o, &hooks,
+                                 &rc->nats_done, r->why, sizeof r->why);
   if (s == NATS_OK) {
     s = subscribe(rc, &rc->reply_sub, rc->reply_subject, on_result);
     if (s == NATS_OK)
@@ -889,6 +868,7 @@ static void release(df_remote *rc) {
   df_free(rc->buckets);
   df_free(rc->ready_waiters);
   df_failure_unref(rc->conn_failure);
+  df_free(rc->ready_note); /* the connect never ran */
   df__rdone_destroy(&rc->nats_done);
   df_free(rc);
 }
@@ -917,21 +897,19 @@ int df_remote_new(df_remote **out, df_reactor *reactor,
   rc->nbuckets = 64;
   rc->buckets = df_calloc(rc->nbuckets, sizeof *rc->buckets);
   err = rc->buckets == NULL ? DF_ENOMEM : make_names(rc);
-  if (err == 0) {
-    df_async_new(&rc->async, reactor, inbox_ready, rc);
-    err = rc->async == NULL ? DF_ENOMEM : df__rq_init(&rc->inbox, rc->async);
-    if (err != 0 && rc->async != NULL) {
-      df_async_free(rc->async);
-      rc->async = NULL;
-    }
-  }
+  if (err == 0)
+    err = df__rq_init_reactor(&rc->inbox, &rc->async, reactor, inbox_ready, rc);
   if (err != 0) {
     release(rc);
     return err;
   }
   connect_item *c = df_calloc(1, sizeof *c);
-  err = c == NULL ? DF_ENOMEM : df__rthread_start(&rc->net, rc);
+  rc->ready_note = df_calloc(1, sizeof *rc->ready_note);
+  err = c == NULL || rc->ready_note == NULL ? DF_ENOMEM
+                                            : df__rthread_start(&rc->net, rc);
   if (err == 0) {
+    rc->ready_note->base.run = ready_run;
+    rc->ready_note->base.drop = drop_plain;
     c->base.run = connect_run;
     c->base.drop = drop_plain;
     df__rthread_post(&rc->net, &c->base);

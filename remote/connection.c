@@ -111,6 +111,37 @@ natsStatus df__rconn_open(natsConnection **nc, const df__ropts *o,
   return s;
 }
 
+natsStatus df__rconn_setup(natsConnection **nc, jsCtx **js, const df__ropts *o,
+                           const df__rconn_hooks *hooks, df__rdone *done,
+                           char *why, size_t why_len) {
+  df__rdone_add(done);
+  natsStatus s = df__rconn_open(nc, o, hooks, why, why_len);
+  if (s != NATS_OK) {
+    df__rdone_one(done);
+    return s;
+  }
+  s = natsConnection_JetStream(js, *nc, NULL);
+  if (s != NATS_OK) {
+    df__rconn_reason(s, 0, why, why_len);
+    return s;
+  }
+  return df__rconn_stream(*js, o, why, why_len);
+}
+
+natsStatus df__rconn_subscribe(natsConnection *nc, natsSubscription **sub,
+                               const char *subject, natsMsgHandler fn,
+                               void *arg, df__rdone *done) {
+  natsStatus s = natsConnection_Subscribe(sub, nc, subject, fn, arg);
+  if (s == NATS_OK) {
+    df__rdone_add(done);
+    s = natsSubscription_SetOnCompleteCB(*sub, df__rdone_one, done);
+    if (s != NATS_OK) {
+      df__rdone_one(done);
+    }
+  }
+  return s;
+}
+
 natsStatus df__rconn_stream(jsCtx *js, const df__ropts *o, char *why,
                             size_t why_len) {
   char *subject = df__concat(o->prefix, ".job.>", NULL);

@@ -29,6 +29,17 @@ int df__rq_init(df__rq *q, df_async *async) {
   return 0;
 }
 
+int df__rq_init_reactor(df__rq *q, df_async **async, df_reactor *r,
+                        df_call_fn fn, void *arg) {
+  df_async_new(async, r, fn, arg);
+  int err = *async == NULL ? DF_ENOMEM : df__rq_init(q, *async);
+  if (err != 0 && *async != NULL) {
+    df_async_free(*async);
+    *async = NULL;
+  }
+  return err;
+}
+
 bool df__rq_push(df__rq *q, df__ritem *it) {
   it->next = NULL;
   pthread_mutex_lock(&q->lock);

@@ -41,6 +41,11 @@ typedef struct df__rq {
 } df__rq;
 
 int df__rq_init(df__rq *q, df_async *async);
+/* A queue whose consumer is the reactor \p r: makes the df_async handle
+ * \p async that runs \p fn(\p arg) there, then the queue. 0, DF_ENOMEM
+ * (no handle) or df__rq_init()'s error; on error *\p async is NULL. */
+int df__rq_init_reactor(df__rq *q, df_async **async, df_reactor *r,
+                        df_call_fn fn, void *arg);
 /* Appends \p it and wakes the consumer; false (the caller still owns \p it)
  * once the queue is closed. Any thread. */
 bool df__rq_push(df__rq *q, df__ritem *it);
@@ -146,6 +151,22 @@ void df__rdone_one(void *d);
 /* Waits up to \p ms for the count to drop to zero; false on timeout. */
 bool df__rdone_wait(df__rdone *d, int ms);
 void df__rdone_destroy(df__rdone *d);
+
+/* Connects as df__rconn_open() does, then gets the JetStream context
+ * \p js and creates or checks the stream (df__rconn_stream()). The closed
+ * callback is counted in \p done before the connect (it may run as soon as
+ * the connection exists) and uncounted when no connection was made. On
+ * failure \p why says why; a connection made stays in \p nc for the
+ * caller to close. Library thread. */
+natsStatus df__rconn_setup(natsConnection **nc, jsCtx **js, const df__ropts *o,
+                           const df__rconn_hooks *hooks, df__rdone *done,
+                           char *why, size_t why_len);
+
+/* Subscribes \p fn (with \p arg) to \p subject; the subscription's end is
+ * counted in \p done, so that closing waits for its last callback. */
+natsStatus df__rconn_subscribe(natsConnection *nc, natsSubscription **sub,
+                               const char *subject, natsMsgHandler fn,
+                               void *arg, df__rdone *done);
 
 /* ------------------------------------------------------------ envelopes */
 

@@ -73,6 +73,12 @@ struct df_remote_worker {
   handler *handlers;
 
   df__rthread net;
+  /* The connect's answer and the fetcher's exit notice, made with the
+   * worker so that sending them cannot fail: without them
+   * df_remote_worker_start() or df_remote_worker_close() would never fire.
+   * NULL once taken (by the library thread and the fetcher). */
+  struct status_item *ready_note;
+  struct status_item *gone_note;
   natsConnection *nc;
   jsCtx *js;
   natsSubscription *pull;
@@ -239,6 +245,25 @@ static bool post_net(df_remote_worker *w, int op, natsMsg *msg) {
 static void fetched_run(void *owner, df__ritem *it);
 static void fetcher_gone_run(void *owner, df__ritem *it);
 
+/* A slot is free again (any thread). */
+static void give_slot(df_remote_worker *w) {
+  pthread_mutex_lock(&w->slot_lock);
+  w->free_slots++;
+  pthread_cond_signal(&w->slot_cond);
+  pthread_mutex_unlock(&w->slot_lock);
+}
+
+/* A fetched job the reactor cannot be told about (no memory for the
+ * hand-off): given back to the stream for a later delivery, and its slot
+ * freed, or the worker would fetch one job fewer for ever. Fetcher thread;
+ * the negative acknowledgement is sent from here, as the library thread's
+ * queue needs memory too. */
+static void give_back_unqueued(df_remote_worker *w, natsMsg *msg) {
+  natsMsg_Nak(msg, NULL);
+  natsMsg_Destroy(msg);
+  give_slot(w);
+}
+
 static void *fetcher_main(void *arg) {
   df_remote_worker *w = arg;
   natsStatus last = NATS_OK;
@@ -262,10 +287,13 @@ static void *fetcher_main(void *arg) {
       w->free_slots -= (unsigned)list.Count;
       pthread_mutex_unlock(&w->slot_lock);
     }
+    bool out_of_memory = false;
     for (int i = 0; i < list.Count; i++) {
       msg_item *m = df_calloc(1, sizeof *m);
       if (m == NULL) {
-        natsMsg_Destroy(list.Msgs[i]); /* redelivered after ack_wait */
+        give_back_unqueued(w, list.Msgs[i]);
+        list.Msgs[i] = NULL;
+        out_of_memory = true;
         continue;
       }
       m->base.run = fetched_run;
@@ -279,17 +307,16 @@ static void *fetcher_main(void *arg) {
       last = s;
       break;
     }
-    if (s != NATS_OK && s != NATS_TIMEOUT) {
-      df__rthread_nap(&w->net, 100); /* disconnected: wait for the reconnect */
+    /* Disconnected: wait for the reconnect. Out of memory: the jobs given
+     * back come again at once, so do not fetch them straight back. */
+    if ((s != NATS_OK && s != NATS_TIMEOUT) || out_of_memory) {
+      df__rthread_nap(&w->net, 100);
     }
   }
-  status_item *g = df_calloc(1, sizeof *g);
-  if (g != NULL) {
-    g->base.run = fetcher_gone_run;
-    g->base.drop = drop_plain;
-    g->status = last;
-    to_reactor(w, &g->base);
-  }
+  status_item *g = w->gone_note;
+  w->gone_note = NULL;
+  g->status = last;
+  to_reactor(w, &g->base);
   return NULL;
 }
 
@@ -350,39 +377,17 @@ static void on_closed(natsConnection *nc, void *closure) {
 
 static natsStatus subscribe(df_remote_worker *w, natsSubscription **sub,
                             const char *subject, natsMsgHandler fn) {
-  natsStatus s = natsConnection_Subscribe(sub, w->nc, subject, fn, w);
-  if (s == NATS_OK) {
-    df__rdone_add(&w->nats_done);
-    s = natsSubscription_SetOnCompleteCB(*sub, df__rdone_one, &w->nats_done);
-    if (s != NATS_OK) {
-      df__rdone_one(&w->nats_done);
-    }
-  }
-  return s;
+  return df__rconn_subscribe(w->nc, sub, subject, fn, w, &w->nats_done);
 }
 
 static void connect_run(void *owner, df__ritem *it) {
   df_remote_worker *w = owner;
   df_free(it);
-  status_item *r = df_calloc(1, sizeof *r);
-  if (r == NULL) {
-    return;
-  }
-  r->base.run = ready_run;
-  r->base.drop = drop_plain;
+  status_item *r = w->ready_note;
+  w->ready_note = NULL;
   df__rconn_hooks hooks = {.closed = on_closed, .arg = w};
-  df__rdone_add(&w->nats_done);
-  natsStatus s = df__rconn_open(&w->nc, &w->o, &hooks, r->why, sizeof r->why);
-  if (s != NATS_OK) {
-    df__rdone_one(&w->nats_done);
-  }
-  if (s == NATS_OK) {
-    s = natsConnection_JetStream(&w->js, w->nc, NULL);
-    if (s != NATS_OK)
-      df__rconn_reason(s, 0, r->why, sizeof r->why);
-  }
-  if (s == NATS_OK)
-    s = df__rconn_stream(w->js, &w->o, r->why, sizeof r->why);
+  natsStatus s = df__rconn_setup(&w->nc, &w->js, &w->o, &hooks, &w->nats_done,
+                                 r->why, sizeof r->why);
   if (s == NATS_OK) {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -414,13 +419,6 @@ static void connect_run(void *owner, df__ritem *it) {
 }
 
 /* ------------------------------------------------------------ reactor side */
-
-static void give_slot(df_remote_worker *w) {
-  pthread_mutex_lock(&w->slot_lock);
-  w->free_slots++;
-  pthread_cond_signal(&w->slot_cond);
-  pthread_mutex_unlock(&w->slot_lock);
-}
 
 /* Fires the start (or close) waiters. Each is taken out of the array
  * before it fires, so that one its callback adds (a close made inside the
@@ -656,14 +654,17 @@ static const handler *find_handler(const df_remote_worker *w,
   return NULL;
 }
 
-static df_remote_job *job_from(df_remote_worker *w, natsMsg *msg) {
+/* The held job of \p msg into \p out: 0, DF_EINVAL (not a job: malformed)
+ * or DF_ENOMEM. */
+static int job_from(df_remote_worker *w, natsMsg *msg, df_remote_job **out) {
+  *out = NULL;
   df__job_env env;
   if (!df__env_read_job(msg, &env)) {
-    return NULL;
+    return DF_EINVAL;
   }
   df_remote_job *j = df_calloc(1, sizeof *j);
   if (j == NULL)
-    return NULL;
+    return DF_ENOMEM;
   j->w = w;
   j->msg = msg;
   j->key = ++w->next_key;
@@ -685,9 +686,10 @@ static df_remote_job *job_from(df_remote_worker *w, natsMsg *msg) {
       j->payload == NULL) {
     j->msg = NULL;
     job_free(j);
-    return NULL;
+    return DF_ENOMEM;
   }
-  return j;
+  *out = j;
+  return 0;
 }
 
 static void fetched_run(void *owner, df__ritem *it) {
@@ -696,10 +698,14 @@ static void fetched_run(void *owner, df__ritem *it) {
   natsMsg *msg = m->msg;
   df_free(m);
   w->stats.taken++;
-  df_remote_job *j = job_from(w, msg);
-  if (j == NULL) { /* not ours to run: malformed, or memory ran out */
+  df_remote_job *j = NULL;
+  int err = job_from(w, msg, &j);
+  if (err != 0) {
     give_slot(w);
-    post_net(w, OP_TERM, msg);
+    /* A malformed message is no job: redelivering it would not help. One
+     * this worker had no memory for is given back for a later delivery
+     * (here or elsewhere), not lost. */
+    post_net(w, err == DF_EINVAL ? OP_TERM : OP_NAK, msg);
     return;
   }
   held_add(w, j);
@@ -915,6 +921,8 @@ static void release(df_remote_worker *w) {
   df_free(w->waiters);
   df_free(w->waiter_is_close);
   df_failure_unref(w->conn_failure);
+  df_free(w->ready_note); /* the connect never ran */
+  df_free(w->gone_note);  /* no fetcher ran */
   df__rdone_destroy(&w->nats_done);
   pthread_cond_destroy(&w->slot_cond);
   pthread_mutex_destroy(&w->slot_lock);
@@ -968,20 +976,18 @@ int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
                                 ? (double)w->o.ack_wait_ms / 3000.0
                                 : opts->in_progress_interval;
   err = make_names(w);
-  if (err == 0) {
-    df_async_new(&w->async, reactor, inbox_ready, w);
-    err = w->async == NULL ? DF_ENOMEM : df__rq_init(&w->inbox, w->async);
-    if (err != 0 && w->async != NULL) {
-      df_async_free(w->async);
-      w->async = NULL;
-    }
-  }
+  if (err == 0)
+    err = df__rq_init_reactor(&w->inbox, &w->async, reactor, inbox_ready, w);
   if (err != 0) {
     release(w);
     return err;
   }
   df__ritem *c = df_calloc(1, sizeof *c);
-  err = c == NULL ? DF_ENOMEM : df__rthread_start(&w->net, w);
+  w->ready_note = df_calloc(1, sizeof *w->ready_note);
+  w->gone_note = df_calloc(1, sizeof *w->gone_note);
+  err = c == NULL || w->ready_note == NULL || w->gone_note == NULL
+            ? DF_ENOMEM
+            : df__rthread_start(&w->net, w);
   if (err != 0) {
     df_free(c);
     df__rq_destroy(&w->inbox, w);
@@ -989,6 +995,10 @@ int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
     release(w);
     return err;
   }
+  w->ready_note->base.run = ready_run;
+  w->ready_note->base.drop = drop_plain;
+  w->gone_note->base.run = fetcher_gone_run;
+  w->gone_note->base.drop = drop_plain;
   c->run = connect_run;
   c->drop = drop_plain;
   df__rthread_post(&w->net, c);

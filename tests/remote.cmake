@@ -10,6 +10,7 @@ if(TARGET deferred_remote_static)
   add_library(dft_remote_support STATIC
     support/dft_nats_server.c
     support/dft_remote.c
+    support/dft_remote_alloc.c
     support/dft_remote_jobs.c)
   target_include_directories(dft_remote_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
   target_link_libraries(dft_remote_support PUBLIC dft_support deferred_remote_static)
@@ -29,6 +30,11 @@ if(TARGET deferred_remote_static)
     df_add_suite(${suite} SOURCES ${suite}.c LIBS dft_remote_support
                  LABELS ${labels} TIMEOUT 120)
   endforeach()
+
+  # Out of memory in the library's threads: allocations fail by thread
+  # (support/dft_remote_alloc.c), so no result may be lost.
+  df_add_suite(test_remote_alloc SOURCES test_remote_alloc.c
+               LIBS dft_remote_support LABELS remote threaded TIMEOUT 120)
 
   # The deferred-worker example's job functions, built here from their
   # source so that the suite does not depend on DF_BUILD_EXAMPLES.

@@ -212,8 +212,10 @@ struct df_remote_stats {
  *         error. \param reactor borrowed; must outlive it; the calling
  *         thread must be its thread. \param opts borrowed; NULL: defaults.
  *  \return 0; DF_EINVAL (NULL \p out or \p reactor, off the reactor thread,
- *          a negative time); DF_ENOMEM; the negative errno of
- *          pthread_create(). Reactor thread only. */
+ *          a negative time); DF_ENOMEM (the connect's answer is made here
+ *          too, so that df_remote_ready() fires whatever memory is left
+ *          later); the negative errno of pthread_create(). Reactor thread
+ *          only. */
 DF_EXTERN int df_remote_new(df_remote **out, df_reactor *reactor,
                             const df_remote_options *opts);
 
@@ -337,8 +339,12 @@ typedef struct df_remote_worker_options {
  *  \param out receives the worker; NULL on error. \param reactor borrowed,
  *         the calling thread must be its thread. \param opts borrowed;
  *         opts->pool is required.
- *  \return 0; DF_EINVAL; DF_ENOMEM; the negative errno of
- *          pthread_create(). Reactor thread only. */
+ *  \return 0; DF_EINVAL; DF_ENOMEM (the connect's answer and the fetcher's
+ *          exit notice are made here too, so that df_remote_worker_start()
+ *          and df_remote_worker_close() fire whatever memory is left
+ *          later); the negative errno of pthread_create(). Reactor thread
+ *          only. A job the worker has no memory to take is given back to
+ *          the stream (delivered again), never dropped. */
 DF_EXTERN int df_remote_worker_new(df_remote_worker **out, df_reactor *reactor,
                                    const df_remote_worker_options *opts);
 
