@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dft_failure.h"
 #include "dft_runner.h"
 
 static dft_nats server;
@@ -145,11 +146,9 @@ static df_result record_step(df_result in, void *arg) {
   dft_remote_outcome *o = arg;
   o->fired++;
   if (df_result_is_failure(in)) {
-    const df_failure *f = df_result_failure(in);
     o->ok = false;
-    o->type = df_failure_type(f);
-    o->code = df_failure_code(f);
-    snprintf(o->message, sizeof o->message, "%s", df_failure_message(f));
+    dft_note_failure(df_result_failure(in), &o->type, &o->code, o->message,
+                     sizeof o->message);
   } else {
     o->ok = true;
     const df_bytes *b = in.ptr;
